@@ -1,0 +1,80 @@
+// Counter-based random numbers (MODEL.md section 10). Every draw is a pure function of
+// (seed, stream, replication, year, unit, index): Philox4x32-10 keyed by (seed, stream) and
+// counted by (unit, replication, year, index). No state is shared or carried between draws,
+// so results never depend on the thread count or on the order in which work is done.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace incsim::rng {
+
+using Counter = std::array<std::uint32_t, 4>;
+using Key = std::array<std::uint32_t, 2>;
+using Block = std::array<std::uint32_t, 4>;
+
+// Named streams, one per purpose. Values are part of the reproducibility contract: never
+// renumber an existing stream.
+enum class Stream : std::uint32_t {
+  population = 1,    // household attributes of a generated population
+  enrollment = 2,    // insurance enrollment and public posts (drawn once)
+  choice_pilot = 3,  // pilot replications for certainty equivalents
+  choice = 4,        // fixed-share and logit portfolio draws
+  fair_premium = 5,  // fair income-index premium estimation
+  replication = 6,   // the Monte Carlo replications (prices, yields, wages, hazards)
+};
+
+// Philox4x32-10 (Salmon et al. 2011, Random123). Known answer: counter 0, key 0 ->
+// 6627e8d5 e169c58d bc57ac4c 9b00dbd8.
+Block philox4x32_10(Counter counter, Key key);
+
+// Key of a (seed, stream) pair: a bijective mix of the 64-bit seed with the stream number,
+// so distinct seeds give distinct keys within a stream.
+Key make_key(std::uint64_t seed, Stream stream);
+
+// Counter layout: {unit, replication, year, index}. `unit` is a household (or market, or
+// village), `index` names the purpose within the stream (see simulate.h for the table).
+inline Counter counter(std::uint32_t unit, std::uint32_t replication, std::uint32_t year,
+                       std::uint32_t index) {
+  return {unit, replication, year, index};
+}
+
+// Uniform in the open interval (0, 1): (w + 0.5) / 2^32. Exact, never 0 or 1.
+inline double uniform(std::uint32_t w) { return (static_cast<double>(w) + 0.5) * 0x1p-32; }
+
+// Scalar Box-Muller pair from two words: {sqrt(-2 ln u1) cos(2 pi u2), ... sin(...)}.
+// Used outside the hot loop (population, enrollment); the kernel uses the batched form.
+std::array<double, 2> normal_pair(std::uint32_t w1, std::uint32_t w2);
+
+// Convenience for scalar callers: the four words of one counter on one key.
+struct Addressed {
+  Key key;
+  Block operator()(std::uint32_t unit, std::uint32_t replication, std::uint32_t year,
+                   std::uint32_t index) const {
+    return philox4x32_10(counter(unit, replication, year, index), key);
+  }
+};
+
+// ---- Batched forms for the simulation kernel -------------------------------------------
+// All batched functions require n to be a multiple of kLanes (callers pad), so every
+// element goes through the same vector code path and a draw never depends on its position
+// in a batch.
+inline constexpr std::size_t kLanes = 8;
+
+// out[j*n + i] = word j of philox({units[i], replication, year, index}, key), j = 0..3.
+void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* out);
+
+// Four standard normals per unit from one Philox block by Box-Muller on (w0,w1), (w2,w3):
+// z[0*n+i] = r01 cos(2 pi u1), z[1*n+i] = r01 sin(2 pi u1), z[2*n+i], z[3*n+i] likewise.
+// `words` is scratch of 4*n.
+void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z);
+
+// Vectorised elementwise maths for the kernel (one translation unit, pinned flags, so the
+// results are bit-identical for a given binary).
+void exp_batch(const double* x, std::size_t n, double* out);  // out may alias x
+
+}  // namespace incsim::rng

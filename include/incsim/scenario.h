@@ -1,0 +1,165 @@
+// incsim scenario: the validated, immutable description of one run (MODEL.md sections 1-4, 7-9).
+// A Scenario is produced only by load_scenario(), which checks every value and reports every
+// problem of a file at once; code downstream may therefore rely on all invariants stated here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace incsim {
+
+struct Market {
+  std::string name;
+  std::string unit;
+  double price = 0.0;        // price_m > 0, yuan per unit
+  double trend = 0.0;        // g_m > -1, yearly growth of the expected price
+  double volatility = 0.0;   // sigma_m >= 0 of the log-price innovation
+  double persistence = 0.0;  // phi_m in [-1, 1]
+};
+
+struct Product {
+  int market = 0;         // index into Scenario::markets
+  double yield = 0.0;     // expected yield per unit per harvest, >= 0
+  double yield_cv = 0.0;  // >= 0
+};
+
+struct Industry {
+  std::string name;
+  std::string label;
+  std::string unit;
+  int cycle_years = 1;  // >= 1; harvests in years c, 2c, ...
+  double setup_cost = 0.0;
+  double operating_cost = 0.0;
+  double setup_subsidy = 0.0;  // share in [0, 1] of setup_cost paid by government
+  double needs_farmland_mu = 0.0;
+  double needs_forest_mu = 0.0;
+  double needs_labor_days = 0.0;
+  int max_units = 1;  // >= 1
+  std::vector<Product> products;
+  // Contract buy-back price per market; index = market, nullopt where none is set.
+  std::vector<std::optional<double>> price_floor;
+};
+
+struct LognormalSpec {
+  double mean = 0.0;  // >= 0
+  double cv = 0.0;    // >= 0
+};
+
+// One household of a csv population. Optional fields override the random draws.
+struct HouseholdRecord {
+  std::string id;
+  std::string village;
+  int size = 1;
+  int laborers = 0;
+  double farmland_mu = 0.0;
+  double forest_mu = 0.0;
+  double capital = 0.0;
+  bool poor = false;
+  // Portfolio from the csv: industry index, -1 = none (an empty aux means a single industry).
+  std::optional<int> main;
+  std::optional<int> aux;
+  std::optional<bool> enrolled_agricultural;
+  std::optional<bool> enrolled_income_index;
+  std::optional<bool> enrolled_poverty_guard;
+  std::optional<bool> public_post;
+};
+
+struct Population {
+  // Generated population (csv_path empty) ...
+  int villages = 1;
+  int households = 0;
+  std::vector<double> size_values;   // positive integers
+  std::vector<double> size_weights;  // non-negative, positive sum (normalised by the model)
+  double laborer_share_of_size = 0.5;
+  int laborer_min = 1;
+  LognormalSpec farmland_mu;
+  LognormalSpec forest_mu;
+  LognormalSpec capital;
+  double poor_share = 0.0;
+  // ... or imported from csv (records non-empty, in file order).
+  std::string csv_path;  // as resolved against the scenario file's directory
+  std::vector<HouseholdRecord> records;
+  double labor_days_per_laborer = 250.0;
+};
+
+struct WageSpec {
+  double per_laborer = 0.0;
+  double cv = 0.0;
+  double employment_rate = 1.0;  // in [0, 1]
+};
+
+struct PublicPostSpec {
+  double share_of_poor = 0.0;  // in [0, 1]
+  double amount = 0.0;         // yuan per post-year
+};
+
+enum class DibaoEligible { poor, all };
+
+struct DibaoSpec {
+  bool enabled = false;
+  double line = 0.0;  // yuan per capita per year, does not grow
+  DibaoEligible eligible = DibaoEligible::poor;
+};
+
+struct IncomeSpec {
+  WageSpec wage;
+  PublicPostSpec public_posts;
+  double transfers_per_capita = 0.0;
+  DibaoSpec dibao;
+};
+
+enum class ChoiceRule { fixed, expected_utility, logit };
+
+struct PortfolioShare {
+  int main = -1;  // industry index
+  int aux = -1;   // industry index, -1 = single-industry portfolio
+  double share = 0.0;
+};
+
+struct ChoiceSpec {
+  ChoiceRule rule = ChoiceRule::fixed;
+  bool two_industries = true;
+  std::vector<PortfolioShare> portfolios;  // rule fixed; shares sum to at most 1
+  bool from_csv = false;                   // rule fixed with csv main/aux columns
+};
+
+struct PovertySpec {
+  double line = 0.0;  // yuan per capita per year in year 1
+  double line_growth = 0.0;
+  double exit_target = 0.02;
+};
+
+struct OutputSpec {
+  std::vector<double> quantiles{0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
+  int histogram_bins = 100;
+};
+
+struct Scenario {
+  std::string name;
+  int start_year = 1;
+  int years = 0;  // T >= 1
+  std::int64_t replications = 1000;
+  std::uint64_t seed = 1;
+
+  std::vector<Market> markets;
+  std::vector<double> correlation;  // M x M row-major, symmetric PSD, unit diagonal
+  std::vector<Industry> industries;
+  Population population;
+  IncomeSpec income;
+  ChoiceSpec choice;
+  PovertySpec poverty;
+  OutputSpec output;
+
+  // Provenance, recorded in the output file.
+  std::string source_file;             // path as given
+  std::string text_as_run;             // YAML text with overrides applied
+  std::vector<std::string> overrides;  // "path=value" as given
+  std::vector<std::string> warnings;   // e.g. a crop that never harvests within the horizon
+
+  int market_index(const std::string& name) const;    // -1 if absent
+  int industry_index(const std::string& name) const;  // -1 if absent
+};
+
+}  // namespace incsim

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages incsim needs (only those missing), then configures and builds
+# into ./build. Safe to run repeatedly. Usage: bash tools/setup.sh [extra cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev
+          hdf5-tools libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
+          python3 python3-h5py python3-numpy python3-yaml)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
+cmake --build build -j "$jobs"
