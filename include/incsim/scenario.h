@@ -118,11 +118,21 @@ struct PortfolioShare {
   double share = 0.0;
 };
 
+enum class UtilityKind { crra, cara };
+
 struct ChoiceSpec {
   ChoiceRule rule = ChoiceRule::fixed;
   bool two_industries = true;
   std::vector<PortfolioShare> portfolios;  // rule fixed; shares sum to at most 1
   bool from_csv = false;                   // rule fixed with csv main/aux columns
+  // expected_utility and logit (MODEL.md section 8)
+  UtilityKind utility = UtilityKind::crra;
+  double crra = 2.0;      // relative risk aversion g >= 0 (log utility at 1)
+  double cara = 0.0;      // absolute risk aversion a >= 0
+  double floor = 500.0;   // CRRA floor, yuan per capita, > 0
+  int pilot_replications = 200;
+  double temperature = 1000.0;  // logit, yuan, > 0
+  std::vector<int> candidates;  // industry indices; default all, in scenario order
 };
 
 struct PovertySpec {
