@@ -1,1 +1,185 @@
-// placeholder
+// Batched Philox4x32-10, Box-Muller normals and exp for the simulation kernel.
+//
+// This is the one translation unit built with -O3 -ffast-math (CMakeLists.txt), so that GCC
+// vectorises the loops below and calls glibc's libmvec (_ZGVdN4v_log, _ZGVdN4v_sin,
+// _ZGVdN4v_cos, _ZGVdN4v_exp) for the transcendental functions.
+//
+// Position independence: every element is computed by exactly one piece of machine code.
+// The work is cut into chunks of kChunk lanes and each chunk goes through a non-inlined
+// kernel with a compile-time trip count (a multiple of every vector width), so there is no
+// scalar prologue or epilogue whose libm path could differ from the vector one. A partial
+// last chunk is padded into local buffers and run through the same kernels; only its live
+// lanes are copied out. A draw therefore never depends on n or on its position in a batch.
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstring>
+#include <numbers>
+
+#include "incsim/rng.h"
+
+namespace incsim::rng {
+namespace {
+
+// Measured on the 2-vCPU AVX2 box: 8 to 64 give the same Philox rate, 32 is ~10% faster
+// than 8 or 16 for normals; a batch smaller than kChunk pays for a whole padded chunk.
+// The kernels take __restrict arguments: `units`, `out`, `words` and `z` must not overlap.
+constexpr std::size_t kChunk = 32;
+static_assert(kChunk % kLanes == 0 && kChunk % 8 == 0);
+
+constexpr std::uint32_t kMul0 = 0xD2511F53u;
+constexpr std::uint32_t kMul1 = 0xCD9E8D57u;
+constexpr std::uint32_t kWeyl0 = 0x9E3779B9u;
+constexpr std::uint32_t kWeyl1 = 0xBB67AE85u;
+constexpr int kRounds = 10;
+
+struct KeySchedule {
+  std::uint32_t k0[kRounds];
+  std::uint32_t k1[kRounds];
+};
+
+KeySchedule schedule(Key key) {
+  KeySchedule ks{};
+  for (int r = 0; r < kRounds; ++r) {
+    ks.k0[r] = key[0] + static_cast<std::uint32_t>(r) * kWeyl0;
+    ks.k1[r] = key[1] + static_cast<std::uint32_t>(r) * kWeyl1;
+  }
+  return ks;
+}
+
+// Philox4x32-10 on kChunk counters {units[i], replication, year, index}. Lanes are
+// independent and the rounds are unrolled, so the lane loop vectorises (32x32->64 products
+// become vpmuludq).
+__attribute__((noinline)) void philox_chunk(
+    const KeySchedule& ks, const std::uint32_t* __restrict units, std::uint32_t replication,
+    std::uint32_t year, std::uint32_t index, std::uint32_t* __restrict w0,
+    std::uint32_t* __restrict w1, std::uint32_t* __restrict w2, std::uint32_t* __restrict w3) {
+  for (std::size_t i = 0; i < kChunk; ++i) {
+    std::uint32_t c0 = units[i];
+    std::uint32_t c1 = replication;
+    std::uint32_t c2 = year;
+    std::uint32_t c3 = index;
+#pragma GCC unroll 10
+    for (int r = 0; r < kRounds; ++r) {
+      const std::uint64_t p0 = static_cast<std::uint64_t>(kMul0) * c0;
+      const std::uint64_t p1 = static_cast<std::uint64_t>(kMul1) * c2;
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c1 ^ ks.k0[r];
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c3 ^ ks.k1[r];
+      c1 = static_cast<std::uint32_t>(p1);
+      c3 = static_cast<std::uint32_t>(p0);
+      c0 = n0;
+      c2 = n2;
+    }
+    w0[i] = c0;
+    w1[i] = c1;
+    w2[i] = c2;
+    w3[i] = c3;
+  }
+}
+
+// rng::uniform(w) = (w + 0.5) 2^-32, written so that it vectorises on AVX2 (which has no
+// unsigned 32-bit -> double conversion): the signed value w - 2^31 converts exactly, and
+// every step below is exact, so the result equals uniform(w) bit for bit.
+inline double uniform_v(std::uint32_t w) {
+  const auto s = static_cast<std::int32_t>(w ^ 0x80000000u);
+  return (static_cast<double>(s) + 2147483648.5) * 0x1p-32;
+}
+
+// Box-Muller on kChunk word pairs: za = sqrt(-2 ln u(wa)) cos(2 pi u(wb)), zb = ... sin.
+// cos and sin are taken in separate loops: in one loop GCC 12 merges them into a scalar
+// sincos call before vectorisation and the whole loop stays scalar.
+__attribute__((noinline)) void box_muller_chunk(const std::uint32_t* __restrict wa,
+                                                const std::uint32_t* __restrict wb,
+                                                double* __restrict za, double* __restrict zb) {
+  constexpr double kTwoPi = 2.0 * std::numbers::pi;
+  alignas(32) double r[kChunk];
+  alignas(32) double theta[kChunk];
+  for (std::size_t i = 0; i < kChunk; ++i) {
+    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
+    theta[i] = kTwoPi * uniform_v(wb[i]);
+  }
+  for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
+  for (std::size_t i = 0; i < kChunk; ++i) zb[i] = r[i] * std::sin(theta[i]);
+}
+
+__attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __restrict out) {
+  for (std::size_t i = 0; i < kChunk; ++i) out[i] = std::exp(x[i]);
+}
+
+}  // namespace
+
+void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* out) {
+  assert(n % kLanes == 0);
+  const KeySchedule ks = schedule(key);
+  std::size_t base = 0;
+  for (; base + kChunk <= n; base += kChunk) {
+    philox_chunk(ks, units + base, replication, year, index, out + base, out + n + base,
+                 out + 2 * n + base, out + 3 * n + base);
+  }
+  if (base < n) {
+    const std::size_t m = n - base;
+    alignas(32) std::uint32_t u[kChunk] = {};
+    alignas(32) std::uint32_t w[4][kChunk];
+    std::memcpy(u, units + base, m * sizeof(std::uint32_t));
+    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    for (std::size_t j = 0; j < 4; ++j) {
+      std::memcpy(out + j * n + base, w[j], m * sizeof(std::uint32_t));
+    }
+  }
+}
+
+void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z) {
+  assert(n % kLanes == 0);
+  const KeySchedule ks = schedule(key);
+  std::size_t base = 0;
+  for (; base + kChunk <= n; base += kChunk) {
+    std::uint32_t* w[4];
+    double* zz[4];
+    for (std::size_t j = 0; j < 4; ++j) {
+      w[j] = words + j * n + base;
+      zz[j] = z + j * n + base;
+    }
+    philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
+    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
+    box_muller_chunk(w[2], w[3], zz[2], zz[3]);
+  }
+  if (base < n) {
+    const std::size_t m = n - base;
+    alignas(32) std::uint32_t u[kChunk] = {};
+    alignas(32) std::uint32_t w[4][kChunk];
+    alignas(32) double zz[4][kChunk];
+    std::memcpy(u, units + base, m * sizeof(std::uint32_t));
+    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
+    box_muller_chunk(w[2], w[3], zz[2], zz[3]);
+    for (std::size_t j = 0; j < 4; ++j) {
+      std::memcpy(words + j * n + base, w[j], m * sizeof(std::uint32_t));
+      std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
+    }
+  }
+}
+
+void exp_batch(const double* x, std::size_t n, double* out) {
+  assert(n % kLanes == 0);
+  // `out` may alias `x`: each chunk is staged through a local buffer, so the kernel's
+  // restrict-qualified arguments never overlap.
+  alignas(32) double in[kChunk];
+  std::size_t base = 0;
+  for (; base + kChunk <= n; base += kChunk) {
+    std::memcpy(in, x + base, sizeof(in));
+    exp_chunk(in, out + base);
+  }
+  if (base < n) {
+    const std::size_t m = n - base;
+    alignas(32) double res[kChunk];
+    std::fill(std::begin(in), std::end(in), 0.0);
+    std::memcpy(in, x + base, m * sizeof(double));
+    exp_chunk(in, res);
+    std::memcpy(out + base, res, m * sizeof(double));
+  }
+}
+
+}  // namespace incsim::rng
