@@ -1,1 +1,275 @@
-// placeholder
+// Scenario -> Model: derived tables for the kernel (MODEL.md sections 2-4, 7, 9).
+#include "incsim/model.h"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <stdexcept>
+
+#include "incsim/draws.h"
+#include "incsim/rng.h"
+#include "model/internal.h"
+
+namespace incsim {
+namespace {
+
+// Tolerance of the resource check: a need equal to what is left fits despite rounding.
+bool fits(double used, double need, double available) {
+  return used + need <= available + 1e-9 * std::max(1.0, std::abs(available));
+}
+
+std::vector<MarketModel> build_markets(const Scenario& s) {
+  std::vector<MarketModel> out;
+  for (const Market& m : s.markets) {
+    MarketModel mm;
+    mm.name = m.name;
+    mm.price = m.price;
+    mm.sigma = m.volatility;
+    mm.phi = m.persistence;
+    double v = 0.0;
+    double phi_pow = 1.0;  // phi^(2j)
+    for (int t = 1; t <= s.years; ++t) {
+      mm.expected_price.push_back(m.price * std::pow(1.0 + m.trend, t - 1));
+      v += m.volatility * m.volatility * phi_pow;
+      phi_pow *= m.persistence * m.persistence;
+      mm.half_variance.push_back(0.5 * v);
+    }
+    out.push_back(std::move(mm));
+  }
+  return out;
+}
+
+// A with A A^T = C: the Cholesky factor when C is positive definite, else the symmetric
+// square root from the eigen-decomposition (C may be singular but is PSD by validation).
+std::vector<double> innovation_factor(const Scenario& s) {
+  const int m = static_cast<int>(s.markets.size());
+  Eigen::MatrixXd c(m, m);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) c(i, j) = s.correlation.empty() ? (i == j) : s.correlation[i * m + j];
+  Eigen::MatrixXd a;
+  Eigen::LLT<Eigen::MatrixXd> llt(c);
+  if (llt.info() == Eigen::Success) {
+    a = llt.matrixL();
+  } else {
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
+    Eigen::VectorXd root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+    a = eig.eigenvectors() * root.asDiagonal() * eig.eigenvectors().transpose();
+  }
+  std::vector<double> out(static_cast<std::size_t>(m) * m);
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) out[i * m + j] = a(i, j);
+  return out;
+}
+
+std::vector<IndustryModel> build_industries(const Scenario& s) {
+  std::vector<IndustryModel> out;
+  for (const Industry& ind : s.industries) {
+    IndustryModel im;
+    im.name = ind.name;
+    im.cycle_years = ind.cycle_years;
+    im.setup_cost = ind.setup_cost;
+    im.setup_subsidy = ind.setup_subsidy;
+    im.operating_cost = ind.operating_cost;
+    for (const Product& p : ind.products) {
+      ProductModel pm;
+      pm.market = p.market;
+      pm.yield = p.yield;
+      pm.log_sigma = std::sqrt(std::log1p(p.yield_cv * p.yield_cv));
+      const auto& fl = ind.price_floor;
+      pm.floor = (p.market < static_cast<int>(fl.size()) && fl[p.market]) ? *fl[p.market] : 0.0;
+      im.products.push_back(pm);
+    }
+    for (int t = 1; t <= s.years; ++t) im.harvest.push_back(t % ind.cycle_years == 0 ? 1 : 0);
+    out.push_back(std::move(im));
+  }
+  return out;
+}
+
+// Draws the enrollment and public posts (enrollment stream), unless the csv gives them.
+void assign_posts(const Scenario& s, Households& hh) {
+  const rng::Addressed draw{rng::make_key(s.seed, rng::Stream::enrollment)};
+  const bool csv = !s.population.records.empty();
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    const auto u = static_cast<std::uint32_t>(h);
+    if (csv && s.population.records[h].public_post) {
+      hh.public_post[h] = *s.population.records[h].public_post ? 1 : 0;
+    } else {
+      const double post = rng::uniform(draw(u, 0, 0, draws::kPublicPost)[0]);
+      hh.public_post[h] = (hh.poor[h] && post < s.income.public_posts.share_of_poor) ? 1 : 0;
+    }
+    if (csv) {
+      const HouseholdRecord& rec = s.population.records[h];
+      hh.enrolled_agricultural[h] = rec.enrolled_agricultural.value_or(false);
+      hh.enrolled_income_index[h] = rec.enrolled_income_index.value_or(false);
+      hh.enrolled_poverty_guard[h] = rec.enrolled_poverty_guard.value_or(false);
+    }
+    hh.dibao_eligible[h] =
+        s.income.dibao.enabled && (s.income.dibao.eligible == DibaoEligible::all || hh.poor[h]);
+  }
+}
+
+// rule fixed: each household's portfolio from the csv columns or drawn by share.
+void assign_fixed_portfolios(const Scenario& s, Households& hh) {
+  const rng::Addressed draw{rng::make_key(s.seed, rng::Stream::choice)};
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    int main = -1;
+    int aux = -1;
+    if (s.choice.from_csv) {
+      main = s.population.records[h].main.value_or(-1);
+      aux = s.population.records[h].aux.value_or(-1);
+    } else {
+      const double u = rng::uniform(draw(static_cast<std::uint32_t>(h), 0, 0,
+                                         draws::kFixedPortfolio)[0]);
+      double cumulative = 0.0;
+      for (const PortfolioShare& p : s.choice.portfolios) {
+        cumulative += p.share;
+        if (u < cumulative) {
+          main = p.main;
+          aux = p.aux;
+          break;
+        }
+      }
+    }
+    if (main < 0) continue;
+    const Units n = portfolio_units(s, main, aux, hh.farmland_mu[h], hh.forest_mu[h],
+                                    hh.laborers[h], hh.capital[h]);
+    if (n.main == 0) continue;  // infeasible for this household: it runs none
+    hh.main[h] = main;
+    hh.aux[h] = aux;
+    hh.units_main[h] = n.main;
+    hh.units_aux[h] = n.aux;
+  }
+}
+
+void compute_fixed_income(Model& model) {
+  const Scenario& s = model.scenario;
+  Households& hh = model.households;
+  const bool wage_fixed = !model.stochastic_wage();
+  double gov_transfers = 0.0;
+  double gov_setup = 0.0;
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    double non_farm = hh.size[h] * s.income.transfers_per_capita;
+    if (hh.public_post[h]) non_farm += s.income.public_posts.amount;
+    gov_transfers += non_farm;
+    if (wage_fixed) non_farm += hh.laborers[h] * s.income.wage.per_laborer;
+    double cost_first = 0.0;
+    double cost_later = 0.0;
+    const int slots[2][2] = {{hh.main[h], hh.units_main[h]}, {hh.aux[h], hh.units_aux[h]}};
+    for (const auto& slot : slots) {
+      if (slot[0] < 0) continue;
+      const IndustryModel& ind = model.industries[slot[0]];
+      const double n = slot[1];
+      cost_later += n * ind.operating_cost;
+      cost_first += n * (ind.operating_cost + ind.setup_cost * (1.0 - ind.setup_subsidy));
+      gov_setup += n * ind.setup_cost * ind.setup_subsidy;
+    }
+    hh.farm_cost_first_year[h] = cost_first;
+    hh.farm_cost_later_years[h] = cost_later;
+    hh.fixed_income_first_year[h] = non_farm - cost_first;
+    hh.fixed_income_later_years[h] = non_farm - cost_later;
+  }
+  model.government_fixed_first_year = gov_transfers + gov_setup;
+  model.government_fixed_later_years = gov_transfers;
+}
+
+void build_groups(Model& model) {
+  const Households& hh = model.households;
+  std::map<std::pair<int, int>, std::size_t> index;
+  std::vector<double> persons;
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    const auto key = std::make_pair(int{hh.main[h]}, int{hh.aux[h]});
+    auto [it, inserted] = index.emplace(key, model.groups.size());
+    if (inserted) {
+      model.groups.push_back({key.first, key.second, {}});
+      persons.push_back(0.0);
+    }
+    model.groups[it->second].members.push_back(static_cast<std::uint32_t>(h));
+    persons[it->second] += hh.size[h];
+  }
+  // /choice rows in (main, aux) order, "none" last.
+  for (const auto& [key, g] : index) {
+    if (key.first < 0) continue;
+    model.portfolios.push_back({key.first, key.second,
+                                double(model.groups[g].members.size()) / hh.count(),
+                                persons[g] / model.persons});
+  }
+  if (auto it = index.find({-1, -1}); it != index.end()) {
+    model.portfolios.push_back({-1, -1, double(model.groups[it->second].members.size()) / hh.count(),
+                                persons[it->second] / model.persons});
+  }
+}
+
+}  // namespace
+
+bool Model::stochastic_wage() const {
+  const WageSpec& w = scenario.income.wage;
+  return w.per_laborer > 0.0 && (w.cv > 0.0 || w.employment_rate < 1.0);
+}
+
+Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, double forest_mu,
+                      int laborers, double capital) {
+  const double labor_days = laborers * s.population.labor_days_per_laborer;
+  struct Used {
+    double farmland = 0, forest = 0, labor = 0, capital = 0;
+  } used;
+  auto try_add = [&](int i) {
+    const Industry& ind = s.industries[i];
+    const double setup = ind.setup_cost * (1.0 - ind.setup_subsidy);
+    if (!fits(used.farmland, ind.needs_farmland_mu, farmland_mu) ||
+        !fits(used.forest, ind.needs_forest_mu, forest_mu) ||
+        !fits(used.labor, ind.needs_labor_days, labor_days) ||
+        !fits(used.capital, setup, capital))
+      return false;
+    used.farmland += ind.needs_farmland_mu;
+    used.forest += ind.needs_forest_mu;
+    used.labor += ind.needs_labor_days;
+    used.capital += setup;
+    return true;
+  };
+  Units n;
+  if (!try_add(main)) return {};
+  n.main = 1;
+  if (aux >= 0) {
+    if (!try_add(aux)) return {};
+    n.aux = 1;
+  }
+  while (n.main < s.industries[main].max_units && try_add(main)) ++n.main;
+  if (aux >= 0)
+    while (n.aux < s.industries[aux].max_units && try_add(aux)) ++n.aux;
+  return n;
+}
+
+Model build_model(const Scenario& scenario) {
+  if (scenario.choice.rule != ChoiceRule::fixed)
+    throw std::invalid_argument("build_model: only choice rule 'fixed' is implemented");
+  Model model;
+  model.scenario = scenario;
+  model.years = scenario.years;
+  model.replications = scenario.replications;
+  model.seed = scenario.seed;
+  model.markets = build_markets(scenario);
+  model.innovation_factor = innovation_factor(scenario);
+  model.industries = build_industries(scenario);
+  for (int t = 1; t <= scenario.years; ++t)
+    model.poverty_line.push_back(scenario.poverty.line *
+                                 std::pow(1.0 + scenario.poverty.line_growth, t - 1));
+
+  Households& hh = model.households;
+  if (scenario.population.records.empty())
+    detail::generate_population(scenario, hh, model.village_labels);
+  else
+    detail::import_population(scenario, hh, model.village_labels);
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    model.persons += hh.size[h];
+    model.max_laborers = std::max(model.max_laborers, int{hh.laborers[h]});
+  }
+  assign_posts(scenario, hh);
+  assign_fixed_portfolios(scenario, hh);
+  compute_fixed_income(model);
+  build_groups(model);
+  return model;
+}
+
+}  // namespace incsim

@@ -1,1 +1,269 @@
-// placeholder
+// The HDF5 output layout (MODEL.md section 11) in one place. Every dataset gets `units` and
+// `description`; every dimension has a dimension scale (global ones at the root, group-local
+// ones inside /groups/<name>/), so h5py, xarray (h5netcdf) and R open the file as is.
+#include <chrono>
+#include <ctime>
+#include <map>
+#include <numeric>
+
+#include "incsim/engine.h"
+#include "incsim/hdf5.h"
+#include "incsim/version.h"
+
+namespace incsim {
+namespace {
+
+using Dims = std::vector<std::string>;
+
+class Writer {
+ public:
+  explicit Writer(h5::Group root) : root_(std::move(root)) {}
+
+  // A global dimension with its coordinate values.
+  template <class T>
+  void scale(const std::string& name, const std::vector<T>& values, const std::string& units,
+             const std::string& description) {
+    h5::Dataset d = root_.write(name, values);
+    d.attr("units", units).attr("description", description).make_scale(name);
+    lengths_[name] = values.size();
+    scales_.emplace(name, std::move(d));
+  }
+
+  // Index coordinate 0..n-1 for a dimension without natural values.
+  void index_scale(const std::string& name, std::size_t n, const std::string& description) {
+    std::vector<std::int64_t> idx(n);
+    std::iota(idx.begin(), idx.end(), 0);
+    scale(name, idx, "1", description);
+  }
+
+  template <class T>
+  h5::Dataset put(const std::string& path, const std::vector<T>& data, const Dims& dims,
+                  const std::string& units, const std::string& description) {
+    std::vector<hsize_t> shape;
+    for (const std::string& d : dims) shape.push_back(lengths_.at(d));
+    auto [group, name] = split(path);
+    h5::Dataset ds = group.write(name, data, shape);
+    finish(ds, dims, units, description);
+    return ds;
+  }
+
+  h5::Dataset put_strings(const std::string& path, const std::vector<std::string>& data,
+                          const Dims& dims, const std::string& description) {
+    auto [group, name] = split(path);
+    h5::Dataset ds = group.write_strings(name, data);
+    finish(ds, dims, "1", description);
+    return ds;
+  }
+
+  template <class T>
+  h5::Dataset put_scalar(const std::string& path, T value, const std::string& units,
+                         const std::string& description) {
+    auto [group, name] = split(path);
+    h5::Dataset ds = group.write_scalar(name, value);
+    finish(ds, {}, units, description);
+    return ds;
+  }
+
+  // Mean and its standard error as `<path>` and `<path>_se`.
+  void put_estimate(const std::string& path, const Estimate& e, const Dims& dims,
+                    const std::string& units, const std::string& description) {
+    put(path, e.mean, dims, units, description);
+    put(path + "_se", e.se, dims, units, "Monte Carlo standard error of " + path);
+  }
+
+  h5::Group& root() { return root_; }
+
+ private:
+  std::pair<h5::Group, std::string> split(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) throw h5::H5Error("schema: dataset outside a group: " + path);
+    return {root_.group(path.substr(0, slash)), path.substr(slash + 1)};
+  }
+  void finish(h5::Dataset& ds, const Dims& dims, const std::string& units,
+              const std::string& description) {
+    ds.attr("units", units).attr("description", description);
+    for (unsigned k = 0; k < dims.size(); ++k) ds.attach_scale(scales_.at(dims[k]), k);
+  }
+
+  h5::Group root_;
+  std::map<std::string, h5::Dataset> scales_;
+  std::map<std::string, std::size_t> lengths_;
+};
+
+template <class To, class From>
+std::vector<To> cast(const std::vector<From>& v) {
+  return std::vector<To>(v.begin(), v.end());
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void write_root_attributes(h5::Group& root, const Model& model, const RunResults& res) {
+  const Scenario& s = model.scenario;
+  root.attr("incsim_version", INCSIM_VERSION)
+      .attr("schema_version", INCSIM_SCHEMA_VERSION)
+      .attr("scenario", s.text_as_run)
+      .attr("scenario_file", s.source_file)
+      .attr("scenario_name", s.name)
+      .attr("overrides", s.overrides)
+      .attr("replications", static_cast<std::int64_t>(res.replications))
+      .attr("years", static_cast<std::int64_t>(model.years))
+      .attr("households", static_cast<std::int64_t>(model.households.count()))
+      .attr("persons", static_cast<std::int64_t>(model.persons))
+      .attr("start_year", static_cast<std::int64_t>(s.start_year))
+      .attr("created_utc", utc_now());
+  // The seed is an unsigned 64-bit value; store it exactly as text when it exceeds int64.
+  if (s.seed <= static_cast<std::uint64_t>(INT64_MAX))
+    root.attr("seed", static_cast<std::int64_t>(s.seed));
+  else
+    root.attr("seed", std::to_string(s.seed));
+}
+
+void write_households(Writer& w, const Model& model, const RunResults& res,
+                      const std::vector<std::string>& industry_names) {
+  const Households& hh = model.households;
+  const Dims h{"household"};
+  w.put_strings("households/id", hh.id, h, "household identifier (csv id or generated index)");
+  w.put("households/village", hh.village, h, "1", "village index into /households/village_labels");
+  w.root().group("households").write_strings("village_labels", model.village_labels)
+      .attr("units", "1").attr("description", "village names in index order");
+  w.put("households/size", hh.size, h, "persons", "household size");
+  w.put("households/laborers", hh.laborers, h, "persons", "laborers");
+  w.put("households/farmland_mu", hh.farmland_mu, h, "mu", "farmland");
+  w.put("households/forest_mu", hh.forest_mu, h, "mu", "forest land");
+  w.put("households/capital", hh.capital, h, "yuan", "cash available for setup costs");
+  w.put("households/poor", hh.poor, h, "1", "registered poor household (1) or not (0)");
+  w.put("households/public_post", hh.public_post, h, "1", "holds a public-welfare post");
+  w.put("households/main", hh.main, h, "1", "main industry run (index into /industries/name); -1 = none")
+      .attr("industries", industry_names);
+  w.put("households/aux", hh.aux, h, "1", "auxiliary industry run (index into /industries/name); -1 = none")
+      .attr("industries", industry_names);
+  w.put("households/units_main", hh.units_main, h, "units", "units of the main industry");
+  w.put("households/units_aux", hh.units_aux, h, "units", "units of the auxiliary industry");
+  w.put("households/enrolled_agricultural", hh.enrolled_agricultural, h, "1", "enrolled in agricultural insurance");
+  w.put("households/enrolled_income_index", hh.enrolled_income_index, h, "1", "enrolled in income index insurance");
+  w.put("households/enrolled_poverty_guard", hh.enrolled_poverty_guard, h, "1", "enrolled in the poverty guard");
+  w.put("households/certainty_equivalent", hh.certainty_equivalent, h, "yuan per capita",
+        "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate one)");
+  w.put("households/mean_income", res.household_mean_income, {"household", "year"},
+        "yuan per capita", "mean over replications of the household's per-capita net income");
+  w.put("households/vulnerability", res.household_vulnerability, {"household", "year"}, "1",
+        "share of replications in which the household is below the poverty line");
+  w.put("households/vulnerability_horizon", res.household_vulnerability_horizon, h, "1",
+        "share of replications in which the household's horizon-mean income is below the mean line");
+}
+
+}  // namespace
+
+void write_results(const std::string& path, const Model& model, const RunResults& res) {
+  h5::AtomicFile out(path);
+  Writer w(out.file().root());
+  write_root_attributes(w.root(), model, res);
+  std::vector<std::string> industry_names;
+  for (const IndustryModel& ind : model.industries) industry_names.push_back(ind.name);
+
+  w.scale("year", res.calendar_years, "year", "calendar year");
+  w.scale("quantile", res.quantile_levels, "1", "probability level");
+  w.index_scale("replication", static_cast<std::size_t>(res.replications), "replication index");
+  w.index_scale("household", model.households.count(), "household index (population order)");
+  w.index_scale("market", model.markets.size(), "market index (see /markets/name)");
+  w.index_scale("industry", model.industries.size(), "industry index (see /industries/name)");
+  w.index_scale("bin", res.bin_edges.size() - 1, "income histogram bin");
+  w.index_scale("bin_edge", res.bin_edges.size(), "income histogram bin edge");
+  w.index_scale("portfolio", model.portfolios.size(), "portfolio index (see /choice)");
+
+  w.put_strings("markets/name", res.market_names, {"market"}, "market names");
+  w.put_strings("industries/name", industry_names, {"industry"}, "industry model names");
+
+  const Dims tm{"year", "market"};
+  w.put("prices/mean", res.price_mean, tm, "yuan per market unit", "mean price P[m,t] over replications")
+      .attr("markets", res.market_names);
+  w.put("prices/p05", res.price_p05, tm, "yuan per market unit", "5% point of P[m,t] over replications")
+      .attr("markets", res.market_names);
+  w.put("prices/p95", res.price_p95, tm, "yuan per market unit", "95% point of P[m,t] over replications")
+      .attr("markets", res.market_names);
+
+  const Dims t{"year"};
+  const std::string pc = "yuan per capita";
+  w.put("income/mean", res.income_mean.mean, t, pc, "person-weighted mean per-capita net income");
+  w.put("income/mean_se", res.income_mean.se, t, pc, "Monte Carlo standard error of income/mean");
+  w.put("income/std", res.income_std, t, pc, "standard deviation of the pooled person-weighted distribution");
+  w.put("income/min", res.income_min, t, pc, "smallest per-capita income seen");
+  w.put("income/max", res.income_max, t, pc, "largest per-capita income seen");
+  w.put("income/quantiles", res.income_quantiles, {"year", "quantile"}, pc,
+        "quantiles of the pooled person-weighted distribution over persons and replications")
+      .attr("error_bound", "|reported - exact| <= income/quantile_error_bound = max(1 yuan, |q|/512)");
+  w.put("income/quantile_error_bound", res.income_quantile_error_bound, {"year", "quantile"}, pc,
+        "bound on the absolute error of income/quantiles (half the fine-bin width)");
+  w.put("income/horizon_mean_quantiles", res.horizon_mean_quantiles, {"quantile"}, pc,
+        "quantiles of ybar, the household's horizon-mean per-capita income, person-weighted");
+  w.put("income/horizon_mean_quantile_error_bound", res.horizon_mean_quantile_error_bound,
+        {"quantile"}, pc, "bound on the absolute error of income/horizon_mean_quantiles");
+  w.put("income/histogram", res.histogram, {"year", "bin"}, "1",
+        "share of persons x replications with income in [bin_edges[k], bin_edges[k+1])");
+  w.put("income/bin_edges", res.bin_edges, {"bin_edge"}, pc, "histogram bin edges");
+
+  w.put("poverty/line", res.poverty_line, t, pc, "poverty line z_t");
+  w.put_estimate("poverty/fgt0", res.fgt0, t, "1", "headcount ratio FGT0, person-weighted");
+  w.put_estimate("poverty/fgt1", res.fgt1, t, "1", "poverty gap FGT1");
+  w.put_estimate("poverty/fgt2", res.fgt2, t, "1", "poverty severity FGT2");
+  w.put_estimate("poverty/relapse", res.relapse, t, "1",
+                 "persons poor in t among persons not poor in t-1 (year 1 NaN)");
+  w.put_scalar("poverty/ever_poor", res.ever_poor.mean[0], "1",
+               "persons in households below the line in at least one year");
+  w.put_scalar("poverty/ever_poor_se", res.ever_poor.se[0], "1", "standard error of ever_poor");
+  w.put("poverty/vulnerable_share", res.vulnerable_share, t, "1",
+        "share of persons whose household has P(y < z_t) >= 0.5");
+  w.put_scalar("poverty/vulnerable_share_horizon", res.vulnerable_share_horizon, "1",
+               "share of persons whose household has P(ybar < mean z) >= 0.5");
+  w.put_estimate("poverty/target_risk", res.target_risk, t, "1",
+                 "probability over replications that headcount exceeds exit_target");
+  w.put_estimate("poverty/negative_farm_income", res.negative_farm_income, t, "1",
+                 "share of persons in farming households whose farm net income is negative");
+
+  w.put("replications/fgt0", res.replication_fgt0, {"replication", "year"}, "1", "headcount per replication");
+  w.put("replications/government_cost", res.replication_government_cost, {"replication", "year"},
+        "yuan", "government cost per replication");
+  w.put("replications/mean_income", res.replication_mean_income, {"replication", "year"}, pc,
+        "person-weighted mean income per replication");
+
+  w.put_estimate("fiscal/government_cost", res.government_cost, t, "yuan",
+                 "premium subsidies + public posts + transfers + dibao + setup subsidies");
+  w.put_estimate("fiscal/dibao", res.dibao, t, "yuan", "dibao top-ups paid");
+
+  write_households(w, model, res, industry_names);
+
+  std::vector<std::int32_t> pmain, paux;
+  std::vector<double> pshare, ppersons;
+  for (const PortfolioRow& p : model.portfolios) {
+    pmain.push_back(p.main);
+    paux.push_back(p.aux);
+    pshare.push_back(p.household_share);
+    ppersons.push_back(p.person_share);
+  }
+  const Dims pd{"portfolio"};
+  w.put("choice/portfolio_main", pmain, pd, "1", "main industry (-1 = none)").attr("industries", industry_names);
+  w.put("choice/portfolio_aux", paux, pd, "1", "auxiliary industry (-1 = none)").attr("industries", industry_names);
+  w.put("choice/share", pshare, pd, "1", "share of households running the portfolio");
+  w.put("choice/person_share", ppersons, pd, "1", "share of persons in households running it");
+
+  for (const GroupResult& g : res.groups) {
+    const std::string base = "groups/" + g.name;
+    const std::string dim = "group_" + g.name;
+    w.index_scale(dim, g.labels.size(), "group index of /" + base + "/labels");
+    w.put_strings(base + "/labels", g.labels, {dim}, "group labels");
+    w.put(base + "/persons", g.persons, {dim}, "persons", "persons in the group");
+    w.put_estimate(base + "/fgt0", g.fgt0, {dim, "year"}, "1", "headcount ratio within the group");
+    w.put_estimate(base + "/income_mean", g.income_mean, {dim, "year"}, pc,
+                   "person-weighted mean per-capita income within the group");
+  }
+  out.commit();
+}
+
+}  // namespace incsim

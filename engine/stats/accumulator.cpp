@@ -1,1 +1,215 @@
-// placeholder
+// Accumulation of one replication's years into the reduce body (MODEL.md section 9).
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "incsim/stats.h"
+
+namespace incsim {
+
+ReplicationTable::ReplicationTable(std::int64_t r, int t, int m) : replications(r), years(t), markets(m) {
+  const auto n = static_cast<std::size_t>(r) * t;
+  for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
+                  &dibao, &negative_farm_share})
+    v->assign(n, std::numeric_limits<double>::quiet_NaN());
+  prices.assign(n * m, 0.0);
+  ever_poor.assign(static_cast<std::size_t>(r), 0.0);
+}
+
+std::vector<Grouping> make_groupings(const Model& model) {
+  const Households& hh = model.households;
+  const std::size_t n = hh.count();
+  std::vector<Grouping> out(4);
+  out[0].name = "main_industry";
+  for (const IndustryModel& ind : model.industries) out[0].labels.push_back(ind.name);
+  out[0].labels.push_back("none");
+  out[1].name = "village";
+  out[1].labels = model.village_labels;
+  out[2].name = "poor";
+  out[2].labels = {"poor", "other"};
+  out[3].name = "insured";
+  out[3].labels = {"insured", "uninsured"};
+  const auto none = static_cast<std::int32_t>(model.industries.size());
+  for (Grouping& g : out) {
+    g.group_of.resize(n);
+    g.persons.assign(g.labels.size(), 0.0);
+  }
+  for (std::size_t h = 0; h < n; ++h) {
+    const bool insured =
+        hh.enrolled_agricultural[h] || hh.enrolled_income_index[h] || hh.enrolled_poverty_guard[h];
+    out[0].group_of[h] = hh.main[h] < 0 ? none : hh.main[h];
+    out[1].group_of[h] = hh.village[h];
+    out[2].group_of[h] = hh.poor[h] ? 0 : 1;
+    out[3].group_of[h] = insured ? 0 : 1;
+    for (Grouping& g : out) g.persons[g.group_of[h]] += hh.size[h];
+  }
+  return out;
+}
+
+Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupings)
+    : model_(&model), groupings_(&groupings) {
+  const std::size_t n = model.households.count();
+  const auto t = static_cast<std::size_t>(model.years);
+  histogram.assign((t + 1) * quantile_bins::kCount, 0);
+  household_income_sum.assign(n * t, 0.0);
+  household_poor_count.assign(n * t, 0);
+  household_poor_horizon.assign(n, 0);
+  for (const Grouping& g : groupings) {
+    const std::size_t cells = g.labels.size() * t;
+    group_income_sum.emplace_back(cells, 0.0);
+    group_income_sumsq.emplace_back(cells, 0.0);
+    group_fgt0_sum.emplace_back(cells, 0.0);
+    group_fgt0_sumsq.emplace_back(cells, 0.0);
+    group_y_.emplace_back(g.labels.size(), 0.0);
+    group_poor_.emplace_back(g.labels.size(), 0.0);
+  }
+  minimum.assign(t + 1, std::numeric_limits<double>::infinity());
+  maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
+  prev_poor_.assign(n, 0);
+  ever_poor_.assign(n, 0);
+  horizon_sum_.assign(n, 0.0);
+}
+
+void Accumulator::begin_replication() {
+  std::fill(prev_poor_.begin(), prev_poor_.end(), 0);
+  std::fill(ever_poor_.begin(), ever_poor_.end(), 0);
+  std::fill(horizon_sum_.begin(), horizon_sum_.end(), 0.0);
+}
+
+void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table) {
+  const Model& m = *model_;
+  const Households& hh = m.households;
+  const std::size_t n = hh.count();
+  const int t = year.year;
+  const auto years = static_cast<std::size_t>(m.years);
+  const double z = m.poverty_line[t - 1];
+  const double persons = static_cast<double>(m.persons);
+  const double* y = year.income_per_capita.data();
+  std::uint64_t* hist = histogram.data() + static_cast<std::size_t>(t - 1) * quantile_bins::kCount;
+  for (auto& g : group_y_) std::fill(g.begin(), g.end(), 0.0);
+  for (auto& g : group_poor_) std::fill(g.begin(), g.end(), 0.0);
+
+  double sum_wy = 0.0, f0 = 0.0, f1 = 0.0, f2 = 0.0;
+  double relapse_num = 0.0, relapse_den = 0.0;
+  double farming = 0.0, farm_negative = 0.0;
+  double lo = minimum[t - 1], hi = maximum[t - 1];
+  for (std::size_t h = 0; h < n; ++h) {
+    const double w = hh.size[h];
+    const double yh = y[h];
+    const bool poor = yh < z;
+    sum_wy += w * yh;
+    if (poor) {
+      const double gap = (z - std::max(yh, 0.0)) / z;
+      f0 += w;
+      f1 += w * gap;
+      f2 += w * gap * gap;
+    }
+    if (!prev_poor_[h]) {
+      relapse_den += w;
+      if (poor) relapse_num += w;
+    }
+    if (hh.main[h] >= 0) {
+      farming += w;
+      if (year.farm_net_income[h] < 0.0) farm_negative += w;
+    }
+    prev_poor_[h] = poor;
+    ever_poor_[h] |= poor;
+    horizon_sum_[h] += yh;
+    hist[quantile_bins::bin_of(yh)] += static_cast<std::uint64_t>(hh.size[h]);
+    lo = std::min(lo, yh);
+    hi = std::max(hi, yh);
+    household_income_sum[h * years + (t - 1)] += yh;
+    household_poor_count[h * years + (t - 1)] += poor;
+    for (std::size_t k = 0; k < group_y_.size(); ++k) {
+      const std::int32_t g = (*groupings_)[k].group_of[h];
+      group_y_[k][g] += w * yh;
+      group_poor_[k][g] += poor ? w : 0.0;
+    }
+  }
+  minimum[t - 1] = lo;
+  maximum[t - 1] = hi;
+
+  const double mean = sum_wy / persons;
+  double sum_dev2 = 0.0;  // second pass: exact within-replication variance
+  for (std::size_t h = 0; h < n; ++h) {
+    const double d = y[h] - mean;
+    sum_dev2 += hh.size[h] * d * d;
+  }
+  const std::size_t cell = table.at(r, t);
+  table.mean_income[cell] = mean;
+  table.within_var[cell] = sum_dev2 / persons;
+  table.fgt0[cell] = f0 / persons;
+  table.fgt1[cell] = f1 / persons;
+  table.fgt2[cell] = f2 / persons;
+  table.relapse[cell] = (t >= 2 && relapse_den > 0.0) ? relapse_num / relapse_den
+                                                      : std::numeric_limits<double>::quiet_NaN();
+  table.government_cost[cell] = year.government_cost;
+  table.dibao[cell] = year.dibao;
+  table.negative_farm_share[cell] =
+      farming > 0.0 ? farm_negative / farming : std::numeric_limits<double>::quiet_NaN();
+  std::copy(year.prices.begin(), year.prices.end(), table.prices.begin() + cell * table.markets);
+
+  for (std::size_t k = 0; k < group_y_.size(); ++k) {
+    const Grouping& grouping = (*groupings_)[k];
+    for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
+      if (grouping.persons[g] <= 0.0) continue;
+      const double gm = group_y_[k][g] / grouping.persons[g];
+      const double gf = group_poor_[k][g] / grouping.persons[g];
+      const std::size_t c = g * years + (t - 1);
+      group_income_sum[k][c] += gm;
+      group_income_sumsq[k][c] += gm * gm;
+      group_fgt0_sum[k][c] += gf;
+      group_fgt0_sumsq[k][c] += gf * gf;
+    }
+  }
+}
+
+void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
+  const Model& m = *model_;
+  const Households& hh = m.households;
+  const std::size_t n = hh.count();
+  const auto years = static_cast<std::size_t>(m.years);
+  double mean_line = 0.0;
+  for (double z : m.poverty_line) mean_line += z;
+  mean_line /= m.years;
+  std::uint64_t* hist = histogram.data() + years * quantile_bins::kCount;
+  double ever = 0.0;
+  double lo = minimum[years], hi = maximum[years];
+  for (std::size_t h = 0; h < n; ++h) {
+    const double ybar = horizon_sum_[h] / m.years;
+    hist[quantile_bins::bin_of(ybar)] += static_cast<std::uint64_t>(hh.size[h]);
+    household_poor_horizon[h] += ybar < mean_line;
+    if (ever_poor_[h]) ever += hh.size[h];
+    lo = std::min(lo, ybar);
+    hi = std::max(hi, ybar);
+  }
+  minimum[years] = lo;
+  maximum[years] = hi;
+  table.ever_poor[static_cast<std::size_t>(r)] = ever / static_cast<double>(m.persons);
+  ++replications;
+}
+
+void Accumulator::merge(const Accumulator& other) {
+  replications += other.replications;
+  for (std::size_t i = 0; i < histogram.size(); ++i) histogram[i] += other.histogram[i];
+  for (std::size_t i = 0; i < household_income_sum.size(); ++i)
+    household_income_sum[i] += other.household_income_sum[i];
+  for (std::size_t i = 0; i < household_poor_count.size(); ++i)
+    household_poor_count[i] += other.household_poor_count[i];
+  for (std::size_t i = 0; i < household_poor_horizon.size(); ++i)
+    household_poor_horizon[i] += other.household_poor_horizon[i];
+  auto add = [](std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+    for (std::size_t k = 0; k < a.size(); ++k)
+      for (std::size_t i = 0; i < a[k].size(); ++i) a[k][i] += b[k][i];
+  };
+  add(group_income_sum, other.group_income_sum);
+  add(group_income_sumsq, other.group_income_sumsq);
+  add(group_fgt0_sum, other.group_fgt0_sum);
+  add(group_fgt0_sumsq, other.group_fgt0_sumsq);
+  for (std::size_t i = 0; i < minimum.size(); ++i) {
+    minimum[i] = std::min(minimum[i], other.minimum[i]);
+    maximum[i] = std::max(maximum[i], other.maximum[i]);
+  }
+}
+
+}  // namespace incsim

@@ -2,14 +2,18 @@
 // and failures throw H5Error with the object path and the operation. Only what incsim needs:
 // groups, typed n-dimensional datasets, string datasets, attributes, dimension scales, and
 // chunked+compressed datasets for opt-in sample paths. Not thread-safe: write from one thread.
+// Files use the HDF5 1.8 object formats (libver bounds earliest..v18) so h5py, R, MATLAB and
+// netCDF-4 readers (netCDF4-python, h5netcdf, xarray) can open them.
 #pragma once
 
 #include <hdf5.h>
 
+#include <concepts>
 #include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace incsim::h5 {
@@ -60,7 +64,9 @@ class Handle {
  public:
   using Closer = herr_t (*)(hid_t);
   Handle() = default;
-  Handle(hid_t id, Closer closer, const std::string& what);  // throws if id < 0
+  // Throws H5Error("HDF5: cannot <what>: <HDF5's innermost message>") if id < 0, so `what`
+  // names the operation, e.g. "open dataset /income/mean in out.h5".
+  Handle(hid_t id, Closer closer, const std::string& what);
   Handle(Handle&& other) noexcept;
   Handle& operator=(Handle&& other) noexcept;
   Handle(const Handle&) = delete;
@@ -68,15 +74,19 @@ class Handle {
   ~Handle();
   hid_t id() const { return id_; }
   bool valid() const { return id_ >= 0; }
+  // Gives up ownership without closing (for callers that close by hand and check the result).
+  hid_t release() noexcept;
 
  private:
   hid_t id_ = -1;
   Closer closer_ = nullptr;
 };
 
+// Chunked shuffle+gzip storage. Ignored for scalars and for datasets with a zero extent (HDF5
+// cannot chunk those). Chunk extents larger than the dataset are clipped to it.
 struct Compression {
   bool enabled = false;
-  std::vector<hsize_t> chunk;  // chunk shape, same rank as the dataset
+  std::vector<hsize_t> chunk = {};  // chunk shape, same rank as the dataset; empty = about 1 MiB
   int gzip_level = 4;
   bool shuffle = true;
 };
@@ -85,29 +95,65 @@ class Object;  // group or dataset: something attributes can be attached to
 
 class Attributes {
  public:
-  // Scalar and 1-d attributes; strings are variable-length UTF-8.
+  // Scalar and 1-d attributes; strings are variable-length UTF-8. An existing attribute of
+  // the same name is replaced.
   static void set(hid_t object, const std::string& name, const std::string& value);
   static void set(hid_t object, const std::string& name, const char* value);
   static void set(hid_t object, const std::string& name, double value);
   static void set(hid_t object, const std::string& name, std::int64_t value);
+  static void set(hid_t object, const std::string& name, std::uint64_t value);  // e.g. seeds
   static void set(hid_t object, const std::string& name, const std::vector<std::string>& value);
   static void set(hid_t object, const std::string& name, const std::vector<double>& value);
+  static void set(hid_t object, const std::string& name, const std::vector<std::int64_t>& value);
+  // Any other integer (int, unsigned, bool, ...) would be ambiguous between the overloads
+  // above: signed ones and bool are stored as int64, unsigned ones as uint64.
+  template <std::integral I>
+  static void set(hid_t object, const std::string& name, I value) {
+    if constexpr (std::signed_integral<I> || std::same_as<I, bool>) {
+      set(object, name, static_cast<std::int64_t>(value));
+    } else {
+      set(object, name, static_cast<std::uint64_t>(value));
+    }
+  }
 };
 
+// The chaining calls return *this; called on a temporary (root.write(...).attr(...)) they
+// return the dataset by value, so `Dataset year = root.write(...).make_scale();` works.
 class Dataset {
  public:
   Dataset(Handle handle, std::string path) : handle_(std::move(handle)), path_(std::move(path)) {}
   hid_t id() const { return handle_.id(); }
   const std::string& path() const { return path_; }
   template <class V>
-  Dataset& attr(const std::string& name, const V& value) {
+  Dataset& attr(const std::string& name, const V& value) & {
     Attributes::set(id(), name, value);
     return *this;
   }
-  // Marks this dataset as a dimension scale with the given name (H5DSset_scale).
-  Dataset& make_scale(const std::string& dimension_name);
-  // Attaches `scale` to dimension `dim` of this dataset (H5DSattach_scale).
-  Dataset& attach_scale(const Dataset& scale, unsigned dim);
+  template <class V>
+  Dataset attr(const std::string& name, const V& value) && {
+    Attributes::set(id(), name, value);
+    return std::move(*this);
+  }
+  // Marks this dataset as a dimension scale with the given name (H5DSset_scale); an empty
+  // name uses the dataset's own name, which is what netCDF-4 readers call the dimension.
+  Dataset& make_scale(const std::string& dimension_name = "") &;
+  Dataset make_scale(const std::string& dimension_name = "") && {
+    make_scale(dimension_name);
+    return std::move(*this);
+  }
+  // Attaches `scale` to dimension `dim` of this dataset (H5DSattach_scale). The scale must be
+  // 1-d with as many values as that dimension (netCDF readers rely on it).
+  Dataset& attach_scale(const Dataset& scale, unsigned dim) &;
+  Dataset attach_scale(const Dataset& scale, unsigned dim) && {
+    attach_scale(scale, dim);
+    return std::move(*this);
+  }
+  // Names dimension `dim` (H5DSset_label; h5py shows it as dims[dim].label).
+  Dataset& label_dimension(unsigned dim, const std::string& label) &;
+  Dataset label_dimension(unsigned dim, const std::string& label) && {
+    label_dimension(dim, label);
+    return std::move(*this);
+  }
 
  private:
   Handle handle_;
@@ -125,16 +171,21 @@ class Group {
   bool exists(const std::string& name) const;  // link exists (nested path allowed)
 
   template <class V>
-  Group& attr(const std::string& name, const V& value) {
+  Group& attr(const std::string& name, const V& value) & {
     Attributes::set(id(), name, value);
     return *this;
   }
+  template <class V>
+  Group attr(const std::string& name, const V& value) && {
+    Attributes::set(id(), name, value);
+    return std::move(*this);
+  }
 
   // Writes a dataset of shape `dims` (row-major data, product of dims == data.size();
-  // an empty dims writes a scalar). Throws if the name exists.
+  // an empty dims writes a scalar). Throws if the name exists. "a/b" creates group a.
   template <class T>
-  Dataset write(const std::string& name, std::span<const T> data,
-                const std::vector<hsize_t>& dims, const Compression& compression = {}) {
+  Dataset write(const std::string& name, std::span<const T> data, const std::vector<hsize_t>& dims,
+                const Compression& compression = {}) {
     return write_raw(name, NativeType<T>::get(), data.data(), data.size(), dims, compression);
   }
   template <class T>
@@ -151,7 +202,7 @@ class Group {
   Dataset write_scalar(const std::string& name, T value) {
     return write_raw(name, NativeType<T>::get(), &value, 1, {}, {});
   }
-  // 1-d dataset of variable-length UTF-8 strings.
+  // 1-d dataset of variable-length UTF-8 strings (no embedded NUL bytes).
   Dataset write_strings(const std::string& name, const std::vector<std::string>& values);
 
   Dataset open_dataset(const std::string& name) const;
@@ -165,6 +216,10 @@ class Group {
 
 class File {
  public:
+  // close() (also on destruction) closes every group, dataset and attribute of the file that
+  // is still open (H5F_CLOSE_STRONG), so the file is complete and unlocked on return; Group
+  // and Dataset objects that outlive it become inert.
+
   // Creates (truncates) `path`.
   static File create(const std::string& path);
   // Opens an existing file read-only (tests, `incsim inspect`).
@@ -190,7 +245,7 @@ class AtomicFile {
   ~AtomicFile();
   File& file() { return file_; }
   const std::string& temporary_path() const { return temp_path_; }
-  void commit();  // close, fsync-free rename; throws H5Error on failure
+  void commit();  // close, fsync-free rename; throws H5Error on failure; idempotent
 
  private:
   std::string final_path_;
@@ -199,7 +254,9 @@ class AtomicFile {
   bool committed_ = false;
 };
 
-// Reading helpers for tests and `incsim inspect`.
+// Reading helpers for tests and `incsim inspect`. Paths are absolute ("/income/mean").
+// Numbers are converted from whatever numeric type is stored (float to integer truncates);
+// `dims` receives the shape (empty for a scalar). Strings may be variable- or fixed-length.
 std::vector<double> read_doubles(const File& file, const std::string& path,
                                  std::vector<hsize_t>* dims = nullptr);
 std::vector<std::int64_t> read_int64s(const File& file, const std::string& path,
@@ -209,5 +266,12 @@ std::string read_string_attribute(const File& file, const std::string& object_pa
                                   const std::string& name);
 double read_double_attribute(const File& file, const std::string& object_path,
                              const std::string& name);
+std::int64_t read_int64_attribute(const File& file, const std::string& object_path,
+                                  const std::string& name);
+// All values of a scalar or 1-d attribute.
+std::vector<std::string> read_strings_attribute(const File& file, const std::string& object_path,
+                                                const std::string& name);
+std::vector<double> read_doubles_attribute(const File& file, const std::string& object_path,
+                                           const std::string& name);
 
 }  // namespace incsim::h5

@@ -1,0 +1,32 @@
+// Pieces of the `incsim` command that are not argument parsing: progress display and the
+// end-of-run summary. No model logic lives in engine/cli/.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <ostream>
+#include <thread>
+
+#include "incsim/model.h"
+#include "incsim/stats.h"
+
+namespace incsim::cli {
+
+// Prints "replications done, elapsed, ETA" to stderr every half second while alive, only when
+// stderr is a terminal. Reads the counter the engine increments; never influences results.
+class Progress {
+ public:
+  Progress(std::int64_t total, const std::atomic<std::int64_t>& done);
+  ~Progress();
+  Progress(const Progress&) = delete;
+  Progress& operator=(const Progress&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+void print_summary(std::ostream& os, const Model& model, const RunResults& results,
+                   double seconds);
+
+}  // namespace incsim::cli

@@ -1,0 +1,36 @@
+// The address of every random draw (MODEL.md section 10): which stream, and which `index`
+// word of the Philox counter {unit, replication, year, index} serves which purpose. These
+// numbers are part of the reproducibility contract: a given seed gives the same shocks in
+// every version that keeps this table. Add new purposes; never renumber.
+#pragma once
+
+#include <cstdint>
+
+namespace incsim::draws {
+
+// Stream::population, unit = household, replication = year = 0.
+inline constexpr std::uint32_t kPopulationAttributes = 0;  // w0 size, w1 poor
+inline constexpr std::uint32_t kPopulationResources = 1;   // normals: farmland, forest, capital
+
+// Stream::enrollment, unit = household, replication = year = 0.
+inline constexpr std::uint32_t kPublicPost = 0;  // w0
+inline constexpr std::uint32_t kEnrollment = 1;  // w0 agricultural, w1 income index, w2 guard
+
+// Stream::choice, unit = household, replication = year = 0.
+inline constexpr std::uint32_t kFixedPortfolio = 0;  // w0
+inline constexpr std::uint32_t kLogitPortfolio = 1;  // w0
+
+// Stream::replication (also Stream::choice_pilot), replication = r, year = t (1-based).
+// Prices: unit = market, one normal pair per market-year.
+inline constexpr std::uint32_t kPriceInnovation = 0;
+// Wages: unit = household; employment words and normals for laborers 4k..4k+3.
+inline constexpr std::uint32_t kWageEmployment = 0x100;  // + k
+inline constexpr std::uint32_t kWageNormal = 0x200;      // + k
+// Yields: unit = household; normals for products 4k..4k+3 of industry i.
+inline constexpr std::uint32_t kYieldBase = 0x10000;  // + i * 0x100 + k
+inline constexpr std::uint32_t yield_index(int industry, int product_block) {
+  return kYieldBase + static_cast<std::uint32_t>(industry) * 0x100u +
+         static_cast<std::uint32_t>(product_block);
+}
+
+}  // namespace incsim::draws

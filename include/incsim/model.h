@@ -1,0 +1,129 @@
+// Model: the plain-data tables the simulation kernel reads, derived once from a validated
+// Scenario (MODEL.md sections 2-4, 7-9): market factors, per-year expected prices and
+// variances, the population with its portfolios and units, and each household's fixed
+// income components. Identical in every replication; nothing here changes after build_model.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "incsim/scenario.h"
+
+namespace incsim {
+
+struct MarketModel {
+  std::string name;
+  double price = 0.0;
+  double sigma = 0.0;
+  double phi = 0.0;
+  std::vector<double> expected_price;  // Pbar[m,t], t = 1..T at index t-1
+  std::vector<double> half_variance;   // v[m,t] / 2
+};
+
+struct ProductModel {
+  int market = 0;
+  double yield = 0.0;
+  double log_sigma = 0.0;  // s = sqrt(ln(1 + cv^2))
+  double floor = 0.0;      // sale price = max(P, floor); 0 when no floor is set
+};
+
+struct IndustryModel {
+  std::string name;
+  int cycle_years = 1;
+  double setup_cost = 0.0;
+  double setup_subsidy = 0.0;
+  double operating_cost = 0.0;
+  std::vector<ProductModel> products;
+  std::vector<std::uint8_t> harvest;  // harvest[t-1] = 1 when t is a harvest year
+};
+
+// Households in structure-of-arrays form, in population order (index h = RNG unit).
+struct Households {
+  std::vector<std::string> id;
+  std::vector<std::int32_t> village;  // index into Model::village_labels
+  std::vector<std::int32_t> size;
+  std::vector<std::int32_t> laborers;
+  std::vector<double> farmland_mu;
+  std::vector<double> forest_mu;
+  std::vector<double> capital;
+  std::vector<std::uint8_t> poor;
+  std::vector<std::uint8_t> public_post;
+  std::vector<std::int32_t> main;  // industry index, -1 = none
+  std::vector<std::int32_t> aux;   // industry index, -1 = none
+  std::vector<std::int32_t> units_main;
+  std::vector<std::int32_t> units_aux;
+  std::vector<std::uint8_t> enrolled_agricultural;
+  std::vector<std::uint8_t> enrolled_income_index;
+  std::vector<std::uint8_t> enrolled_poverty_guard;
+  std::vector<std::uint8_t> dibao_eligible;
+  std::vector<double> certainty_equivalent;  // NaN when not estimated (rule fixed)
+  // Household yuan per year that does not depend on the shocks: public post, per-capita
+  // transfers, deterministic wages, minus operating costs (and net setup cost in year 1).
+  std::vector<double> fixed_income_first_year;
+  std::vector<double> fixed_income_later_years;
+  // Farm costs in yuan per year (operating, plus the household's setup share in year 1).
+  std::vector<double> farm_cost_first_year;
+  std::vector<double> farm_cost_later_years;
+
+  std::size_t count() const { return size.size(); }
+};
+
+// Households running the same (main, aux) portfolio, so the kernel can sweep them as one
+// vector with identical industry tables. Members ascend by household index.
+struct PortfolioGroup {
+  int main = -1;
+  int aux = -1;
+  std::vector<std::uint32_t> members;
+};
+
+// One row of /choice: a portfolio and the share of households running it.
+struct PortfolioRow {
+  int main = -1;
+  int aux = -1;
+  double household_share = 0.0;
+  double person_share = 0.0;
+};
+
+struct Model {
+  Scenario scenario;  // the validated input, kept for provenance and options
+  int years = 0;
+  std::int64_t replications = 0;
+  std::uint64_t seed = 0;
+
+  std::vector<MarketModel> markets;
+  std::vector<double> innovation_factor;  // M x M row-major A with A A^T = C
+  std::vector<IndustryModel> industries;
+  Households households;
+  std::vector<PortfolioGroup> groups;
+  std::vector<PortfolioRow> portfolios;
+  std::vector<std::string> village_labels;
+  std::vector<double> poverty_line;  // z_t, index t-1
+  std::int64_t persons = 0;
+  int max_laborers = 0;
+
+  // Government yuan per year independent of shocks: posts + transfers (+ setup subsidies
+  // in year 1). Dibao is added by the kernel.
+  double government_fixed_first_year = 0.0;
+  double government_fixed_later_years = 0.0;
+
+  bool stochastic_wage() const;
+};
+
+// Builds the model: draws a generated population from the population stream (or takes the
+// csv), enrollment/posts from their stream, fixed portfolios from the choice stream, and
+// applies the units rule of MODEL.md section 4.
+Model build_model(const Scenario& scenario);
+
+// Units of a portfolio for one household by the rule of MODEL.md section 4: one unit of each
+// member first (main, then aux), then main grows to max_units, then aux, while farmland,
+// forest, labor days and setup capital (net of subsidy) still fit. Returns {0, 0} when the
+// portfolio is infeasible (some member would get no unit). aux < 0: single industry.
+struct Units {
+  int main = 0;
+  int aux = 0;
+};
+Units portfolio_units(const Scenario& scenario, int main, int aux, double farmland_mu,
+                      double forest_mu, int laborers, double capital);
+
+}  // namespace incsim

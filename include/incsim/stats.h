@@ -1,0 +1,169 @@
+// Statistics (MODEL.md section 9): mergeable accumulators fed by the kernel one
+// replication-year at a time, and their finalisation into estimates with Monte Carlo
+// standard errors. Per-replication headline values are kept exactly (R x T); everything
+// else is summed in accumulators whose merge order is fixed by the caller, so results are
+// bit-identical for any thread count. All population measures are person-weighted.
+#pragma once
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "incsim/model.h"
+#include "incsim/simulate.h"
+
+namespace incsim {
+
+// Fine log-linear histogram bins for pooled quantiles. |y| < 1 yuan falls in one central bin
+// reported as 0; otherwise the bin is given by the binary exponent of |y| and the top 8 bits
+// of its mantissa, so a bin [a, b) has b - a = 2^e / 256 <= |y| / 256. The reported value is
+// the bin midpoint, hence |reported - exact quantile| <= max(1 yuan, |q| / 512)
+// (0.2%), for |y| < 2^32 yuan; beyond that the last bin is open-ended.
+namespace quantile_bins {
+inline constexpr int kSubBits = 8;
+inline constexpr int kOctaves = 32;
+inline constexpr int kHalf = kOctaves << kSubBits;  // bins per sign
+inline constexpr int kCount = 2 * kHalf + 1;
+inline constexpr int kCenter = kHalf;
+
+inline int bin_of(double y) {
+  const double a = std::fabs(y);
+  if (!(a >= 1.0)) return kCenter;
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(a);
+  const int e = static_cast<int>(bits >> 52) - 1023;
+  int idx = e >= kOctaves ? kHalf - 1
+                          : (e << kSubBits) | static_cast<int>((bits >> (52 - kSubBits)) & 0xff);
+  return y > 0 ? kCenter + 1 + idx : kCenter - 1 - idx;
+}
+double lower_edge(int bin);  // of |y| scale mapped back to signed values
+double upper_edge(int bin);
+double value(int bin);  // midpoint; 0 for the central bin
+// Half-width bound on |value(bin) - y| for any y in the bin.
+double error_bound(int bin);
+}  // namespace quantile_bins
+
+// Per-replication values kept exactly, row-major (R, T) unless stated.
+struct ReplicationTable {
+  std::int64_t replications = 0;
+  int years = 0;
+  int markets = 0;
+  std::vector<double> mean_income;    // person-weighted mean of y
+  std::vector<double> within_var;     // person-weighted variance of y around that mean
+  std::vector<double> fgt0, fgt1, fgt2;
+  std::vector<double> relapse;        // NaN in year 1 or with an empty denominator
+  std::vector<double> government_cost;
+  std::vector<double> dibao;
+  std::vector<double> prices;         // (R, T, M)
+  std::vector<double> ever_poor;      // (R)
+  // Share of persons of farming households (running any industry) whose farm net income
+  // (revenue - costs) is negative in the year.
+  std::vector<double> negative_farm_share;
+
+  ReplicationTable(std::int64_t r, int t, int m);
+  std::size_t at(std::int64_t r, int t) const { return static_cast<std::size_t>(r) * years + (t - 1); }
+};
+
+// Partition of households for /groups: labels and each household's group.
+struct Grouping {
+  std::string name;
+  std::vector<std::string> labels;
+  std::vector<std::int32_t> group_of;  // per household
+  std::vector<double> persons;         // per group
+};
+std::vector<Grouping> make_groupings(const Model& model);
+
+// The reduce body's state: everything summed over replications.
+class Accumulator {
+ public:
+  Accumulator(const Model& model, const std::vector<Grouping>& groupings);
+
+  // Feeds one replication (call begin, then each year in order, then end).
+  void begin_replication();
+  void add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table);
+  void end_replication(std::int64_t r, ReplicationTable& table);
+
+  // Adds `other` into this; the caller fixes the merge order.
+  void merge(const Accumulator& other);
+
+  const Model& model() const { return *model_; }
+  std::int64_t replications = 0;
+  std::vector<std::uint64_t> histogram;      // (T + 1, kCount): years, then horizon mean
+  std::vector<double> household_income_sum;  // (H, T)
+  std::vector<std::uint32_t> household_poor_count;    // (H, T)
+  std::vector<std::uint32_t> household_poor_horizon;  // (H)
+  // Per grouping, (G, T): sums over replications of the group's mean income and headcount.
+  std::vector<std::vector<double>> group_income_sum, group_income_sumsq;
+  std::vector<std::vector<double>> group_fgt0_sum, group_fgt0_sumsq;
+  std::vector<double> minimum, maximum;  // (T + 1)
+
+ private:
+  const Model* model_;
+  const std::vector<Grouping>* groupings_;
+  // State within the current replication.
+  std::vector<std::uint8_t> prev_poor_, ever_poor_;
+  std::vector<double> horizon_sum_;
+  std::vector<std::vector<double>> group_y_, group_poor_;
+};
+
+// Estimates with standard errors, ready to write (shapes as MODEL.md section 11).
+struct Estimate {
+  std::vector<double> mean;
+  std::vector<double> se;
+};
+
+struct GroupResult {
+  std::string name;
+  std::vector<std::string> labels;
+  std::vector<double> persons;  // (G)
+  Estimate fgt0;                // (G, T)
+  Estimate income_mean;         // (G, T)
+};
+
+struct RunResults {
+  std::int64_t replications = 0;
+  int years = 0;
+  std::vector<int> calendar_years;
+  std::vector<double> quantile_levels;
+  std::vector<double> poverty_line;
+  // prices (T, M)
+  std::vector<std::string> market_names;
+  std::vector<double> price_mean, price_p05, price_p95;
+  // income
+  Estimate income_mean;       // (T)
+  std::vector<double> income_std;  // (T) of the pooled distribution
+  std::vector<double> income_quantiles;               // (T, Q)
+  std::vector<double> income_quantile_error_bound;    // (T, Q)
+  std::vector<double> horizon_mean_quantiles;         // (Q)
+  std::vector<double> horizon_mean_quantile_error_bound;  // (Q)
+  std::vector<double> income_min, income_max;         // (T)
+  std::vector<double> histogram;  // (T, B) share of persons x replications
+  std::vector<double> bin_edges;  // (B + 1)
+  // poverty
+  Estimate fgt0, fgt1, fgt2, relapse;  // (T)
+  Estimate ever_poor;                  // scalar (size 1)
+  Estimate negative_farm_income;       // (T)
+  std::vector<double> vulnerable_share;  // (T)
+  double vulnerable_share_horizon = 0.0;
+  Estimate target_risk;  // (T)
+  // fiscal
+  Estimate government_cost;  // (T)
+  Estimate dibao;            // (T)
+  // households
+  std::vector<double> household_mean_income;    // (H, T)
+  std::vector<double> household_vulnerability;  // (H, T)
+  std::vector<double> household_vulnerability_horizon;  // (H)
+  std::vector<GroupResult> groups;
+  // per replication (R, T)
+  std::vector<double> replication_fgt0, replication_government_cost, replication_mean_income;
+};
+
+RunResults finalize(const Model& model, const Accumulator& acc, const ReplicationTable& table,
+                    const std::vector<Grouping>& groupings);
+
+// Mean and standard error of the mean of n values (NaN values skipped); se = sd / sqrt(n).
+Estimate mean_and_se(const std::vector<double>& values, std::size_t stride, std::size_t offset,
+                     std::size_t count);
+
+}  // namespace incsim

@@ -1,0 +1,99 @@
+// Shared test helpers: scenarios built in code (independent of the YAML loader), temporary
+// files, and sample statistics with their standard errors.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "incsim/scenario.h"
+
+namespace incsim::test {
+
+inline std::filesystem::path temp_dir() {
+  const char* env = std::getenv("INCSIM_TEST_TMP");
+  std::filesystem::path dir = env ? env : std::filesystem::temp_directory_path() / "incsim-tests";
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+// A unique path inside temp_dir() for the current test.
+inline std::filesystem::path temp_path(const std::string& suffix) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = std::string(info->test_suite_name()) + "_" + info->name();
+  for (char& c : name)
+    if (c == '/') c = '_';
+  return temp_dir() / (name + suffix);
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+}
+
+// One market, one single-product industry, a generated population of `households`
+// households of size 1 with ample resources, everyone running the industry (1 unit).
+inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_t reps = 100) {
+  Scenario s;
+  s.name = "test";
+  s.years = years;
+  s.replications = reps;
+  s.seed = 12345;
+  s.markets.push_back({"grain", "kg", 10.0, 0.0, 0.0, 0.0});
+  s.correlation = {1.0};
+  Industry ind;
+  ind.name = "farm";
+  ind.label = "farm";
+  ind.unit = "mu";
+  ind.products.push_back({0, 100.0, 0.0});
+  ind.price_floor.resize(1);
+  s.industries.push_back(ind);
+  Population& p = s.population;
+  p.households = households;
+  p.villages = 1;
+  p.size_values = {1};
+  p.size_weights = {1};
+  p.farmland_mu = {10.0, 0.0};
+  p.forest_mu = {10.0, 0.0};
+  p.capital = {1e6, 0.0};
+  s.choice.rule = ChoiceRule::fixed;
+  s.choice.portfolios.push_back({0, -1, 1.0});
+  s.poverty.line = 500.0;
+  return s;
+}
+
+struct SampleStats {
+  double n = 0, mean = 0, var = 0, m4 = 0;  // central moments (var, 4th) of the sample
+  double se_mean() const { return std::sqrt(var / n); }
+  // Standard error of the sample variance: sqrt((m4 - var^2) / n).
+  double se_var() const { return std::sqrt(std::max(0.0, m4 - var * var) / n); }
+};
+
+inline SampleStats sample_stats(const std::vector<double>& x) {
+  SampleStats s;
+  s.n = static_cast<double>(x.size());
+  for (double v : x) s.mean += v;
+  s.mean /= s.n;
+  for (double v : x) {
+    const double d = (v - s.mean) * (v - s.mean);
+    s.var += d;
+    s.m4 += d * d;
+  }
+  s.var /= (s.n - 1);
+  s.m4 /= s.n;
+  return s;
+}
+
+inline double correlation(const std::vector<double>& a, const std::vector<double>& b) {
+  const SampleStats sa = sample_stats(a), sb = sample_stats(b);
+  double c = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) c += (a[i] - sa.mean) * (b[i] - sb.mean);
+  return c / (a.size() - 1) / std::sqrt(sa.var * sb.var);
+}
+
+}  // namespace incsim::test
