@@ -1,1 +1,725 @@
-// placeholder
+// RAII wrapper over the HDF5 C API (see include/incsim/hdf5.h). Every public entry point
+// silences HDF5's automatic error printing, checks each call, and turns a failure into an
+// H5Error naming the operation, the object path, the file and HDF5's innermost message.
+#include "incsim/hdf5.h"
+
+#include <hdf5_hl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <system_error>
+
+namespace incsim::h5 {
+namespace {
+
+// Turns HDF5's automatic error-stack printing off for the guard's lifetime and restores the
+// previous handler afterwards: we check every call, so the stderr dump would only be noise.
+class QuietErrors {
+ public:
+  QuietErrors() {
+    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) >= 0) {
+      saved_ = true;
+      H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+    }
+  }
+  ~QuietErrors() {
+    if (saved_) H5Eset_auto2(H5E_DEFAULT, func_, data_);
+  }
+  QuietErrors(const QuietErrors&) = delete;
+  QuietErrors& operator=(const QuietErrors&) = delete;
+
+ private:
+  H5E_auto2_t func_ = nullptr;
+  void* data_ = nullptr;
+  bool saved_ = false;
+};
+
+struct ErrorEntry {
+  std::string desc;
+  hid_t minor = -1;
+};
+
+herr_t keep_entry(unsigned, const H5E_error2_t* error, void* client) {
+  auto* last = static_cast<ErrorEntry*>(client);
+  last->desc = error->desc != nullptr ? error->desc : "";
+  last->minor = error->min_num;
+  return 0;
+}
+
+// HDF5's message for the innermost failure on the default error stack. Must run before any
+// other API call, because every API call clears that stack.
+std::string hdf5_detail() {
+  ErrorEntry innermost;
+  if (H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, keep_entry, &innermost) < 0) return "";
+  std::string detail = innermost.desc;
+  if (innermost.minor >= 0) {
+    char minor[256] = {};
+    if (H5Eget_msg(innermost.minor, nullptr, minor, sizeof minor) > 0 && minor[0] != '\0') {
+      std::string text = minor;
+      if (!text.empty()) text[0] = static_cast<char>(std::tolower(text[0]));
+      if (detail.empty()) {
+        detail = text;
+      } else if (detail.find(text) == std::string::npos) {
+        detail += " [" + text + "]";
+      }
+    }
+  }
+  return detail;
+}
+
+std::string file_name_of(hid_t object) {
+  const ssize_t length = H5Fget_name(object, nullptr, 0);
+  if (length <= 0) return "";
+  std::string name(static_cast<std::size_t>(length), '\0');
+  if (H5Fget_name(object, name.data(), name.size() + 1) < 0) return "";
+  return name;
+}
+
+std::string object_name_of(hid_t object) {
+  const ssize_t length = H5Iget_name(object, nullptr, 0);
+  if (length <= 0) return "?";
+  std::string name(static_cast<std::size_t>(length), '\0');
+  if (H5Iget_name(object, name.data(), name.size() + 1) < 0) return "?";
+  return name;
+}
+
+// "HDF5: cannot <op> in <file>: <reason>". `where` is any object of the file, or -1 when
+// `op` already names the file.
+[[noreturn]] void fail_because(hid_t where, const std::string& op, const std::string& reason) {
+  std::string message = "HDF5: cannot " + op;
+  if (where >= 0) {
+    const std::string file = file_name_of(where);
+    if (!file.empty()) message += " in " + file;
+  }
+  if (!reason.empty()) message += ": " + reason;
+  throw H5Error(message);
+}
+
+// Same, with HDF5's own explanation of the call that just failed.
+[[noreturn]] void fail(hid_t where, const std::string& op) {
+  const std::string detail = hdf5_detail();
+  fail_because(where, op, detail);
+}
+
+void check(herr_t status, hid_t where, const std::string& op) {
+  if (status < 0) fail(where, op);
+}
+
+Handle own(hid_t id, Handle::Closer closer, hid_t where, const std::string& op) {
+  if (id < 0) fail(where, op);
+  return Handle(id, closer, op);
+}
+
+std::string join_path(const std::string& base, const std::string& name) {
+  if (!name.empty() && name.front() == '/') return name;
+  if (base.empty() || base == "/") return "/" + name;
+  return base + "/" + name;
+}
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    const auto slash = std::min(path.find('/', start), path.size());
+    if (slash > start) segments.push_back(path.substr(start, slash - start));
+    start = slash + 1;
+  }
+  return segments;
+}
+
+std::string shape_text(const std::vector<hsize_t>& dims) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i > 0) text += ", ";
+    text += std::to_string(dims[i]);
+  }
+  return text + ")";
+}
+
+Handle property_list(hid_t cls, hid_t where, const std::string& op) {
+  return own(H5Pcreate(cls), H5Pclose, where, "create property list to " + op);
+}
+
+// Link creation that makes missing intermediate groups ("a/b/c").
+Handle intermediate_lcpl(hid_t where, const std::string& op) {
+  Handle lcpl = property_list(H5P_LINK_CREATE, where, op);
+  check(H5Pset_create_intermediate_group(lcpl.id(), 1), where, op);
+  return lcpl;
+}
+
+// File access: 1.8 object formats at most (netCDF-C and older readers cannot read the 1.10
+// chunk indexes or superblock v3), and strong close so close() really closes the file.
+Handle file_access(const std::string& op) {
+  Handle fapl = property_list(H5P_FILE_ACCESS, -1, op);
+  check(H5Pset_libver_bounds(fapl.id(), H5F_LIBVER_EARLIEST, H5F_LIBVER_V18), -1, op);
+  check(H5Pset_fclose_degree(fapl.id(), H5F_CLOSE_STRONG), -1, op);
+  return fapl;
+}
+
+Handle utf8_string_type(hid_t where, const std::string& op) {
+  Handle type = own(H5Tcopy(H5T_C_S1), H5Tclose, where, op);
+  check(H5Tset_size(type.id(), H5T_VARIABLE), where, op);
+  check(H5Tset_cset(type.id(), H5T_CSET_UTF8), where, op);
+  return type;
+}
+
+std::vector<const char*> c_strings(const std::vector<std::string>& values, hid_t where,
+                                   const std::string& op) {
+  std::vector<const char*> pointers;
+  pointers.reserve(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i].find('\0') != std::string::npos) {
+      fail_because(where, op, "string " + std::to_string(i) + " contains a NUL byte");
+    }
+    pointers.push_back(values[i].c_str());
+  }
+  return pointers;
+}
+
+Handle simple_space(const std::vector<hsize_t>& dims, hid_t where, const std::string& op) {
+  if (dims.empty()) return own(H5Screate(H5S_SCALAR), H5Sclose, where, op);
+  return own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, where,
+             op);
+}
+
+std::vector<hsize_t> extent_of(hid_t space, hid_t where, const std::string& op) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) fail(where, op);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0 && H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0) fail(where, op);
+  return dims;
+}
+
+std::size_t point_count(hid_t space, hid_t where, const std::string& op) {
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  if (count < 0) fail(where, op);
+  return static_cast<std::size_t>(count);
+}
+
+// Chunk shape: the requested one clipped to the dataset, or about 1 MiB by halving the
+// leading dimensions, so that trailing (fastest-varying) rows stay whole.
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, const Compression& compression,
+                                 std::size_t element_size, hid_t where, const std::string& op) {
+  std::vector<hsize_t> chunk = compression.chunk;
+  if (chunk.empty()) {
+    chunk = dims;
+    constexpr hsize_t target_bytes = hsize_t{1} << 20;
+    auto bytes = [&] {
+      hsize_t total = element_size;
+      for (hsize_t extent : chunk) total *= extent;
+      return total;
+    };
+    for (std::size_t i = 0; i < chunk.size() && bytes() > target_bytes; ++i) {
+      while (chunk[i] > 1 && bytes() > target_bytes) chunk[i] = (chunk[i] + 1) / 2;
+    }
+    return chunk;
+  }
+  if (chunk.size() != dims.size()) {
+    fail_because(where, op,
+                 "chunk shape " + shape_text(chunk) + " does not match the rank of dataset shape " +
+                     shape_text(dims));
+  }
+  hsize_t chunk_bytes = element_size;
+  for (std::size_t i = 0; i < chunk.size(); ++i) {
+    if (chunk[i] == 0) fail_because(where, op, "chunk shape " + shape_text(chunk) + " has a 0");
+    chunk[i] = std::min(chunk[i], dims[i]);
+    chunk_bytes *= chunk[i];
+  }
+  if (chunk_bytes >= (hsize_t{1} << 32)) {
+    fail_because(where, op, "chunk shape " + shape_text(chunk) + " is 4 GiB or more");
+  }
+  return chunk;
+}
+
+void add_compression(hid_t dcpl, const std::vector<hsize_t>& dims, const Compression& compression,
+                     std::size_t element_size, hid_t where, const std::string& op) {
+  if (compression.gzip_level < 0 || compression.gzip_level > 9) {
+    fail_because(where, op,
+                 "gzip level " + std::to_string(compression.gzip_level) + " is not in 0..9");
+  }
+  const htri_t deflate = H5Zfilter_avail(H5Z_FILTER_DEFLATE);
+  if (deflate <= 0) fail_because(where, op, "this HDF5 library has no gzip (deflate) filter");
+  const auto chunk = chunk_shape(dims, compression, element_size, where, op);
+  check(H5Pset_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()), where, op);
+  if (compression.shuffle) check(H5Pset_shuffle(dcpl), where, op);
+  check(H5Pset_deflate(dcpl, static_cast<unsigned>(compression.gzip_level)), where, op);
+}
+
+void write_attribute(hid_t object, const std::string& name, hid_t type, hid_t space,
+                     const void* data) {
+  const std::string op = "write attribute " + name + " of " + object_name_of(object);
+  const htri_t present = H5Aexists(object, name.c_str());
+  if (present < 0) fail(object, op);
+  if (present > 0) check(H5Adelete(object, name.c_str()), object, op);
+  Handle attribute = own(H5Acreate2(object, name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, object, op);
+  if (data != nullptr) check(H5Awrite(attribute.id(), type, data), object, op);
+}
+
+void write_string_attribute(hid_t object, const std::string& name,
+                            const std::vector<std::string>& values, bool scalar) {
+  const std::string op = "write attribute " + name + " of " + object_name_of(object);
+  const auto pointers = c_strings(values, object, op);
+  Handle type = utf8_string_type(object, op);
+  Handle space = simple_space(scalar ? std::vector<hsize_t>{} : std::vector<hsize_t>{values.size()},
+                              object, op);
+  write_attribute(object, name, type.id(), space.id(), values.empty() ? nullptr : pointers.data());
+}
+
+template <class T>
+void write_number_attribute(hid_t object, const std::string& name, const T* data, std::size_t count,
+                            bool scalar) {
+  const std::string op = "write attribute " + name + " of " + object_name_of(object);
+  Handle space =
+      simple_space(scalar ? std::vector<hsize_t>{} : std::vector<hsize_t>{count}, object, op);
+  write_attribute(object, name, NativeType<T>::get(), space.id(), count == 0 ? nullptr : data);
+}
+
+// Reads every element of a string dataset or attribute, variable- or fixed-length, converting
+// into a memory type of the stored character set (HDF5 will not convert ASCII <-> UTF-8).
+std::vector<std::string> read_string_values(hid_t object, bool is_attribute, hid_t where,
+                                            const std::string& op) {
+  Handle file_type =
+      own(is_attribute ? H5Aget_type(object) : H5Dget_type(object), H5Tclose, where, op);
+  if (H5Tget_class(file_type.id()) != H5T_STRING) fail_because(where, op, "it is not a string");
+  Handle space =
+      own(is_attribute ? H5Aget_space(object) : H5Dget_space(object), H5Sclose, where, op);
+  const std::size_t count = point_count(space.id(), where, op);
+  const htri_t variable = H5Tis_variable_str(file_type.id());
+  const H5T_cset_t cset = H5Tget_cset(file_type.id());
+  if (variable < 0 || cset < 0) fail(where, op);
+  Handle memory_type = own(H5Tcopy(H5T_C_S1), H5Tclose, where, op);
+  check(H5Tset_cset(memory_type.id(), cset), where, op);
+  auto read_into = [&](void* buffer) {
+    const herr_t status =
+        is_attribute ? H5Aread(object, memory_type.id(), buffer)
+                     : H5Dread(object, memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
+    check(status, where, op);
+  };
+  std::vector<std::string> values;
+  values.reserve(count);
+  if (count == 0) return values;
+  if (variable > 0) {
+    check(H5Tset_size(memory_type.id(), H5T_VARIABLE), where, op);
+    std::vector<char*> pointers(count, nullptr);
+    read_into(pointers.data());
+    for (const char* text : pointers) values.emplace_back(text != nullptr ? text : "");
+#if H5_VERSION_GE(1, 12, 0)
+    H5Treclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
+#else
+    H5Dvlen_reclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
+#endif
+    return values;
+  }
+  const std::size_t size = H5Tget_size(file_type.id());
+  if (size == 0) fail(where, op);
+  check(H5Tset_size(memory_type.id(), size), where, op);
+  check(H5Tset_strpad(memory_type.id(), H5T_STR_NULLPAD), where, op);
+  std::vector<char> buffer(count * size, '\0');
+  read_into(buffer.data());
+  for (std::size_t i = 0; i < count; ++i) {
+    const char* text = buffer.data() + i * size;
+    values.emplace_back(text, strnlen(text, size));
+  }
+  return values;
+}
+
+template <class T>
+std::vector<T> read_numbers(const File& file, const std::string& path, std::vector<hsize_t>* dims,
+                            const char* as) {
+  QuietErrors quiet;
+  const std::string op = std::string("read dataset ") + path + " as " + as;
+  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
+                       "open dataset " + path);
+  Handle type = own(H5Dget_type(dataset.id()), H5Tclose, file.id(), op);
+  const H5T_class_t type_class = H5Tget_class(type.id());
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
+    fail_because(file.id(), op, "it is not numeric");
+  }
+  Handle space = own(H5Dget_space(dataset.id()), H5Sclose, file.id(), op);
+  const auto extent = extent_of(space.id(), file.id(), op);
+  std::vector<T> values(point_count(space.id(), file.id(), op));
+  if (!values.empty()) {
+    check(H5Dread(dataset.id(), NativeType<T>::get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
+          file.id(), op);
+  }
+  if (dims != nullptr) *dims = extent;
+  return values;
+}
+
+Handle open_attribute(const File& file, const std::string& object_path, const std::string& name) {
+  return own(
+      H5Aopen_by_name(file.id(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Aclose, file.id(), "open attribute " + name + " of " + object_path);
+}
+
+template <class T>
+std::vector<T> read_number_attribute(const File& file, const std::string& object_path,
+                                     const std::string& name) {
+  QuietErrors quiet;
+  Handle attribute = open_attribute(file, object_path, name);
+  const std::string op = "read attribute " + name + " of " + object_path;
+  Handle type = own(H5Aget_type(attribute.id()), H5Tclose, file.id(), op);
+  const H5T_class_t type_class = H5Tget_class(type.id());
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
+    fail_because(file.id(), op, "it is not numeric");
+  }
+  Handle space = own(H5Aget_space(attribute.id()), H5Sclose, file.id(), op);
+  std::vector<T> values(point_count(space.id(), file.id(), op));
+  if (!values.empty()) {
+    check(H5Aread(attribute.id(), NativeType<T>::get(), values.data()), file.id(), op);
+  }
+  return values;
+}
+
+template <class T>
+T single(std::vector<T> values, const File& file, const std::string& object_path,
+         const std::string& name) {
+  QuietErrors quiet;
+  if (values.size() != 1) {
+    fail_because(file.id(), "read attribute " + name + " of " + object_path,
+                 "it holds " + std::to_string(values.size()) + " values, expected 1");
+  }
+  return std::move(values.front());
+}
+
+}  // namespace
+
+// ---- Handle ----------------------------------------------------------------------------------
+
+Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), closer_(closer) {
+  if (id < 0) {
+    const std::string detail = hdf5_detail();
+    throw H5Error("HDF5: cannot " + what + (detail.empty() ? "" : ": " + detail));
+  }
+}
+
+Handle::Handle(Handle&& other) noexcept
+    : id_(std::exchange(other.id_, -1)), closer_(std::exchange(other.closer_, nullptr)) {}
+
+Handle& Handle::operator=(Handle&& other) noexcept {
+  if (this != &other) {
+    Handle old(std::move(*this));
+    id_ = std::exchange(other.id_, -1);
+    closer_ = std::exchange(other.closer_, nullptr);
+  }
+  return *this;
+}
+
+Handle::~Handle() {
+  if (id_ >= 0 && closer_ != nullptr) {
+    QuietErrors quiet;  // the file may already have closed this object (strong close)
+    closer_(id_);
+  }
+}
+
+hid_t Handle::release() noexcept {
+  closer_ = nullptr;
+  return std::exchange(id_, -1);
+}
+
+// ---- Attributes ------------------------------------------------------------------------------
+
+void Attributes::set(hid_t object, const std::string& name, const std::string& value) {
+  QuietErrors quiet;
+  write_string_attribute(object, name, {value}, true);
+}
+
+void Attributes::set(hid_t object, const std::string& name, const char* value) {
+  set(object, name, std::string(value != nullptr ? value : ""));
+}
+
+void Attributes::set(hid_t object, const std::string& name, double value) {
+  QuietErrors quiet;
+  write_number_attribute(object, name, &value, 1, true);
+}
+
+void Attributes::set(hid_t object, const std::string& name, std::int64_t value) {
+  QuietErrors quiet;
+  write_number_attribute(object, name, &value, 1, true);
+}
+
+void Attributes::set(hid_t object, const std::string& name, std::uint64_t value) {
+  QuietErrors quiet;
+  write_number_attribute(object, name, &value, 1, true);
+}
+
+void Attributes::set(hid_t object, const std::string& name, const std::vector<std::string>& value) {
+  QuietErrors quiet;
+  write_string_attribute(object, name, value, false);
+}
+
+void Attributes::set(hid_t object, const std::string& name, const std::vector<double>& value) {
+  QuietErrors quiet;
+  write_number_attribute(object, name, value.data(), value.size(), false);
+}
+
+void Attributes::set(hid_t object, const std::string& name,
+                     const std::vector<std::int64_t>& value) {
+  QuietErrors quiet;
+  write_number_attribute(object, name, value.data(), value.size(), false);
+}
+
+// ---- Dataset ---------------------------------------------------------------------------------
+
+Dataset& Dataset::make_scale(const std::string& dimension_name) & {
+  QuietErrors quiet;
+  const std::string name = dimension_name.empty() ? base_name(path_) : dimension_name;
+  const std::string op = "make " + path_ + " a dimension scale";
+  if (H5DSset_scale(id(), name.c_str()) < 0) {
+    // The high-level library often fails without an HDF5 message; name the usual cause.
+    if (H5Aexists(id(), "DIMENSION_LIST") > 0) {
+      fail_because(id(), op, "it has dimension scales attached itself");
+    }
+    fail(id(), op);
+  }
+  return *this;
+}
+
+Dataset& Dataset::attach_scale(const Dataset& scale, unsigned dim) & {
+  QuietErrors quiet;
+  const std::string op =
+      "attach scale " + scale.path() + " to dimension " + std::to_string(dim) + " of " + path_;
+  Handle space = own(H5Dget_space(id()), H5Sclose, id(), op);
+  const auto dims = extent_of(space.id(), id(), op);
+  if (dim >= dims.size()) {
+    fail_because(id(), op, path_ + " has shape " + shape_text(dims));
+  }
+  Handle scale_space = own(H5Dget_space(scale.id()), H5Sclose, id(), op);
+  const auto scale_dims = extent_of(scale_space.id(), id(), op);
+  if (scale_dims.size() != 1 || scale_dims[0] != dims[dim]) {
+    fail_because(id(), op,
+                 "the scale has shape " + shape_text(scale_dims) + " but the dimension has " +
+                     std::to_string(dims[dim]) + " values");
+  }
+  check(H5DSattach_scale(id(), scale.id(), dim), id(), op);
+  return *this;
+}
+
+Dataset& Dataset::label_dimension(unsigned dim, const std::string& label) & {
+  QuietErrors quiet;
+  check(H5DSset_label(id(), dim, label.c_str()), id(),
+        "label dimension " + std::to_string(dim) + " of " + path_ + " as " + label);
+  return *this;
+}
+
+// ---- Group -----------------------------------------------------------------------------------
+
+Group Group::group(const std::string& name) {
+  QuietErrors quiet;
+  const std::string path = join_path(path_, name);
+  if (split_path(name).empty()) fail_because(id(), "open group '" + name + "'", "empty name");
+  if (exists(name)) {
+    return Group(
+        own(H5Gopen2(id(), name.c_str(), H5P_DEFAULT), H5Gclose, id(), "open group " + path), path);
+  }
+  const std::string op = "create group " + path;
+  Handle lcpl = intermediate_lcpl(id(), op);
+  return Group(
+      own(H5Gcreate2(id(), name.c_str(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT), H5Gclose, id(), op),
+      path);
+}
+
+bool Group::exists(const std::string& name) const {
+  QuietErrors quiet;
+  const auto segments = split_path(name);
+  if (segments.empty()) return false;
+  // One H5Lexists per segment: H5Lexists on "a/b" fails (rather than saying no) when "a" is
+  // missing or is not a group.
+  std::string prefix = !name.empty() && name.front() == '/' ? "/" : "";
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (i > 0) prefix += "/";
+    prefix += segments[i];
+    const htri_t present = H5Lexists(id(), prefix.c_str(), H5P_DEFAULT);
+    if (present < 0) fail(id(), "look up " + join_path(path_, prefix));
+    if (present == 0) return false;
+    if (i + 1 < segments.size()) {
+      const hid_t object = H5Oopen(id(), prefix.c_str(), H5P_DEFAULT);
+      if (object < 0) return false;  // e.g. a dangling soft link
+      const bool is_group = H5Iget_type(object) == H5I_GROUP;
+      H5Oclose(object);
+      if (!is_group) return false;
+    }
+  }
+  return true;
+}
+
+Dataset Group::write_raw(const std::string& name, hid_t type, const void* data, std::size_t count,
+                         const std::vector<hsize_t>& dims, const Compression& compression) {
+  QuietErrors quiet;
+  const std::string path = join_path(path_, name);
+  const std::string op = "create dataset " + path;
+  hsize_t expected = 1;
+  for (hsize_t extent : dims) expected *= extent;
+  if (expected != count) {
+    fail_because(id(), op,
+                 "shape " + shape_text(dims) + " holds " + std::to_string(expected) +
+                     " values but " + std::to_string(count) + " were given");
+  }
+  if (split_path(name).empty()) fail_because(id(), op, "empty name");
+  if (exists(name)) fail_because(id(), op, "an object of that name already exists");
+  Handle space = simple_space(dims, id(), op);
+  Handle dcpl = property_list(H5P_DATASET_CREATE, id(), op);
+  if (compression.enabled && !dims.empty() && count > 0) {
+    add_compression(dcpl.id(), dims, compression, H5Tget_size(type), id(), op);
+  }
+  Handle lcpl = intermediate_lcpl(id(), op);
+  Handle dataset =
+      own(H5Dcreate2(id(), name.c_str(), type, space.id(), lcpl.id(), dcpl.id(), H5P_DEFAULT),
+          H5Dclose, id(), op);
+  if (count > 0) {
+    check(H5Dwrite(dataset.id(), type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data), id(),
+          "write dataset " + path);
+  }
+  return Dataset(std::move(dataset), path);
+}
+
+Dataset Group::write_strings(const std::string& name, const std::vector<std::string>& values) {
+  QuietErrors quiet;
+  const std::string path = join_path(path_, name);
+  const std::string op = "create dataset " + path;
+  if (split_path(name).empty()) fail_because(id(), op, "empty name");
+  if (exists(name)) fail_because(id(), op, "an object of that name already exists");
+  const auto pointers = c_strings(values, id(), op);
+  Handle type = utf8_string_type(id(), op);
+  Handle space = simple_space({values.size()}, id(), op);
+  Handle lcpl = intermediate_lcpl(id(), op);
+  Handle dataset = own(
+      H5Dcreate2(id(), name.c_str(), type.id(), space.id(), lcpl.id(), H5P_DEFAULT, H5P_DEFAULT),
+      H5Dclose, id(), op);
+  if (!values.empty()) {
+    check(H5Dwrite(dataset.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, pointers.data()), id(),
+          "write dataset " + path);
+  }
+  return Dataset(std::move(dataset), path);
+}
+
+Dataset Group::open_dataset(const std::string& name) const {
+  QuietErrors quiet;
+  const std::string path = join_path(path_, name);
+  return Dataset(
+      own(H5Dopen2(id(), name.c_str(), H5P_DEFAULT), H5Dclose, id(), "open dataset " + path), path);
+}
+
+// ---- File ------------------------------------------------------------------------------------
+
+File File::create(const std::string& path) {
+  QuietErrors quiet;
+  const std::string op = "create file " + path;
+  Handle fapl = file_access(op);
+  return File(
+      own(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose, -1, op));
+}
+
+File File::open_read(const std::string& path) {
+  QuietErrors quiet;
+  const std::string op = "open file " + path;
+  Handle fapl = file_access(op);
+  return File(own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, -1, op));
+}
+
+Group File::root() {
+  QuietErrors quiet;
+  if (!handle_.valid()) throw H5Error("HDF5: cannot open root group: the file is closed");
+  return Group(own(H5Gopen2(id(), "/", H5P_DEFAULT), H5Gclose, id(), "open root group"), "/");
+}
+
+void File::flush() {
+  QuietErrors quiet;
+  if (!handle_.valid()) throw H5Error("HDF5: cannot flush: the file is closed");
+  check(H5Fflush(id(), H5F_SCOPE_GLOBAL), id(), "flush");
+}
+
+void File::close() {
+  if (!handle_.valid()) return;
+  QuietErrors quiet;
+  const std::string name = file_name_of(id());
+  if (H5Fclose(handle_.release()) < 0) fail(-1, "close file " + name);
+}
+
+// ---- AtomicFile ------------------------------------------------------------------------------
+
+AtomicFile::AtomicFile(std::string final_path)
+    : final_path_(std::move(final_path)),
+      temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())),
+      file_(File::create(temp_path_)) {}
+
+AtomicFile::~AtomicFile() {
+  if (committed_) return;
+  try {
+    file_.close();
+  } catch (...) {  // nothing to report from a destructor; the file is discarded anyway
+  }
+  std::error_code ignored;
+  std::filesystem::remove(temp_path_, ignored);
+}
+
+void AtomicFile::commit() {
+  if (committed_) return;
+  file_.close();
+  std::error_code error;
+  std::filesystem::rename(temp_path_, final_path_, error);
+  if (error) {
+    throw H5Error("HDF5: cannot rename " + temp_path_ + " to " + final_path_ + ": " +
+                  error.message());
+  }
+  committed_ = true;
+}
+
+// ---- Reading ---------------------------------------------------------------------------------
+
+std::vector<double> read_doubles(const File& file, const std::string& path,
+                                 std::vector<hsize_t>* dims) {
+  return read_numbers<double>(file, path, dims, "double");
+}
+
+std::vector<std::int64_t> read_int64s(const File& file, const std::string& path,
+                                      std::vector<hsize_t>* dims) {
+  return read_numbers<std::int64_t>(file, path, dims, "int64");
+}
+
+std::vector<std::string> read_strings(const File& file, const std::string& path) {
+  QuietErrors quiet;
+  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
+                       "open dataset " + path);
+  return read_string_values(dataset.id(), false, file.id(), "read strings from dataset " + path);
+}
+
+std::vector<std::string> read_strings_attribute(const File& file, const std::string& object_path,
+                                                const std::string& name) {
+  QuietErrors quiet;
+  Handle attribute = open_attribute(file, object_path, name);
+  return read_string_values(attribute.id(), true, file.id(),
+                            "read attribute " + name + " of " + object_path);
+}
+
+std::string read_string_attribute(const File& file, const std::string& object_path,
+                                  const std::string& name) {
+  return single(read_strings_attribute(file, object_path, name), file, object_path, name);
+}
+
+std::vector<double> read_doubles_attribute(const File& file, const std::string& object_path,
+                                           const std::string& name) {
+  return read_number_attribute<double>(file, object_path, name);
+}
+
+double read_double_attribute(const File& file, const std::string& object_path,
+                             const std::string& name) {
+  return single(read_number_attribute<double>(file, object_path, name), file, object_path, name);
+}
+
+std::int64_t read_int64_attribute(const File& file, const std::string& object_path,
+                                  const std::string& name) {
+  return single(read_number_attribute<std::int64_t>(file, object_path, name), file, object_path,
+                name);
+}
+
+}  // namespace incsim::h5
