@@ -82,7 +82,8 @@ class Writer {
   void finish(h5::Dataset& ds, const Dims& dims, const std::string& units,
               const std::string& description) {
     ds.attr("units", units).attr("description", description);
-    for (unsigned k = 0; k < dims.size(); ++k) ds.attach_scale(scales_.at(dims[k]), k);
+    for (unsigned k = 0; k < dims.size(); ++k)
+      ds.attach_scale(scales_.at(dims[k]), k).label_dimension(k, dims[k]);
   }
 
   h5::Group root_;

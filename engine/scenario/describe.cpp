@@ -1,1 +1,182 @@
-// placeholder
+// A readable summary of a validated scenario, printed by `incsim validate`.
+#include <algorithm>
+#include <iomanip>
+#include <numeric>
+#include <sstream>
+
+#include "incsim/load.h"
+
+namespace incsim {
+
+namespace {
+
+std::string num(double value) {
+  std::ostringstream out;
+  out << std::setprecision(6) << value;
+  return out.str();
+}
+
+std::string percent(double share) { return num(100.0 * share) + "%"; }
+
+std::string lognormal(const LognormalSpec& spec, const std::string& unit) {
+  return "mean " + num(spec.mean) + unit + " (cv " + num(spec.cv) + ")";
+}
+
+void describe_markets(std::ostringstream& out, const Scenario& s) {
+  const std::size_t m = s.markets.size();
+  out << "markets (" << m << "):\n";
+  std::size_t width = 6;
+  for (const Market& market : s.markets) width = std::max(width, market.name.size() + 2);
+  out << "  " << std::left << std::setw(static_cast<int>(width)) << "name" << std::setw(8)
+      << "unit" << std::setw(12) << "price" << std::setw(10) << "trend" << std::setw(12)
+      << "volatility"
+      << "persistence\n";
+  for (const Market& market : s.markets) {
+    out << "  " << std::setw(static_cast<int>(width)) << market.name << std::setw(8)
+        << (market.unit.empty() ? "-" : market.unit) << std::setw(12) << num(market.price)
+        << std::setw(10) << num(market.trend) << std::setw(12) << num(market.volatility)
+        << num(market.persistence) << "\n";
+  }
+  out << std::right;
+  std::vector<std::string> pairs;
+  for (std::size_t i = 0; i < m; ++i) {
+    for (std::size_t j = i + 1; j < m; ++j) {
+      const double rho = s.correlation[i * m + j];
+      if (rho != 0.0) pairs.push_back(s.markets[i].name + "-" + s.markets[j].name + " " + num(rho));
+    }
+  }
+  out << "  correlation: ";
+  if (pairs.empty()) out << "none (independent innovations)";
+  for (std::size_t i = 0; i < pairs.size(); ++i) out << (i ? ", " : "") << pairs[i];
+  out << "\n";
+}
+
+void describe_industries(std::ostringstream& out, const Scenario& s) {
+  out << "industries (" << s.industries.size() << "):\n";
+  for (const Industry& ind : s.industries) {
+    const std::string unit = ind.unit.empty() ? "unit" : ind.unit;
+    out << "  " << ind.name;
+    if (ind.label != ind.name) out << " \"" << ind.label << "\"";
+    out << ": per " << unit << ", harvest every " << ind.cycle_years << " year"
+        << (ind.cycle_years == 1 ? "" : "s") << ", at most " << ind.max_units << (ind.max_units == 1 ? " unit\n" : " units\n");
+    out << "    products:";
+    for (std::size_t p = 0; p < ind.products.size(); ++p) {
+      const Product& product = ind.products[p];
+      const Market& market = s.markets[static_cast<std::size_t>(product.market)];
+      out << (p ? "," : "") << " " << market.name << " " << num(product.yield) << " "
+          << market.unit << " (cv " << num(product.yield_cv);
+      const auto& floor = ind.price_floor[static_cast<std::size_t>(product.market)];
+      if (floor) out << ", floor " << num(*floor);
+      out << ")";
+    }
+    out << "\n    needs per " << unit << ": farmland " << num(ind.needs_farmland_mu)
+        << " mu, forest " << num(ind.needs_forest_mu) << " mu, " << num(ind.needs_labor_days)
+        << " labor days\n";
+    out << "    costs per " << unit << ": setup " << num(ind.setup_cost) << " (subsidy "
+        << percent(ind.setup_subsidy) << "), operating " << num(ind.operating_cost)
+        << " per year\n";
+  }
+}
+
+void describe_population(std::ostringstream& out, const Scenario& s) {
+  const Population& p = s.population;
+  out << "population: ";
+  if (!p.records.empty()) {
+    long persons = 0;
+    long poor = 0;
+    for (const HouseholdRecord& r : p.records) {
+      persons += r.size;
+      poor += r.poor ? 1 : 0;
+    }
+    out << p.records.size() << " households from " << p.csv_path << " (" << p.villages
+        << " villages, " << persons << " persons, " << poor << " poor households";
+    if (p.records.front().main) out << ", portfolios from the csv";
+    out << ")\n";
+  } else {
+    const double weight_sum = std::accumulate(p.size_weights.begin(), p.size_weights.end(), 0.0);
+    double mean_size = 0.0;
+    for (std::size_t i = 0; i < p.size_values.size(); ++i) {
+      mean_size += p.size_values[i] * p.size_weights[i] / weight_sum;
+    }
+    out << p.households << " households generated in " << p.villages << " village"
+        << (p.villages == 1 ? "" : "s") << "\n";
+    out << "  size: mean " << num(mean_size) << " over {";
+    for (std::size_t i = 0; i < p.size_values.size(); ++i) {
+      out << (i ? ", " : "") << num(p.size_values[i]);
+    }
+    out << "}; laborers: round(size * " << num(p.laborer_share_of_size) << "), at least "
+        << p.laborer_min << "\n";
+    out << "  farmland: " << lognormal(p.farmland_mu, " mu")
+        << "; forest: " << lognormal(p.forest_mu, " mu")
+        << "; capital: " << lognormal(p.capital, "") << "\n";
+    out << "  poor share: " << percent(p.poor_share) << "\n";
+  }
+  out << "  labor days per laborer: " << num(p.labor_days_per_laborer) << "\n";
+}
+
+void describe_income(std::ostringstream& out, const Scenario& s) {
+  const IncomeSpec& income = s.income;
+  out << "income:\n";
+  out << "  wage: " << num(income.wage.per_laborer) << " per laborer-year (cv "
+      << num(income.wage.cv) << ", employment rate " << percent(income.wage.employment_rate)
+      << ")\n";
+  out << "  public posts: " << percent(income.public_posts.share_of_poor)
+      << " of poor households, " << num(income.public_posts.amount) << " per post-year\n";
+  out << "  transfers: " << num(income.transfers_per_capita) << " per capita\n";
+  out << "  dibao: ";
+  if (income.dibao.enabled) {
+    out << "line " << num(income.dibao.line) << " per capita, eligible: "
+        << (income.dibao.eligible == DibaoEligible::poor ? "poor" : "all") << "\n";
+  } else {
+    out << "none\n";
+  }
+}
+
+void describe_choice(std::ostringstream& out, const Scenario& s) {
+  const ChoiceSpec& c = s.choice;
+  out << "choice: fixed portfolios";
+  if (c.from_csv) {
+    out << " from the population csv (main/aux columns)\n";
+    return;
+  }
+  out << "\n";
+  double total = 0.0;
+  for (const PortfolioShare& p : c.portfolios) {
+    out << "  " << percent(p.share) << " " << s.industries[static_cast<std::size_t>(p.main)].name;
+    if (p.aux >= 0) out << " + " << s.industries[static_cast<std::size_t>(p.aux)].name;
+    out << "\n";
+    total += p.share;
+  }
+  if (total < 1.0 - 1e-9) out << "  " << percent(1.0 - total) << " none\n";
+}
+
+}  // namespace
+
+std::string describe(const Scenario& s) {
+  std::ostringstream out;
+  out << "scenario: " << s.name << " (" << s.source_file << ")\n";
+  out << "  horizon: " << s.years << " year" << (s.years == 1 ? "" : "s") << " from "
+      << s.start_year << " to " << s.start_year + s.years - 1 << "; " << s.replications
+      << " replications; seed " << s.seed << "\n";
+  for (const std::string& o : s.overrides) out << "  override: " << o << "\n";
+  describe_markets(out, s);
+  describe_industries(out, s);
+  describe_population(out, s);
+  describe_income(out, s);
+  describe_choice(out, s);
+  out << "poverty: line " << num(s.poverty.line) << " per capita in year 1, growth "
+      << percent(s.poverty.line_growth) << " per year, exit target "
+      << percent(s.poverty.exit_target) << "\n";
+  out << "output: quantiles";
+  for (std::size_t i = 0; i < s.output.quantiles.size(); ++i) {
+    out << (i ? ", " : " ") << num(s.output.quantiles[i]);
+  }
+  out << "; " << s.output.histogram_bins << " histogram bins\n";
+  if (!s.warnings.empty()) {
+    out << "warnings:\n";
+    for (const std::string& w : s.warnings) out << "  warning: " << w << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace incsim

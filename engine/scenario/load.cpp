@@ -1,1 +1,575 @@
-// placeholder
+// Scenario loading: parses the YAML, applies `--set` overrides, validates every section of
+// MODEL.md that this version supports and collects all problems before failing.
+#include <yaml-cpp/yaml.h>
+
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+
+#include "incsim/load.h"
+#include "scenario/sections.h"
+#include "scenario/yaml_reader.h"
+
+namespace incsim {
+
+int Scenario::market_index(const std::string& market_name) const {
+  for (std::size_t i = 0; i < markets.size(); ++i) {
+    if (markets[i].name == market_name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int Scenario::industry_index(const std::string& industry_name) const {
+  for (std::size_t i = 0; i < industries.size(); ++i) {
+    if (industries[i].name == industry_name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+namespace scenario_detail {
+
+std::optional<std::string> read_text_file(const std::string& path, std::string& reason) {
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[1 << 16];
+  std::size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  const bool failed = std::ferror(file) != 0;
+  const int error = errno;
+  std::fclose(file);
+  if (failed) {
+    reason = std::strerror(error);
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace scenario_detail
+
+namespace {
+
+using namespace scenario_detail;
+
+const std::vector<std::string> kSections = {
+    "scenario", "markets",    "correlation", "industries", "industries_defaults",
+    "population", "income",   "choice",      "poverty",    "output"};
+const std::vector<std::string> kIndustryKeys = {
+    "label",     "unit",  "cycle_years", "setup_cost", "operating_cost", "setup_subsidy",
+    "needs",     "max_units", "products", "price_floor"};
+
+std::string short_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.3g", value);
+  return buffer;
+}
+
+class ScenarioReader {
+ public:
+  ScenarioReader(Scenario& scenario, DiagnosticSink& sink) : s_(scenario), sink_(sink) {}
+
+  void read(const Value& root) {
+    if (!root.present() || root.is_null()) {
+      sink_.add({sink_.file(), 0, 0,
+                 "the scenario is empty; expected the sections scenario, markets, industries, "
+                 "population, choice and poverty"});
+      return;
+    }
+    if (!root.is_map()) {
+      root.error_plain("expected a mapping of sections (scenario, markets, ...), found " +
+                       root.found());
+      return;
+    }
+    for (const auto& [name, section] : root.named_entries()) {
+      if (name == "hazards" || name == "insurance") {
+        section.error_at_key("not supported by this version of incsim");
+      } else if (std::find(kSections.begin(), kSections.end(), name) == kSections.end()) {
+        sink_.report(section.key_mark(), name,
+                     "unknown section " + quote(name) + suggest(name, kSections), false);
+      }
+    }
+    static const std::pair<const char*, const char*> required[] = {
+        {"scenario", "{years: ...}"},
+        {"markets", "{name: {unit: ..., price: ...}, ...}"},
+        {"industries", "{name: {products: [...], ...}, ...}"},
+        {"population", "{households: ..., size: ..., ...} or {csv: file}"},
+        {"poverty", "{line: ...}"}};
+    for (const auto& [section, expected] : required) {
+      if (!root[section].present()) {
+        sink_.add({sink_.file(), 0, 0,
+                   "missing section " + quote(section) + " (expected " + section + ": " +
+                       expected + ")"});
+      }
+    }
+    read_header(root["scenario"]);
+    read_markets(root["markets"]);
+    read_correlation(root["correlation"]);
+    read_industries(root["industries"], root["industries_defaults"]);
+    const Value population = root["population"];
+    const bool population_ok = population.present() &&
+                               read_population(population, sink_.file(), s_);
+    // Whether the portfolios come from the csv is unknown only if the csv could not be read.
+    const bool csv_unknown = population["csv"].present() && !population_ok;
+    read_income(root["income"]);
+    read_choice(root["choice"], !csv_unknown);
+    read_poverty(root["poverty"]);
+    read_output(root["output"]);
+  }
+
+ private:
+  void read_header(const Value& v) {
+    s_.name = std::filesystem::path(sink_.file()).stem().string();
+    if (!v.expect_fields({"name", "start_year", "years", "replications", "seed"})) return;
+    assign(v["name"], s_.name);
+    assign(v["start_year"], s_.start_year);
+    v.require("years", "an integer >= 1");
+    assign(v["years"], s_.years, at_least(1));
+    assign(v["replications"], s_.replications, at_least(1));
+    if (const auto seed = v["seed"].unsigned64()) s_.seed = *seed;
+  }
+
+  void read_markets(const Value& v) {
+    if (!v.present()) return;
+    const auto entries = v.named_entries();
+    if (entries.empty() && (v.is_null() || v.is_map())) {
+      v.error("expected at least one market");
+    }
+    for (const auto& [name, mv] : entries) {
+      Market m;
+      m.name = name;
+      if (mv.expect_fields({"unit", "price", "trend", "volatility", "persistence"})) {
+        assign(mv["unit"], m.unit);
+        mv.require("price", "a number > 0");
+        assign(mv["price"], m.price, above(0));
+        assign(mv["trend"], m.trend, above(-1));
+        assign(mv["volatility"], m.volatility, at_least(0));
+        assign(mv["persistence"], m.persistence, between(-1, 1));
+      }
+      s_.markets.push_back(m);
+      market_names_.push_back(name);
+    }
+  }
+
+  // Index of a named market or industry; -1 after reporting an unknown name.
+  int lookup(const Value& v, const std::vector<std::string>& names, const char* what) const {
+    const auto name = v.text();
+    if (!name) return -1;
+    const auto it = std::find(names.begin(), names.end(), *name);
+    if (it != names.end()) return static_cast<int>(it - names.begin());
+    v.error(std::string("unknown ") + what + " " + quote(*name) + suggest(*name, names));
+    return -1;
+  }
+  int market(const Value& v) const { return lookup(v, market_names_, "market"); }
+  int industry(const Value& v) const { return lookup(v, industry_names_, "industry"); }
+
+  void read_correlation(const Value& v) {
+    const std::size_t m = s_.markets.size();
+    s_.correlation.assign(m * m, 0.0);
+    for (std::size_t i = 0; i < m; ++i) s_.correlation[i * m + i] = 1.0;
+    if (!v.present() || v.is_null()) return;
+    struct Pair {
+      int a, b;
+      double rho;
+      Value item;
+    };
+    std::vector<Pair> pairs;
+    bool ok = true;
+    for (const Value& item : v.items()) {
+      if (!item.is_list() || item.size() != 3) {
+        const std::string found = item.is_list()
+                                      ? "a list of " + std::to_string(item.size()) + " items"
+                                      : item.found();
+        item.error("expected [market, market, rho], found " + found);
+        ok = false;
+        continue;
+      }
+      const auto parts = item.items();
+      const int a = market(parts[0]);
+      const int b = market(parts[1]);
+      const auto rho = parts[2].number(between(-1, 1));
+      if (a < 0 || b < 0 || !rho) {
+        ok = false;
+        continue;
+      }
+      if (a == b) {
+        if (*rho != 1.0) {
+          item.error("a market's correlation with itself must be 1, found " + parts[2].scalar());
+          ok = false;
+        }
+        continue;
+      }
+      const int lo = std::min(a, b);
+      const int hi = std::max(a, b);
+      auto same = std::find_if(pairs.begin(), pairs.end(),
+                               [&](const Pair& p) { return p.a == lo && p.b == hi; });
+      if (same != pairs.end()) {
+        if (same->rho != *rho) {
+          const YAML::Mark first = same->item.mark();
+          item.error("pair (" + market_names_[lo] + ", " + market_names_[hi] +
+                     ") is listed twice with different values: " + format_number(same->rho) +
+                     (first.is_null() ? "" : " (line " + std::to_string(first.line + 1) + ")") +
+                     " and " + format_number(*rho));
+          ok = false;
+        }
+        continue;
+      }
+      pairs.push_back({lo, hi, *rho, item});
+      s_.correlation[lo * m + hi] = s_.correlation[hi * m + lo] = *rho;
+    }
+    if (ok) check_positive_semidefinite(v, pairs);
+  }
+
+  // Unlisted pairs are 0, so the matrix is block diagonal over groups of markets linked by
+  // listed pairs: it is PSD iff every block is, and a failing block names the markets involved.
+  template <typename Pairs>
+  void check_positive_semidefinite(const Value& v, const Pairs& pairs) {
+    const std::size_t m = s_.markets.size();
+    std::vector<std::size_t> group(m);
+    std::iota(group.begin(), group.end(), 0);
+    auto root = [&](std::size_t i) {
+      while (group[i] != i) i = group[i] = group[group[i]];
+      return i;
+    };
+    for (const auto& p : pairs) {
+      if (p.rho != 0.0) group[root(p.a)] = root(p.b);
+    }
+    std::vector<bool> done(m, false);
+    for (std::size_t first = 0; first < m; ++first) {
+      if (done[root(first)]) continue;
+      done[root(first)] = true;
+      std::vector<std::size_t> members;
+      for (std::size_t i = 0; i < m; ++i) {
+        if (root(i) == root(first)) members.push_back(i);
+      }
+      if (members.size() < 2) continue;
+      Eigen::MatrixXd block(members.size(), members.size());
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        for (std::size_t j = 0; j < members.size(); ++j) {
+          block(i, j) = s_.correlation[members[i] * m + members[j]];
+        }
+      }
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(block, Eigen::EigenvaluesOnly);
+      const double smallest = solver.eigenvalues().minCoeff();
+      if (smallest < -1e-10) {
+        std::vector<std::string> names;
+        for (std::size_t i : members) names.push_back(market_names_[i]);
+        v.error_at_key("the correlations among markets " + join(names, ", ") +
+                       " are not positive semi-definite (smallest eigenvalue " +
+                       short_number(smallest) +
+                       "): no joint distribution has these pairwise correlations");
+      }
+    }
+  }
+
+  void read_industries(const Value& v, const Value& defaults) {
+    if (defaults.present() && defaults.expect_fields(kIndustryKeys)) {
+      Industry scratch;  // checks the defaults once, even if every industry overrides them
+      read_industry(scratch, defaults,
+                    Value(YAML::Node(), "", YAML::Mark::null_mark(), &sink_, false), true);
+    }
+    if (!v.present()) return;
+    const auto entries = v.named_entries();
+    if (entries.empty() && (v.is_null() || v.is_map())) v.error("expected at least one industry");
+    for (const auto& [name, iv] : entries) industry_names_.push_back(name);
+    for (const auto& [name, iv] : entries) {
+      Industry industry;
+      industry.name = name;
+      industry.label = name;
+      if (iv.expect_fields(kIndustryKeys)) read_industry(industry, iv, defaults, false);
+      if (s_.years > 0 && industry.cycle_years > s_.years) {
+        s_.warnings.push_back("industry " + name + " (cycle_years " +
+                              std::to_string(industry.cycle_years) +
+                              ") harvests nothing within the " + std::to_string(s_.years) +
+                              "-year horizon: only costs");
+      }
+      s_.industries.push_back(std::move(industry));
+    }
+  }
+
+  // An industry's own value wins over industries_defaults, key by key (a whole `needs`
+  // mapping is one key).
+  void read_industry(Industry& out, const Value& own, const Value& defaults, bool defaults_only) {
+    auto pick = [&](std::string_view key) {
+      Value mine = own[key];
+      return mine.present() ? mine : defaults[key];
+    };
+    assign(pick("label"), out.label);
+    assign(pick("unit"), out.unit);
+    assign(pick("cycle_years"), out.cycle_years, at_least(1));
+    assign(pick("setup_cost"), out.setup_cost, at_least(0));
+    assign(pick("operating_cost"), out.operating_cost, at_least(0));
+    assign(pick("setup_subsidy"), out.setup_subsidy, between(0, 1));
+    assign(pick("max_units"), out.max_units, at_least(1));
+    const Value needs = pick("needs");
+    if (needs.expect_fields({"farmland_mu", "forest_mu", "labor_days"})) {
+      assign(needs["farmland_mu"], out.needs_farmland_mu, at_least(0));
+      assign(needs["forest_mu"], out.needs_forest_mu, at_least(0));
+      assign(needs["labor_days"], out.needs_labor_days, at_least(0));
+    }
+    const Value products = pick("products");
+    if (!products.present() && !defaults_only) {
+      own.missing("products", "a list of {market, yield, yield_cv}");
+    }
+    if (products.is_list() && products.size() == 0) {
+      products.error("expected at least one product, found an empty list");
+    }
+    for (const Value& item : products.items()) {
+      if (!item.expect_fields({"market", "yield", "yield_cv"})) continue;
+      Product product;
+      const Value market_name = item.require("market", "a market name");
+      if (market_name.present()) product.market = market(market_name);
+      item.require("yield", "a number >= 0");
+      assign(item["yield"], product.yield, at_least(0));
+      assign(item["yield_cv"], product.yield_cv, at_least(0));
+      out.products.push_back(product);
+    }
+    out.price_floor.assign(s_.markets.size(), std::nullopt);
+    const Value floors = pick("price_floor");
+    for (const auto& [name, floor] : floors.named_entries()) {
+      const auto it = std::find(market_names_.begin(), market_names_.end(), name);
+      const auto value = floor.number(at_least(0));
+      if (it == market_names_.end()) {
+        floor.error_at_key("unknown market " + quote(name) + suggest(name, market_names_));
+        continue;
+      }
+      const int index = static_cast<int>(it - market_names_.begin());
+      const bool sold = std::any_of(out.products.begin(), out.products.end(),
+                                    [&](const Product& p) { return p.market == index; });
+      if (!defaults_only && !sold) {
+        std::vector<std::string> sold_names;
+        for (const Product& p : out.products) {
+          if (p.market >= 0) sold_names.push_back(market_names_[p.market]);
+        }
+        floor.error_at_key("market " + quote(name) + " is not a product of industry " + out.name +
+                           " (its products: " + join(sold_names, ", ") + ")");
+        continue;
+      }
+      if (value) out.price_floor[index] = *value;
+    }
+  }
+
+  void read_income(const Value& v) {
+    if (!v.expect_fields({"wage", "public_posts", "transfers_per_capita", "dibao"})) return;
+    IncomeSpec& income = s_.income;
+    const Value wage = v["wage"];
+    if (wage.expect_fields({"per_laborer", "cv", "employment_rate"})) {
+      wage.require("per_laborer", "a number >= 0");
+      assign(wage["per_laborer"], income.wage.per_laborer, at_least(0));
+      assign(wage["cv"], income.wage.cv, at_least(0));
+      assign(wage["employment_rate"], income.wage.employment_rate, between(0, 1));
+    }
+    const Value posts = v["public_posts"];
+    if (posts.expect_fields({"share_of_poor", "amount"})) {
+      posts.require("share_of_poor", "a number in [0, 1]");
+      posts.require("amount", "a number >= 0");
+      assign(posts["share_of_poor"], income.public_posts.share_of_poor, between(0, 1));
+      assign(posts["amount"], income.public_posts.amount, at_least(0));
+    }
+    assign(v["transfers_per_capita"], income.transfers_per_capita, at_least(0));
+    const Value dibao = v["dibao"];
+    if (dibao.expect_fields({"line", "eligible"})) {
+      income.dibao.enabled = true;
+      dibao.require("line", "a number >= 0");
+      assign(dibao["line"], income.dibao.line, at_least(0));
+      if (const auto eligible = dibao["eligible"].text()) {
+        if (*eligible == "poor") {
+          income.dibao.eligible = DibaoEligible::poor;
+        } else if (*eligible == "all") {
+          income.dibao.eligible = DibaoEligible::all;
+        } else {
+          dibao["eligible"].error("expected poor or all, found " + quote(*eligible));
+        }
+      }
+    }
+  }
+
+  void read_choice(const Value& v, bool portfolio_source_known) {
+    ChoiceSpec& c = s_.choice;
+    for (std::size_t i = 0; i < s_.industries.size(); ++i) c.candidates.push_back(static_cast<int>(i));
+    const auto& records = s_.population.records;
+    const bool csv_portfolios = !records.empty() && records.front().main.has_value();
+    if (!v.present()) {
+      c.from_csv = csv_portfolios;
+      if (!csv_portfolios && portfolio_source_known) {
+        sink_.add({sink_.file(), 0, 0,
+                   "missing section 'choice' (expected choice: {rule: fixed, portfolios: "
+                   "[{main: ..., aux: ..., share: ...}]}, or main/aux columns in the "
+                   "population csv)"});
+      }
+      return;
+    }
+    if (!v.expect_fields({"rule", "two_industries", "utility", "pilot_replications",
+                          "temperature", "candidates", "portfolios"})) {
+      return;
+    }
+    const Value rule = v["rule"];
+    if (const auto text = rule.text()) {
+      static const std::vector<std::string> rules = {"fixed", "expected_utility", "logit"};
+      if (*text == "fixed") {
+        c.rule = ChoiceRule::fixed;
+      } else if (*text == "expected_utility" || *text == "logit") {
+        c.rule = *text == "logit" ? ChoiceRule::logit : ChoiceRule::expected_utility;
+        rule.error(quote(*text) + " is not implemented in this version of incsim; use rule: fixed");
+      } else {
+        rule.error("expected fixed, expected_utility or logit, found " + quote(*text) +
+                   (nearest_name(*text, rules) ? suggest(*text, rules) : ""));
+      }
+    }
+    assign(v["two_industries"], c.two_industries);
+    const Value utility = v["utility"];
+    if (utility.expect_fields({"crra", "cara", "floor"})) {
+      const bool crra = utility["crra"].present();
+      const bool cara = utility["cara"].present();
+      if (crra && cara) utility.error("give either crra or cara, not both");
+      if (!crra && !cara) utility.error("expected {crra: g} or {cara: a}");
+      assign(utility["crra"], c.crra, at_least(0));
+      assign(utility["cara"], c.cara, at_least(0));
+      if (cara && !crra) c.utility = UtilityKind::cara;
+      assign(utility["floor"], c.floor, above(0));
+    }
+    assign(v["pilot_replications"], c.pilot_replications, at_least(1));
+    assign(v["temperature"], c.temperature, above(0));
+    read_candidates(v["candidates"]);
+    const Value portfolios = v["portfolios"];
+    read_portfolios(portfolios);
+    if (c.rule != ChoiceRule::fixed) return;
+    if (portfolios.present() && csv_portfolios) {
+      portfolios.error_at_key(
+          "given both here and as main/aux columns of the population csv; keep one");
+    } else if (csv_portfolios) {
+      c.from_csv = true;
+    } else if (!portfolios.present() && portfolio_source_known) {
+      v.error("rule fixed needs portfolios: [{main: ..., aux: ..., share: ...}] or main/aux "
+              "columns in the population csv");
+    }
+  }
+
+  void read_candidates(const Value& v) {
+    if (!v.present()) return;
+    std::vector<int> chosen;
+    for (const Value& item : v.items()) {
+      const int index = industry(item);
+      if (index < 0) continue;
+      if (std::find(chosen.begin(), chosen.end(), index) != chosen.end()) {
+        item.error("industry " + quote(item.scalar()) + " is listed twice");
+        continue;
+      }
+      chosen.push_back(index);
+    }
+    if (v.is_list() && v.size() == 0) v.error("expected at least one industry, found none");
+    s_.choice.candidates = chosen;
+  }
+
+  void read_portfolios(const Value& v) {
+    double total = 0.0;
+    for (const Value& item : v.items()) {
+      if (!item.expect_fields({"main", "aux", "share"})) continue;
+      PortfolioShare p;
+      const Value main = item.require("main", "an industry");
+      if (main.present()) p.main = industry(main);
+      const Value aux = item["aux"];
+      if (aux.present() && !aux.is_null() && !(aux.is_scalar() && aux.scalar() == "none")) {
+        p.aux = industry(aux);
+        if (p.aux >= 0 && p.aux == p.main) {
+          aux.error("the same industry as main (" + aux.scalar() +
+                    "); a portfolio's two industries must differ");
+        }
+      }
+      item.require("share", "a number in [0, 1]");
+      assign(item["share"], p.share, between(0, 1));
+      total += p.share;
+      s_.choice.portfolios.push_back(p);
+    }
+    if (total > 1.0 + 1e-9) {
+      v.error("the shares sum to " + format_number(total) +
+              ", expected at most 1 (the rest of the households run no industry)");
+    }
+  }
+
+  void read_poverty(const Value& v) {
+    if (!v.expect_fields({"line", "line_growth", "exit_target"})) return;
+    v.require("line", "a number > 0, yuan per capita per year");
+    assign(v["line"], s_.poverty.line, above(0));
+    assign(v["line_growth"], s_.poverty.line_growth, above(-1));
+    assign(v["exit_target"], s_.poverty.exit_target, between(0, 1));
+  }
+
+  void read_output(const Value& v) {
+    if (!v.expect_fields({"quantiles", "histogram_bins"})) return;
+    const Value quantiles = v["quantiles"];
+    if (quantiles.present()) {
+      std::vector<double> levels;
+      for (const Value& item : quantiles.items()) {
+        const auto q = item.number(strictly_between(0, 1));
+        if (!q) continue;
+        if (!levels.empty() && *q <= levels.back()) {
+          item.error("expected strictly increasing values, found " + item.scalar() + " after " +
+                     format_number(levels.back()));
+        }
+        levels.push_back(*q);
+      }
+      if (quantiles.is_list() && levels.empty() && quantiles.size() == 0) {
+        quantiles.error("expected at least one probability level");
+      }
+      s_.output.quantiles = levels;
+    }
+    assign(v["histogram_bins"], s_.output.histogram_bins, at_least(1));
+  }
+
+  Scenario& s_;
+  DiagnosticSink& sink_;
+  std::vector<std::string> market_names_;
+  std::vector<std::string> industry_names_;
+};
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& yaml_text, const std::string& source_name,
+                            const std::vector<Override>& overrides) {
+  DiagnosticSink sink(source_name);
+  Scenario scenario;
+  scenario.source_file = source_name;
+  for (const Override& o : overrides) scenario.overrides.push_back(o.path + "=" + o.value);
+  YAML::Node root;
+  bool parsed = true;
+  try {
+    root.reset(YAML::Load(yaml_text));
+  } catch (const YAML::Exception& e) {
+    parsed = false;
+    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+    const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+    sink.add({source_name, line, column, "YAML syntax error: " + e.msg});
+  }
+  if (parsed) {
+    sink.set_overrides(apply_overrides(root, overrides, sink));
+    ScenarioReader(scenario, sink).read(Value(root, "", YAML::Mark::null_mark(), &sink, true));
+    if (overrides.empty()) {
+      scenario.text_as_run = yaml_text;
+    } else {
+      YAML::Emitter emitter;
+      emitter << root;
+      scenario.text_as_run = std::string(emitter.c_str()) + "\n";
+    }
+  }
+  if (sink.count() > 0) throw ScenarioError(sink.take_sorted());
+  return scenario;
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+  std::string reason;
+  const auto text = read_text_file(path, reason);
+  if (!text) {
+    throw ScenarioError({Diagnostic{path, 0, 0, "cannot read scenario file: " + reason}});
+  }
+  return load_scenario_text(*text, path, overrides);
+}
+
+}  // namespace incsim

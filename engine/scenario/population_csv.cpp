@@ -1,1 +1,379 @@
-// placeholder
+// The `population` section (MODEL.md section 4): a generated population, or households imported
+// from a csv file whose columns are matched by header name. Csv problems are reported as
+// csv-file:line:column with the column's name and what was expected.
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include "scenario/sections.h"
+
+namespace incsim::scenario_detail {
+
+namespace {
+
+const std::vector<std::string> kRequiredColumns = {
+    "id", "village", "size", "laborers", "farmland_mu", "forest_mu", "capital", "poor"};
+const std::vector<std::string> kOptionalColumns = {
+    "main", "aux", "enrolled_agricultural", "enrolled_income_index", "enrolled_poverty_guard",
+    "public_post"};
+
+struct Field {
+  std::string text;
+  int column = 1;  // 1-based character column where the field starts
+};
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+// Splits one line; a quoted field may hold commas and doubled quotes. Returns the column of an
+// unterminated quote, or 0.
+int split_line(const std::string& line, std::vector<Field>& fields) {
+  fields.clear();
+  std::size_t i = 0;
+  while (true) {
+    Field field;
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    field.column = static_cast<int>(i) + 1;
+    if (i < line.size() && line[i] == '"') {
+      const int opened = static_cast<int>(i) + 1;
+      ++i;
+      bool closed = false;
+      while (i < line.size()) {
+        if (line[i] == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+          field.text += '"';
+          i += 2;
+        } else if (line[i] == '"') {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          field.text += line[i++];
+        }
+      }
+      if (!closed) return opened;
+      const auto comma = line.find(',', i);
+      i = comma == std::string::npos ? line.size() : comma;
+    } else {
+      const auto comma = line.find(',', i);
+      const auto end = comma == std::string::npos ? line.size() : comma;
+      field.text = trim(std::string_view(line).substr(i, end - i));
+      i = end;
+    }
+    fields.push_back(std::move(field));
+    if (i >= line.size()) return 0;
+    ++i;  // the comma
+  }
+}
+
+class CsvReader {
+ public:
+  CsvReader(std::string path, DiagnosticSink& sink, const Scenario& scenario)
+      : path_(std::move(path)), sink_(sink) {
+    for (const Industry& industry : scenario.industries) industries_.push_back(industry.name);
+  }
+
+  int errors() const { return errors_; }
+
+  void error(int line, int column, const std::string& message) {
+    ++errors_;
+    if (errors_ <= kMaxReported) {
+      sink_.add({path_, line, column, message});
+    } else if (errors_ == kMaxReported + 1) {
+      sink_.add({path_, line, column, "too many errors in this file; stopping here"});
+    }
+  }
+
+  std::vector<HouseholdRecord> read(const std::string& text) {
+    std::vector<HouseholdRecord> records;
+    std::vector<Field> fields;
+    int line_number = 0;
+    bool have_header = false;
+    bool header_ok = false;
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      std::string line = text.substr(start, end - start);
+      start = end + 1;
+      ++line_number;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (trim(line).empty()) continue;
+      if (const int open = split_line(line, fields)) {
+        error(line_number, open, "unterminated quoted field");
+        if (!have_header) return records;
+        continue;
+      }
+      if (!have_header) {
+        have_header = true;
+        header_line_ = line_number;
+        header_ok = read_header(fields, line_number);
+        if (!header_ok) return records;
+        continue;
+      }
+      if (fields.size() != columns_.size()) {
+        error(line_number, 1,
+              "expected " + std::to_string(columns_.size()) + " fields as in the header, found " +
+                  std::to_string(fields.size()));
+        continue;
+      }
+      records.push_back(read_row(fields, line_number));
+    }
+    if (!have_header) {
+      error(1, 1, "empty file; expected a header line " + join(kRequiredColumns, ","));
+    } else if (records.empty() && errors_ == 0) {
+      error(header_line_, 1, "no households after the header: the population is empty");
+    }
+    return records;
+  }
+
+  bool has_column(const std::string& name) const {
+    return std::find(columns_.begin(), columns_.end(), name) != columns_.end();
+  }
+
+ private:
+  static constexpr int kMaxReported = 100;
+
+  bool read_header(const std::vector<Field>& fields, int line) {
+    bool ok = true;
+    std::vector<std::string> known = kRequiredColumns;
+    known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
+    for (const Field& f : fields) {
+      if (std::find(known.begin(), known.end(), f.text) == known.end()) {
+        error(line, f.column, "unknown column " + quote(f.text) + suggest(f.text, known));
+      } else if (has_column(f.text)) {
+        error(line, f.column, "column " + quote(f.text) + " appears twice");
+        ok = false;
+      }
+      columns_.push_back(f.text);
+    }
+    for (const std::string& name : kRequiredColumns) {
+      if (!has_column(name)) {
+        error(line, 1, "missing column " + quote(name) + " (required: " +
+                           join(kRequiredColumns, ",") + ")");
+        ok = false;
+      }
+    }
+    if (has_column("aux") && !has_column("main")) {
+      error(line, 1, "column 'aux' needs a 'main' column");
+      ok = false;
+    }
+    return ok;
+  }
+
+  const Field* field(const std::vector<Field>& fields, const std::string& name) const {
+    const auto it = std::find(columns_.begin(), columns_.end(), name);
+    return it == columns_.end() ? nullptr : &fields[static_cast<std::size_t>(it - columns_.begin())];
+  }
+
+  static std::string found(const Field& f) { return f.text.empty() ? "nothing" : quote(f.text); }
+
+  void expected(int line, const Field& f, const std::string& name, const std::string& what) {
+    error(line, f.column, "column " + quote(name) + ": expected " + what + ", found " + found(f));
+  }
+
+  double number(const std::vector<Field>& fields, const std::string& name, int line) {
+    const Field& f = *field(fields, name);
+    const auto v = parse_number(f.text);
+    if (!v || *v < 0) {
+      expected(line, f, name, "a number >= 0");
+      return 0.0;
+    }
+    return *v;
+  }
+
+  // An industry name, -1 for an empty field.
+  std::optional<int> industry(const std::vector<Field>& fields, const std::string& name, int line) {
+    const Field* f = field(fields, name);
+    if (!f) return std::nullopt;
+    if (f->text.empty()) return -1;
+    const auto it = std::find(industries_.begin(), industries_.end(), f->text);
+    if (it == industries_.end()) {
+      error(line, f->column, "column " + quote(name) + ": unknown industry " + quote(f->text) +
+                                 suggest(f->text, industries_));
+      return -1;
+    }
+    return static_cast<int>(it - industries_.begin());
+  }
+
+  std::optional<bool> flag(const std::vector<Field>& fields, const std::string& name, int line,
+                           bool required) {
+    const Field* f = field(fields, name);
+    if (!f || (f->text.empty() && !required)) return std::nullopt;
+    const auto v = parse_bool(f->text);
+    if (!v) expected(line, *f, name, required ? "0 or 1" : "0, 1 or nothing");
+    return v;
+  }
+
+  HouseholdRecord read_row(const std::vector<Field>& fields, int line) {
+    HouseholdRecord r;
+    r.id = field(fields, "id")->text;
+    r.village = field(fields, "village")->text;
+    const Field& size = *field(fields, "size");
+    const auto size_value = parse_integer(size.text);
+    const bool size_ok = size_value && *size_value >= 1 && *size_value <= 1000;
+    if (!size_ok) {
+      expected(line, size, "size", "an integer in [1, 1000]");
+    } else {
+      r.size = static_cast<int>(*size_value);
+    }
+    const Field& laborers = *field(fields, "laborers");
+    const auto laborer_value = parse_integer(laborers.text);
+    const int most = size_ok ? r.size : 1000;  // an invalid size is reported already
+    if (!laborer_value || *laborer_value < 0 || *laborer_value > most) {
+      expected(line, laborers, "laborers",
+               "an integer in [0, " + std::to_string(most) + "] (at most the size)");
+    } else {
+      r.laborers = static_cast<int>(*laborer_value);
+    }
+    r.farmland_mu = number(fields, "farmland_mu", line);
+    r.forest_mu = number(fields, "forest_mu", line);
+    r.capital = number(fields, "capital", line);
+    r.poor = flag(fields, "poor", line, true).value_or(false);
+    r.main = industry(fields, "main", line);
+    r.aux = industry(fields, "aux", line);
+    if (r.main && r.aux && *r.aux >= 0) {
+      const Field& aux = *field(fields, "aux");
+      if (*r.main < 0) {
+        error(line, aux.column, "column 'aux': an auxiliary industry needs a main one");
+      } else if (*r.main == *r.aux) {
+        error(line, aux.column,
+              "column 'aux': the same industry as main (" + aux.text + "); they must differ");
+      }
+    }
+    if (r.main && !r.aux) r.aux = -1;
+    r.enrolled_agricultural = flag(fields, "enrolled_agricultural", line, false);
+    r.enrolled_income_index = flag(fields, "enrolled_income_index", line, false);
+    r.enrolled_poverty_guard = flag(fields, "enrolled_poverty_guard", line, false);
+    r.public_post = flag(fields, "public_post", line, false);
+    return r;
+  }
+
+  std::string path_;
+  DiagnosticSink& sink_;
+  std::vector<std::string> industries_;
+  std::vector<std::string> columns_;
+  int header_line_ = 1;
+  int errors_ = 0;
+};
+
+bool read_csv_population(const Value& population, const std::string& scenario_file,
+                         Scenario& scenario) {
+  const auto csv = population["csv"].text();
+  if (!csv) return false;
+  Population& p = scenario.population;
+  if (csv->empty()) {
+    population["csv"].error("expected the path of a csv file, found nothing");
+    return false;
+  }
+  const std::filesystem::path base = std::filesystem::path(scenario_file).parent_path();
+  p.csv_path = (base / *csv).string();
+  std::string reason;
+  const auto text = read_text_file(p.csv_path, reason);
+  if (!text) {
+    population["csv"].error("cannot read " + quote(p.csv_path) + ": " + reason);
+    return false;
+  }
+  CsvReader reader(p.csv_path, population.sink(), scenario);
+  p.records = reader.read(*text);
+  if (reader.errors() > 0) return false;
+  // For a csv population these describe the file: households and distinct villages.
+  std::set<std::string> villages;
+  for (const HouseholdRecord& r : p.records) villages.insert(r.village);
+  p.households = static_cast<int>(p.records.size());
+  p.villages = static_cast<int>(villages.size());
+  return true;
+}
+
+bool read_lognormal(const Value& v, LognormalSpec& out) {
+  if (!v.expect_fields({"mean", "cv"})) return false;
+  bool ok = assign(v.require("mean", "a number >= 0"), out.mean, at_least(0));
+  ok &= assign(v["cv"], out.cv, at_least(0));
+  return ok;
+}
+
+bool read_size_distribution(const Value& v, Population& p) {
+  if (!v.expect_fields({"values", "weights"})) return false;
+  const Value values = v.require("values", "a list of household sizes");
+  const Value weights = v.require("weights", "a list of weights, one per size");
+  bool ok = values.present() && weights.present();
+  for (const Value& item : values.items()) {
+    const auto size = item.integer(between(1, 1000));
+    ok &= size.has_value();
+    p.size_values.push_back(static_cast<double>(size.value_or(1)));
+  }
+  double sum = 0.0;
+  for (const Value& item : weights.items()) {
+    const auto weight = item.number(at_least(0));
+    ok &= weight.has_value();
+    sum += weight.value_or(0.0);
+    p.size_weights.push_back(weight.value_or(0.0));
+  }
+  if (!ok) return false;
+  if (p.size_values.empty()) {
+    values.error("expected at least one household size");
+    return false;
+  }
+  if (p.size_weights.size() != p.size_values.size()) {
+    weights.error("expected " + std::to_string(p.size_values.size()) +
+                  " weights (one per value), found " + std::to_string(p.size_weights.size()));
+    return false;
+  }
+  if (!(sum > 0)) {
+    weights.error("the weights sum to 0; expected a positive sum");
+    return false;
+  }
+  return true;
+}
+
+bool read_generated_population(const Value& v, Population& p) {
+  bool ok = assign(v["villages"], p.villages, at_least(1));
+  ok &= v.require("households", "an integer >= 1").present();
+  ok &= assign(v["households"], p.households, at_least(1));
+  const Value size = v.require("size", "{values: [...], weights: [...]}");
+  ok &= size.present() && read_size_distribution(size, p);
+  const Value laborers = v["laborers"];
+  if (laborers.present()) {
+    ok &= laborers.expect_fields({"share_of_size", "min"});
+    ok &= assign(laborers["share_of_size"], p.laborer_share_of_size, between(0, 1));
+    ok &= assign(laborers["min"], p.laborer_min, at_least(0));
+  }
+  for (auto [key, spec] : {std::pair{"farmland_mu", &p.farmland_mu},
+                           std::pair{"forest_mu", &p.forest_mu}, std::pair{"capital", &p.capital}}) {
+    const Value item = v.require(key, "{mean: ..., cv: ...}");
+    ok &= item.present() && read_lognormal(item, *spec);
+  }
+  ok &= assign(v["poor_share"], p.poor_share, between(0, 1));
+  return ok;
+}
+
+}  // namespace
+
+bool read_population(const Value& population, const std::string& scenario_file,
+                     Scenario& scenario) {
+  static const std::vector<std::string> generated_keys = {
+      "villages", "households", "size", "laborers", "farmland_mu", "forest_mu", "capital",
+      "poor_share"};
+  if (!population.expect_fields({"villages", "households", "size", "laborers", "farmland_mu",
+                                 "forest_mu", "capital", "poor_share", "labor_days_per_laborer",
+                                 "csv"})) {
+    return false;
+  }
+  Population& p = scenario.population;
+  bool ok = assign(population["labor_days_per_laborer"], p.labor_days_per_laborer, above(0));
+  if (population["csv"].present()) {
+    for (const std::string& key : generated_keys) {
+      if (population[key].present()) {
+        population[key].error_at_key("cannot be combined with csv (the csv lists the households)");
+        ok = false;
+      }
+    }
+    return read_csv_population(population, scenario_file, scenario) && ok;
+  }
+  return read_generated_population(population, p) && ok;
+}
+
+}  // namespace incsim::scenario_detail

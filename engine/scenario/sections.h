@@ -1,0 +1,21 @@
+// Private to engine/scenario: readers of the scenario sections that live in their own files.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "incsim/scenario.h"
+#include "scenario/yaml_reader.h"
+
+namespace incsim::scenario_detail {
+
+// Whole file as text, or nullopt with the OS reason in `reason` (load.cpp).
+std::optional<std::string> read_text_file(const std::string& path, std::string& reason);
+
+// Reads the `population` section (generated, or `csv: path` resolved against the directory of
+// `scenario_file`) into scenario.population; csv main/aux need scenario.industries already read.
+// Returns false when the population could not be read, so checks that depend on it are skipped.
+bool read_population(const Value& population, const std::string& scenario_file,
+                     Scenario& scenario);
+
+}  // namespace incsim::scenario_detail
