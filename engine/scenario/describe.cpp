@@ -16,7 +16,9 @@ std::string num(double value) {
   return out.str();
 }
 
-std::string percent(double share) { return num(100.0 * share) + "%"; }
+std::string percent(double share) {
+  return num(100.0 * share) + "%";
+}
 
 std::string lognormal(const LognormalSpec& spec, const std::string& unit) {
   return "mean " + num(spec.mean) + unit + " (cv " + num(spec.cv) + ")";
@@ -27,9 +29,8 @@ void describe_markets(std::ostringstream& out, const Scenario& s) {
   out << "markets (" << m << "):\n";
   std::size_t width = 6;
   for (const Market& market : s.markets) width = std::max(width, market.name.size() + 2);
-  out << "  " << std::left << std::setw(static_cast<int>(width)) << "name" << std::setw(8)
-      << "unit" << std::setw(12) << "price" << std::setw(10) << "trend" << std::setw(12)
-      << "volatility"
+  out << "  " << std::left << std::setw(static_cast<int>(width)) << "name" << std::setw(8) << "unit"
+      << std::setw(12) << "price" << std::setw(10) << "trend" << std::setw(12) << "volatility"
       << "persistence\n";
   for (const Market& market : s.markets) {
     out << "  " << std::setw(static_cast<int>(width)) << market.name << std::setw(8)
@@ -58,13 +59,14 @@ void describe_industries(std::ostringstream& out, const Scenario& s) {
     out << "  " << ind.name;
     if (ind.label != ind.name) out << " \"" << ind.label << "\"";
     out << ": per " << unit << ", harvest every " << ind.cycle_years << " year"
-        << (ind.cycle_years == 1 ? "" : "s") << ", at most " << ind.max_units << (ind.max_units == 1 ? " unit\n" : " units\n");
+        << (ind.cycle_years == 1 ? "" : "s") << ", at most " << ind.max_units
+        << (ind.max_units == 1 ? " unit\n" : " units\n");
     out << "    products:";
     for (std::size_t p = 0; p < ind.products.size(); ++p) {
       const Product& product = ind.products[p];
       const Market& market = s.markets[static_cast<std::size_t>(product.market)];
-      out << (p ? "," : "") << " " << market.name << " " << num(product.yield) << " "
-          << market.unit << " (cv " << num(product.yield_cv);
+      out << (p ? "," : "") << " " << market.name << " " << num(product.yield) << " " << market.unit
+          << " (cv " << num(product.yield_cv);
       const auto& floor = ind.price_floor[static_cast<std::size_t>(product.market)];
       if (floor) out << ", floor " << num(*floor);
       out << ")";
@@ -120,8 +122,8 @@ void describe_income(std::ostringstream& out, const Scenario& s) {
   out << "  wage: " << num(income.wage.per_laborer) << " per laborer-year (cv "
       << num(income.wage.cv) << ", employment rate " << percent(income.wage.employment_rate)
       << ")\n";
-  out << "  public posts: " << percent(income.public_posts.share_of_poor)
-      << " of poor households, " << num(income.public_posts.amount) << " per post-year\n";
+  out << "  public posts: " << percent(income.public_posts.share_of_poor) << " of poor households, "
+      << num(income.public_posts.amount) << " per post-year\n";
   out << "  transfers: " << num(income.transfers_per_capita) << " per capita\n";
   out << "  dibao: ";
   if (income.dibao.enabled) {

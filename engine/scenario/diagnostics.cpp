@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <limits>
 
 #include "incsim/load.h"
 #include "scenario/yaml_reader.h"
@@ -56,12 +57,13 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 std::optional<std::string> nearest_name(std::string_view word,
                                         const std::vector<std::string>& candidates) {
-  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  // The allowance grows with the longer of the two names, so 'farmland' finds 'farmland_mu'.
   std::optional<std::string> best;
-  std::size_t best_distance = limit + 1;
+  std::size_t best_distance = std::numeric_limits<std::size_t>::max();
   for (const std::string& candidate : candidates) {
+    const std::size_t limit = std::max<std::size_t>(2, std::max(word.size(), candidate.size()) / 3);
     const std::size_t d = edit_distance(word, candidate);
-    if (d < best_distance) {
+    if (d <= limit && d < best_distance) {
       best_distance = d;
       best = candidate;
     }
@@ -72,7 +74,7 @@ std::optional<std::string> nearest_name(std::string_view word,
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
   if (auto near = nearest_name(word, candidates)) return " (did you mean " + quote(*near) + "?)";
   if (candidates.empty()) return "";
-  constexpr std::size_t kListed = 12;
+  constexpr std::size_t kListed = 16;
   std::vector<std::string> shown(candidates.begin(),
                                  candidates.begin() + std::min(kListed, candidates.size()));
   std::string list = join(shown, ", ");

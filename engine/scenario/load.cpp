@@ -60,11 +60,11 @@ namespace {
 using namespace scenario_detail;
 
 const std::vector<std::string> kSections = {
-    "scenario", "markets",    "correlation", "industries", "industries_defaults",
-    "population", "income",   "choice",      "poverty",    "output"};
+    "scenario",   "markets", "correlation", "industries", "industries_defaults",
+    "population", "income",  "choice",      "poverty",    "output"};
 const std::vector<std::string> kIndustryKeys = {
-    "label",     "unit",  "cycle_years", "setup_cost", "operating_cost", "setup_subsidy",
-    "needs",     "max_units", "products", "price_floor"};
+    "label",         "unit",  "cycle_years", "setup_cost", "operating_cost",
+    "setup_subsidy", "needs", "max_units",   "products",   "price_floor"};
 
 std::string short_number(double value) {
   char buffer[32];
@@ -105,8 +105,8 @@ class ScenarioReader {
     for (const auto& [section, expected] : required) {
       if (!root[section].present()) {
         sink_.add({sink_.file(), 0, 0,
-                   "missing section " + quote(section) + " (expected " + section + ": " +
-                       expected + ")"});
+                   "missing section " + quote(section) + " (expected " + section + ": " + expected +
+                       ")"});
       }
     }
     read_header(root["scenario"]);
@@ -114,8 +114,8 @@ class ScenarioReader {
     read_correlation(root["correlation"]);
     read_industries(root["industries"], root["industries_defaults"]);
     const Value population = root["population"];
-    const bool population_ok = population.present() &&
-                               read_population(population, sink_.file(), s_);
+    const bool population_ok =
+        population.present() && read_population(population, sink_.file(), s_);
     // Whether the portfolios come from the csv is unknown only if the csv could not be read.
     const bool csv_unknown = population["csv"].present() && !population_ok;
     read_income(root["income"]);
@@ -184,9 +184,8 @@ class ScenarioReader {
     bool ok = true;
     for (const Value& item : v.items()) {
       if (!item.is_list() || item.size() != 3) {
-        const std::string found = item.is_list()
-                                      ? "a list of " + std::to_string(item.size()) + " items"
-                                      : item.found();
+        const std::string found =
+            item.is_list() ? "a list of " + std::to_string(item.size()) + " items" : item.found();
         item.error("expected [market, market, rho], found " + found);
         ok = false;
         continue;
@@ -321,11 +320,17 @@ class ScenarioReader {
     if (products.is_list() && products.size() == 0) {
       products.error("expected at least one product, found an empty list");
     }
+    bool products_known = products.is_list();  // else a floor's market cannot be checked
     for (const Value& item : products.items()) {
-      if (!item.expect_fields({"market", "yield", "yield_cv"})) continue;
+      if (!item.expect_fields({"market", "yield", "yield_cv"})) {
+        products_known = false;
+        continue;
+      }
       Product product;
+      product.market = -1;
       const Value market_name = item.require("market", "a market name");
       if (market_name.present()) product.market = market(market_name);
+      products_known &= product.market >= 0;
       item.require("yield", "a number >= 0");
       assign(item["yield"], product.yield, at_least(0));
       assign(item["yield_cv"], product.yield_cv, at_least(0));
@@ -343,7 +348,7 @@ class ScenarioReader {
       const int index = static_cast<int>(it - market_names_.begin());
       const bool sold = std::any_of(out.products.begin(), out.products.end(),
                                     [&](const Product& p) { return p.market == index; });
-      if (!defaults_only && !sold) {
+      if (!defaults_only && products_known && !sold) {
         std::vector<std::string> sold_names;
         for (const Product& p : out.products) {
           if (p.market >= 0) sold_names.push_back(market_names_[p.market]);
@@ -393,7 +398,8 @@ class ScenarioReader {
 
   void read_choice(const Value& v, bool portfolio_source_known) {
     ChoiceSpec& c = s_.choice;
-    for (std::size_t i = 0; i < s_.industries.size(); ++i) c.candidates.push_back(static_cast<int>(i));
+    for (std::size_t i = 0; i < s_.industries.size(); ++i)
+      c.candidates.push_back(static_cast<int>(i));
     const auto& records = s_.population.records;
     const bool csv_portfolios = !records.empty() && records.front().main.has_value();
     if (!v.present()) {
@@ -406,8 +412,8 @@ class ScenarioReader {
       }
       return;
     }
-    if (!v.expect_fields({"rule", "two_industries", "utility", "pilot_replications",
-                          "temperature", "candidates", "portfolios"})) {
+    if (!v.expect_fields({"rule", "two_industries", "utility", "pilot_replications", "temperature",
+                          "candidates", "portfolios"})) {
       return;
     }
     const Value rule = v["rule"];
@@ -447,8 +453,9 @@ class ScenarioReader {
     } else if (csv_portfolios) {
       c.from_csv = true;
     } else if (!portfolios.present() && portfolio_source_known) {
-      v.error("rule fixed needs portfolios: [{main: ..., aux: ..., share: ...}] or main/aux "
-              "columns in the population csv");
+      v.error(
+          "rule fixed needs portfolios: [{main: ..., aux: ..., share: ...}] or main/aux "
+          "columns in the population csv");
     }
   }
 

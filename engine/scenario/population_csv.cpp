@@ -14,7 +14,7 @@ namespace {
 const std::vector<std::string> kRequiredColumns = {
     "id", "village", "size", "laborers", "farmland_mu", "forest_mu", "capital", "poor"};
 const std::vector<std::string> kOptionalColumns = {
-    "main", "aux", "enrolled_agricultural", "enrolled_income_index", "enrolled_poverty_guard",
+    "main",       "aux", "enrolled_agricultural", "enrolled_income_index", "enrolled_poverty_guard",
     "public_post"};
 
 struct Field {
@@ -152,8 +152,8 @@ class CsvReader {
     }
     for (const std::string& name : kRequiredColumns) {
       if (!has_column(name)) {
-        error(line, 1, "missing column " + quote(name) + " (required: " +
-                           join(kRequiredColumns, ",") + ")");
+        error(line, 1,
+              "missing column " + quote(name) + " (required: " + join(kRequiredColumns, ",") + ")");
         ok = false;
       }
     }
@@ -166,7 +166,8 @@ class CsvReader {
 
   const Field* field(const std::vector<Field>& fields, const std::string& name) const {
     const auto it = std::find(columns_.begin(), columns_.end(), name);
-    return it == columns_.end() ? nullptr : &fields[static_cast<std::size_t>(it - columns_.begin())];
+    return it == columns_.end() ? nullptr
+                                : &fields[static_cast<std::size_t>(it - columns_.begin())];
   }
 
   static std::string found(const Field& f) { return f.text.empty() ? "nothing" : quote(f.text); }
@@ -192,8 +193,9 @@ class CsvReader {
     if (f->text.empty()) return -1;
     const auto it = std::find(industries_.begin(), industries_.end(), f->text);
     if (it == industries_.end()) {
-      error(line, f->column, "column " + quote(name) + ": unknown industry " + quote(f->text) +
-                                 suggest(f->text, industries_));
+      error(line, f->column,
+            "column " + quote(name) + ": unknown industry " + quote(f->text) +
+                suggest(f->text, industries_));
       return -1;
     }
     return static_cast<int>(it - industries_.begin());
@@ -341,8 +343,9 @@ bool read_generated_population(const Value& v, Population& p) {
     ok &= assign(laborers["share_of_size"], p.laborer_share_of_size, between(0, 1));
     ok &= assign(laborers["min"], p.laborer_min, at_least(0));
   }
-  for (auto [key, spec] : {std::pair{"farmland_mu", &p.farmland_mu},
-                           std::pair{"forest_mu", &p.forest_mu}, std::pair{"capital", &p.capital}}) {
+  for (auto [key, spec] :
+       {std::pair{"farmland_mu", &p.farmland_mu}, std::pair{"forest_mu", &p.forest_mu},
+        std::pair{"capital", &p.capital}}) {
     const Value item = v.require(key, "{mean: ..., cv: ...}");
     ok &= item.present() && read_lognormal(item, *spec);
   }
@@ -354,9 +357,9 @@ bool read_generated_population(const Value& v, Population& p) {
 
 bool read_population(const Value& population, const std::string& scenario_file,
                      Scenario& scenario) {
-  static const std::vector<std::string> generated_keys = {
-      "villages", "households", "size", "laborers", "farmland_mu", "forest_mu", "capital",
-      "poor_share"};
+  static const std::vector<std::string> generated_keys = {"villages", "households",  "size",
+                                                          "laborers", "farmland_mu", "forest_mu",
+                                                          "capital",  "poor_share"};
   if (!population.expect_fields({"villages", "households", "size", "laborers", "farmland_mu",
                                  "forest_mu", "capital", "poor_share", "labor_days_per_laborer",
                                  "csv"})) {

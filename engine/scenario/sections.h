@@ -15,7 +15,6 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 // Reads the `population` section (generated, or `csv: path` resolved against the directory of
 // `scenario_file`) into scenario.population; csv main/aux need scenario.industries already read.
 // Returns false when the population could not be read, so checks that depend on it are skipped.
-bool read_population(const Value& population, const std::string& scenario_file,
-                     Scenario& scenario);
+bool read_population(const Value& population, const std::string& scenario_file, Scenario& scenario);
 
 }  // namespace incsim::scenario_detail

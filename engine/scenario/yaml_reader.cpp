@@ -39,8 +39,8 @@ namespace scenario_detail {
 
 namespace {
 bool is_under(const std::string& path, const std::string& prefix) {
-  return path == prefix || (path.size() > prefix.size() && path.starts_with(prefix) &&
-                            path[prefix.size()] == '.');
+  return path == prefix ||
+         (path.size() > prefix.size() && path.starts_with(prefix) && path[prefix.size()] == '.');
 }
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -180,9 +180,10 @@ void check_keys(const YAML::Node& node, const std::string& path, DiagnosticSink&
     }
     auto first = std::find_if(seen.begin(), seen.end(), [&](auto& s) { return s.first == name; });
     if (first != seen.end()) {
-      const std::string at = first->second.is_null()
-                                 ? std::string()
-                                 : " (first given at line " + std::to_string(first->second.line + 1) + ")";
+      const std::string at =
+          first->second.is_null()
+              ? std::string()
+              : " (first given at line " + std::to_string(first->second.line + 1) + ")";
       sink.report(key.Mark(), child, "duplicate key " + quote(name) + where + at, false);
       continue;
     }
@@ -216,13 +217,15 @@ std::vector<std::pair<std::string, Value>> Value::named_entries() const {
     const std::string& name = it->first.Scalar();
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;  // duplicate
     names.push_back(name);
-    result.emplace_back(name, Value(it->second, path_join(path_, name), it->first.Mark(), sink_,
-                                    true));
+    result.emplace_back(name,
+                        Value(it->second, path_join(path_, name), it->first.Mark(), sink_, true));
   }
   return result;
 }
 
-void Value::error(const std::string& body) const { sink_->report(mark(), path_, body, true); }
+void Value::error(const std::string& body) const {
+  sink_->report(mark(), path_, body, true);
+}
 
 void Value::error_plain(const std::string& body) const {
   sink_->report(mark(), path_, body, false);

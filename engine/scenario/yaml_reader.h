@@ -20,14 +20,15 @@ namespace incsim::scenario_detail {
 // ---- text helpers (diagnostics.cpp) ----------------------------------------------------------
 
 std::size_t edit_distance(std::string_view a, std::string_view b);  // Levenshtein
-// The candidate nearest to `word`, if within max(2, |word|/3) edits (ties: first candidate).
+// The candidate nearest to `word`, if within max(2, len/3) edits with len the longer of the
+// two names (ties: the first candidate).
 std::optional<std::string> nearest_name(std::string_view word,
                                         const std::vector<std::string>& candidates);
 // " (did you mean 'x'?)" when a candidate is near, else " (expected one of: a, b, c)".
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
-std::string quote(std::string_view text);       // 'text'
-std::string format_number(double value);        // shortest text that reads back exactly
+std::string quote(std::string_view text);  // 'text'
+std::string format_number(double value);   // shortest text that reads back exactly
 std::string path_join(std::string_view parent, std::string_view child);
 
 // Strict scalar parsing shared by the YAML and csv readers: the whole text must be consumed.
@@ -46,11 +47,21 @@ struct Bounds {
   bool contains(double value) const;
   std::string describe() const;
 };
-inline Bounds any_number() { return {}; }
-inline Bounds at_least(double lo) { return {lo, std::numeric_limits<double>::infinity()}; }
-inline Bounds above(double lo) { return {lo, std::numeric_limits<double>::infinity(), true}; }
-inline Bounds between(double lo, double hi) { return {lo, hi}; }
-inline Bounds strictly_between(double lo, double hi) { return {lo, hi, true, true}; }
+inline Bounds any_number() {
+  return {};
+}
+inline Bounds at_least(double lo) {
+  return {lo, std::numeric_limits<double>::infinity()};
+}
+inline Bounds above(double lo) {
+  return {lo, std::numeric_limits<double>::infinity(), true};
+}
+inline Bounds between(double lo, double hi) {
+  return {lo, hi};
+}
+inline Bounds strictly_between(double lo, double hi) {
+  return {lo, hi, true, true};
+}
 
 // ---- diagnostics sink (yaml_reader.cpp) ------------------------------------------------------
 
@@ -90,8 +101,7 @@ class DiagnosticSink {
 // Value with present() == false, so lookups can be chained without checks.
 class Value {
  public:
-  Value(YAML::Node node, std::string path, YAML::Mark key_mark, DiagnosticSink* sink,
-        bool present);
+  Value(YAML::Node node, std::string path, YAML::Mark key_mark, DiagnosticSink* sink, bool present);
 
   bool present() const { return present_; }
   bool is_null() const { return present_ && node_.IsNull(); }
@@ -107,7 +117,7 @@ class Value {
   DiagnosticSink& sink() const { return *sink_; }
 
   Value operator[](std::string_view key) const;  // mapping lookup; absent if missing
-  std::vector<Value> items() const;               // list elements; reports if not a list
+  std::vector<Value> items() const;              // list elements; reports if not a list
   std::size_t size() const;
 
   // Checks a mapping with a fixed key set: unknown keys (with the nearest valid key),
@@ -119,8 +129,8 @@ class Value {
   // A mapping keyed by free names; reports duplicates and non-scalar keys.
   std::vector<std::pair<std::string, Value>> named_entries() const;
 
-  void error(const std::string& body) const;        // "path: body" at mark()
-  void error_plain(const std::string& body) const;  // "body" at mark()
+  void error(const std::string& body) const;         // "path: body" at mark()
+  void error_plain(const std::string& body) const;   // "body" at mark()
   void error_at_key(const std::string& body) const;  // "path: body" at the key's mark
   // "path.key: required key is missing (expected ...)", reported at this mapping.
   void missing(std::string_view key, const std::string& expected) const;

@@ -17,7 +17,9 @@ struct Diagnostic {
   int column = 0;    // 1-based, 0 when unknown
   std::string message;
 
-  std::string format() const;  // "file:line:column: error: message"
+  // "file:line:column: error: message"; without a line "file: error: message", and for an
+  // override (file "--set", message "path=value: ...") "error: --set path=value: ...".
+  std::string format() const;
 };
 
 // Thrown by load_scenario when the scenario is invalid; what() lists every diagnostic.

@@ -78,7 +78,8 @@ struct Population {
   LognormalSpec forest_mu;
   LognormalSpec capital;
   double poor_share = 0.0;
-  // ... or imported from csv (records non-empty, in file order).
+  // ... or imported from csv (records non-empty, in file order; `households` is then the
+  // number of records and `villages` the number of distinct village names).
   std::string csv_path;  // as resolved against the scenario file's directory
   std::vector<HouseholdRecord> records;
   double labor_days_per_laborer = 250.0;
@@ -127,9 +128,9 @@ struct ChoiceSpec {
   bool from_csv = false;                   // rule fixed with csv main/aux columns
   // expected_utility and logit (MODEL.md section 8)
   UtilityKind utility = UtilityKind::crra;
-  double crra = 2.0;      // relative risk aversion g >= 0 (log utility at 1)
-  double cara = 0.0;      // absolute risk aversion a >= 0
-  double floor = 500.0;   // CRRA floor, yuan per capita, > 0
+  double crra = 2.0;     // relative risk aversion g >= 0 (log utility at 1)
+  double cara = 0.0;     // absolute risk aversion a >= 0
+  double floor = 500.0;  // CRRA floor, yuan per capita, > 0
   int pilot_replications = 200;
   double temperature = 1000.0;  // logit, yuan, > 0
   std::vector<int> candidates;  // industry indices; default all, in scenario order

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,13 +27,20 @@ struct BadInput {
   fs::path path;
 };
 
+// Shown by gtest and ctest instead of the object's bytes.
+void PrintTo(const BadInput& input, std::ostream* os) {
+  *os << input.path.filename().string();
+}
+
 struct Expectation {
   std::string file;  // as the diagnostic names it
   int line = 0;
   std::string substring;
 };
 
-fs::path corpus_dir() { return fs::path(INCSIM_SOURCE_DIR) / "tests" / "bad_inputs"; }
+fs::path corpus_dir() {
+  return fs::path(INCSIM_SOURCE_DIR) / "tests" / "bad_inputs";
+}
 
 std::vector<BadInput> list_bad_inputs() {
   std::vector<BadInput> inputs;
@@ -173,10 +181,12 @@ TEST_P(BadInputTest, CommandLineValidateExitsWithStatus2) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BadInputTest, ::testing::ValuesIn(list_bad_inputs()),
-                         [](const ::testing::TestParamInfo<BadInput>& info) {
-                           return info.param.name;
+                         [](const ::testing::TestParamInfo<BadInput>& param_info) {
+                           return param_info.param.name;
                          });
 
-TEST(BadInputCorpus, HasAtLeastSixteenFiles) { EXPECT_GE(list_bad_inputs().size(), 16u); }
+TEST(BadInputCorpus, HasAtLeastSixteenFiles) {
+  EXPECT_GE(list_bad_inputs().size(), 16u);
+}
 
 }  // namespace
