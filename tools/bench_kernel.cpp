@@ -31,7 +31,8 @@ void BM_kernel_replication(benchmark::State& state) {
     kernel.run_replication(r++, ws, [&](const incsim::YearOutcome& y) { sink += y.dibao; });
   }
   benchmark::DoNotOptimize(sink);
-  state.SetItemsProcessed(state.iterations() * std::int64_t(model.households.count()) * model.years);
+  state.SetItemsProcessed(state.iterations() * std::int64_t(model.households.count()) *
+                          model.years);
 }
 BENCHMARK(BM_kernel_replication)->Unit(benchmark::kMillisecond);
 
@@ -48,7 +49,8 @@ void BM_kernel_and_stats(benchmark::State& state) {
     kernel.run_replication(0, ws, [&](const incsim::YearOutcome& y) { acc.add_year(0, y, table); });
     acc.end_replication(0, table);
   }
-  state.SetItemsProcessed(state.iterations() * std::int64_t(model.households.count()) * model.years);
+  state.SetItemsProcessed(state.iterations() * std::int64_t(model.households.count()) *
+                          model.years);
 }
 BENCHMARK(BM_kernel_and_stats)->Unit(benchmark::kMillisecond);
 

@@ -26,7 +26,6 @@ class Progress {
   std::thread thread_;
 };
 
-void print_summary(std::ostream& os, const Model& model, const RunResults& results,
-                   double seconds);
+void print_summary(std::ostream& os, const Model& model, const RunResults& results, double seconds);
 
 }  // namespace incsim::cli

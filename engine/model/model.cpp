@@ -47,7 +47,8 @@ std::vector<double> innovation_factor(const Scenario& s) {
   const int m = static_cast<int>(s.markets.size());
   Eigen::MatrixXd c(m, m);
   for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) c(i, j) = s.correlation.empty() ? (i == j) : s.correlation[i * m + j];
+    for (int j = 0; j < m; ++j)
+      c(i, j) = s.correlation.empty() ? (i == j) : s.correlation[i * m + j];
   Eigen::MatrixXd a;
   Eigen::LLT<Eigen::MatrixXd> llt(c);
   if (llt.info() == Eigen::Success) {
@@ -120,8 +121,8 @@ void assign_fixed_portfolios(const Scenario& s, Households& hh) {
       main = s.population.records[h].main.value_or(-1);
       aux = s.population.records[h].aux.value_or(-1);
     } else {
-      const double u = rng::uniform(draw(static_cast<std::uint32_t>(h), 0, 0,
-                                         draws::kFixedPortfolio)[0]);
+      const double u =
+          rng::uniform(draw(static_cast<std::uint32_t>(h), 0, 0, draws::kFixedPortfolio)[0]);
       double cumulative = 0.0;
       for (const PortfolioShare& p : s.choice.portfolios) {
         cumulative += p.share;
@@ -196,7 +197,8 @@ void build_groups(Model& model) {
                                 persons[g] / model.persons});
   }
   if (auto it = index.find({-1, -1}); it != index.end()) {
-    model.portfolios.push_back({-1, -1, double(model.groups[it->second].members.size()) / hh.count(),
+    model.portfolios.push_back({-1, -1,
+                                double(model.groups[it->second].members.size()) / hh.count(),
                                 persons[it->second] / model.persons});
   }
 }
@@ -219,8 +221,7 @@ Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, 
     const double setup = ind.setup_cost * (1.0 - ind.setup_subsidy);
     if (!fits(used.farmland, ind.needs_farmland_mu, farmland_mu) ||
         !fits(used.forest, ind.needs_forest_mu, forest_mu) ||
-        !fits(used.labor, ind.needs_labor_days, labor_days) ||
-        !fits(used.capital, setup, capital))
+        !fits(used.labor, ind.needs_labor_days, labor_days) || !fits(used.capital, setup, capital))
       return false;
     used.farmland += ind.needs_farmland_mu;
     used.forest += ind.needs_forest_mu;

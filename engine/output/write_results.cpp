@@ -119,11 +119,7 @@ void write_root_attributes(h5::Group& root, const Model& model, const RunResults
       .attr("persons", static_cast<std::int64_t>(model.persons))
       .attr("start_year", static_cast<std::int64_t>(s.start_year))
       .attr("created_utc", utc_now());
-  // The seed is an unsigned 64-bit value; store it exactly as text when it exceeds int64.
-  if (s.seed <= static_cast<std::uint64_t>(INT64_MAX))
-    root.attr("seed", static_cast<std::int64_t>(s.seed));
-  else
-    root.attr("seed", std::to_string(s.seed));
+  root.attr("seed", std::uint64_t{s.seed});  // unsigned 64-bit, stored exactly
 }
 
 void write_households(Writer& w, const Model& model, const RunResults& res,
@@ -132,8 +128,11 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
   const Dims h{"household"};
   w.put_strings("households/id", hh.id, h, "household identifier (csv id or generated index)");
   w.put("households/village", hh.village, h, "1", "village index into /households/village_labels");
-  w.root().group("households").write_strings("village_labels", model.village_labels)
-      .attr("units", "1").attr("description", "village names in index order");
+  w.root()
+      .group("households")
+      .write_strings("village_labels", model.village_labels)
+      .attr("units", "1")
+      .attr("description", "village names in index order");
   w.put("households/size", hh.size, h, "persons", "household size");
   w.put("households/laborers", hh.laborers, h, "persons", "laborers");
   w.put("households/farmland_mu", hh.farmland_mu, h, "mu", "farmland");
@@ -141,23 +140,30 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
   w.put("households/capital", hh.capital, h, "yuan", "cash available for setup costs");
   w.put("households/poor", hh.poor, h, "1", "registered poor household (1) or not (0)");
   w.put("households/public_post", hh.public_post, h, "1", "holds a public-welfare post");
-  w.put("households/main", hh.main, h, "1", "main industry run (index into /industries/name); -1 = none")
+  w.put("households/main", hh.main, h, "1",
+        "main industry run (index into /industries/name); -1 = none")
       .attr("industries", industry_names);
-  w.put("households/aux", hh.aux, h, "1", "auxiliary industry run (index into /industries/name); -1 = none")
+  w.put("households/aux", hh.aux, h, "1",
+        "auxiliary industry run (index into /industries/name); -1 = none")
       .attr("industries", industry_names);
   w.put("households/units_main", hh.units_main, h, "units", "units of the main industry");
   w.put("households/units_aux", hh.units_aux, h, "units", "units of the auxiliary industry");
-  w.put("households/enrolled_agricultural", hh.enrolled_agricultural, h, "1", "enrolled in agricultural insurance");
-  w.put("households/enrolled_income_index", hh.enrolled_income_index, h, "1", "enrolled in income index insurance");
-  w.put("households/enrolled_poverty_guard", hh.enrolled_poverty_guard, h, "1", "enrolled in the poverty guard");
+  w.put("households/enrolled_agricultural", hh.enrolled_agricultural, h, "1",
+        "enrolled in agricultural insurance");
+  w.put("households/enrolled_income_index", hh.enrolled_income_index, h, "1",
+        "enrolled in income index insurance");
+  w.put("households/enrolled_poverty_guard", hh.enrolled_poverty_guard, h, "1",
+        "enrolled in the poverty guard");
   w.put("households/certainty_equivalent", hh.certainty_equivalent, h, "yuan per capita",
-        "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate one)");
+        "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate "
+        "one)");
   w.put("households/mean_income", res.household_mean_income, {"household", "year"},
         "yuan per capita", "mean over replications of the household's per-capita net income");
   w.put("households/vulnerability", res.household_vulnerability, {"household", "year"}, "1",
         "share of replications in which the household is below the poverty line");
-  w.put("households/vulnerability_horizon", res.household_vulnerability_horizon, h, "1",
-        "share of replications in which the household's horizon-mean income is below the mean line");
+  w.put(
+      "households/vulnerability_horizon", res.household_vulnerability_horizon, h, "1",
+      "share of replications in which the household's horizon-mean income is below the mean line");
 }
 
 }  // namespace
@@ -183,23 +189,28 @@ void write_results(const std::string& path, const Model& model, const RunResults
   w.put_strings("industries/name", industry_names, {"industry"}, "industry model names");
 
   const Dims tm{"year", "market"};
-  w.put("prices/mean", res.price_mean, tm, "yuan per market unit", "mean price P[m,t] over replications")
+  w.put("prices/mean", res.price_mean, tm, "yuan per market unit",
+        "mean price P[m,t] over replications")
       .attr("markets", res.market_names);
-  w.put("prices/p05", res.price_p05, tm, "yuan per market unit", "5% point of P[m,t] over replications")
+  w.put("prices/p05", res.price_p05, tm, "yuan per market unit",
+        "5% point of P[m,t] over replications")
       .attr("markets", res.market_names);
-  w.put("prices/p95", res.price_p95, tm, "yuan per market unit", "95% point of P[m,t] over replications")
+  w.put("prices/p95", res.price_p95, tm, "yuan per market unit",
+        "95% point of P[m,t] over replications")
       .attr("markets", res.market_names);
 
   const Dims t{"year"};
   const std::string pc = "yuan per capita";
   w.put("income/mean", res.income_mean.mean, t, pc, "person-weighted mean per-capita net income");
   w.put("income/mean_se", res.income_mean.se, t, pc, "Monte Carlo standard error of income/mean");
-  w.put("income/std", res.income_std, t, pc, "standard deviation of the pooled person-weighted distribution");
+  w.put("income/std", res.income_std, t, pc,
+        "standard deviation of the pooled person-weighted distribution");
   w.put("income/min", res.income_min, t, pc, "smallest per-capita income seen");
   w.put("income/max", res.income_max, t, pc, "largest per-capita income seen");
   w.put("income/quantiles", res.income_quantiles, {"year", "quantile"}, pc,
         "quantiles of the pooled person-weighted distribution over persons and replications")
-      .attr("error_bound", "|reported - exact| <= income/quantile_error_bound = max(1 yuan, |q|/512)");
+      .attr("error_bound",
+            "|reported - exact| <= income/quantile_error_bound = max(1 yuan, |q|/512)");
   w.put("income/quantile_error_bound", res.income_quantile_error_bound, {"year", "quantile"}, pc,
         "bound on the absolute error of income/quantiles (half the fine-bin width)");
   w.put("income/horizon_mean_quantiles", res.horizon_mean_quantiles, {"quantile"}, pc,
@@ -228,7 +239,8 @@ void write_results(const std::string& path, const Model& model, const RunResults
   w.put_estimate("poverty/negative_farm_income", res.negative_farm_income, t, "1",
                  "share of persons in farming households whose farm net income is negative");
 
-  w.put("replications/fgt0", res.replication_fgt0, {"replication", "year"}, "1", "headcount per replication");
+  w.put("replications/fgt0", res.replication_fgt0, {"replication", "year"}, "1",
+        "headcount per replication");
   w.put("replications/government_cost", res.replication_government_cost, {"replication", "year"},
         "yuan", "government cost per replication");
   w.put("replications/mean_income", res.replication_mean_income, {"replication", "year"}, pc,
@@ -249,8 +261,10 @@ void write_results(const std::string& path, const Model& model, const RunResults
     ppersons.push_back(p.person_share);
   }
   const Dims pd{"portfolio"};
-  w.put("choice/portfolio_main", pmain, pd, "1", "main industry (-1 = none)").attr("industries", industry_names);
-  w.put("choice/portfolio_aux", paux, pd, "1", "auxiliary industry (-1 = none)").attr("industries", industry_names);
+  w.put("choice/portfolio_main", pmain, pd, "1", "main industry (-1 = none)")
+      .attr("industries", industry_names);
+  w.put("choice/portfolio_aux", paux, pd, "1", "auxiliary industry (-1 = none)")
+      .attr("industries", industry_names);
   w.put("choice/share", pshare, pd, "1", "share of households running the portfolio");
   w.put("choice/person_share", ppersons, pd, "1", "share of persons in households running it");
 

@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::size_t kBatch = Kernel::kBatch;
 
-std::size_t padded(std::size_t n) { return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes; }
+std::size_t padded(std::size_t n) {
+  return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
+}
 
 }  // namespace
 
@@ -54,8 +56,7 @@ void Kernel::draw_prices(std::uint32_t r, int t, Workspace& ws) const {
     double e = 0.0;
     for (std::size_t j = 0; j < m_count; ++j) e += a[m * m_count + j] * z[j];
     ws.log_dev_[m] = mk.phi * ws.log_dev_[m] + mk.sigma * e;
-    ws.prices_[m] =
-        mk.expected_price[t - 1] * std::exp(ws.log_dev_[m] - mk.half_variance[t - 1]);
+    ws.prices_[m] = mk.expected_price[t - 1] * std::exp(ws.log_dev_[m] - mk.half_variance[t - 1]);
   }
   std::size_t line = 0;
   for (const IndustryModel& ind : model_.industries)

@@ -7,7 +7,8 @@
 
 namespace incsim {
 
-ReplicationTable::ReplicationTable(std::int64_t r, int t, int m) : replications(r), years(t), markets(m) {
+ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
+    : replications(r), years(t), markets(m) {
   const auto n = static_cast<std::size_t>(r) * t;
   for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
                   &dibao, &negative_farm_share})

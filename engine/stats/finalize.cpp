@@ -68,7 +68,8 @@ void coarse_histogram(const Model& model, const Accumulator& acc, RunResults& ou
   out.bin_edges = edges;
   out.histogram.assign(static_cast<std::size_t>(years) * nb, 0.0);
   for (int t = 0; t < years; ++t) {
-    const std::uint64_t* row = acc.histogram.data() + static_cast<std::size_t>(t) * quantile_bins::kCount;
+    const std::uint64_t* row =
+        acc.histogram.data() + static_cast<std::size_t>(t) * quantile_bins::kCount;
     const double row_sum = row_total(row);
     for (int b = 0; b < quantile_bins::kCount; ++b) {
       if (row[b] == 0) continue;
@@ -173,7 +174,8 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
     out.income_std.push_back(std::sqrt((within + between) / static_cast<double>(reps)));
   }
   auto quantile_row = [&](int row, std::vector<double>& values, std::vector<double>& bounds) {
-    const std::uint64_t* counts = acc.histogram.data() + static_cast<std::size_t>(row) * quantile_bins::kCount;
+    const std::uint64_t* counts =
+        acc.histogram.data() + static_cast<std::size_t>(row) * quantile_bins::kCount;
     const double total = row_total(counts);
     for (double p : quantiles) {
       const int b = quantile_bin(counts, total, p);
@@ -181,7 +183,8 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
       bounds.push_back(quantile_bins::error_bound(b));
     }
   };
-  for (int t = 0; t < years; ++t) quantile_row(t, out.income_quantiles, out.income_quantile_error_bound);
+  for (int t = 0; t < years; ++t)
+    quantile_row(t, out.income_quantiles, out.income_quantile_error_bound);
   quantile_row(years, out.horizon_mean_quantiles, out.horizon_mean_quantile_error_bound);
   out.income_min.assign(acc.minimum.begin(), acc.minimum.begin() + years);
   out.income_max.assign(acc.maximum.begin(), acc.maximum.begin() + years);

@@ -41,7 +41,9 @@ inline Counter counter(std::uint32_t unit, std::uint32_t replication, std::uint3
 }
 
 // Uniform in the open interval (0, 1): (w + 0.5) / 2^32. Exact, never 0 or 1.
-inline double uniform(std::uint32_t w) { return (static_cast<double>(w) + 0.5) * 0x1p-32; }
+inline double uniform(std::uint32_t w) {
+  return (static_cast<double>(w) + 0.5) * 0x1p-32;
+}
 
 // Scalar Box-Muller pair from two words: {sqrt(-2 ln u1) cos(2 pi u2), ... sin(...)}.
 // Used outside the hot loop (population, enrollment); the kernel uses the batched form.

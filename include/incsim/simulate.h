@@ -15,7 +15,7 @@ namespace incsim {
 
 // What one replication-year produced, handed to the statistics layer.
 struct YearOutcome {
-  int year = 1;                              // t, 1-based
+  int year = 1;                               // t, 1-based
   std::span<const double> income_per_capita;  // y[h,t] after dibao, population order
   std::span<const double> farm_net_income;    // household farm revenue - costs, yuan
   std::span<const double> prices;             // P[m,t]
@@ -30,12 +30,12 @@ class Workspace {
 
  private:
   friend class Kernel;
-  std::vector<double> income_;     // y per household, population order
-  std::vector<double> farm_net_;   // farm net per household
-  std::vector<double> prices_;     // P[m,t]
-  std::vector<double> log_dev_;    // x[m,t]
+  std::vector<double> income_;       // y per household, population order
+  std::vector<double> farm_net_;     // farm net per household
+  std::vector<double> prices_;       // P[m,t]
+  std::vector<double> log_dev_;      // x[m,t]
   std::vector<double> innovations_;  // independent normals of year t, per market
-  std::vector<double> sale_price_;  // per industry x product, max(P, floor)
+  std::vector<double> sale_price_;   // per industry x product, max(P, floor)
   // batch buffers (kBatch lanes)
   std::vector<std::uint32_t> units_;
   std::vector<std::uint32_t> words_;

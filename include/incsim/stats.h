@@ -49,20 +49,22 @@ struct ReplicationTable {
   std::int64_t replications = 0;
   int years = 0;
   int markets = 0;
-  std::vector<double> mean_income;    // person-weighted mean of y
-  std::vector<double> within_var;     // person-weighted variance of y around that mean
+  std::vector<double> mean_income;  // person-weighted mean of y
+  std::vector<double> within_var;   // person-weighted variance of y around that mean
   std::vector<double> fgt0, fgt1, fgt2;
-  std::vector<double> relapse;        // NaN in year 1 or with an empty denominator
+  std::vector<double> relapse;  // NaN in year 1 or with an empty denominator
   std::vector<double> government_cost;
   std::vector<double> dibao;
-  std::vector<double> prices;         // (R, T, M)
-  std::vector<double> ever_poor;      // (R)
+  std::vector<double> prices;     // (R, T, M)
+  std::vector<double> ever_poor;  // (R)
   // Share of persons of farming households (running any industry) whose farm net income
   // (revenue - costs) is negative in the year.
   std::vector<double> negative_farm_share;
 
   ReplicationTable(std::int64_t r, int t, int m);
-  std::size_t at(std::int64_t r, int t) const { return static_cast<std::size_t>(r) * years + (t - 1); }
+  std::size_t at(std::int64_t r, int t) const {
+    return static_cast<std::size_t>(r) * years + (t - 1);
+  }
 };
 
 // Partition of households for /groups: labels and each household's group.
@@ -89,8 +91,8 @@ class Accumulator {
 
   const Model& model() const { return *model_; }
   std::int64_t replications = 0;
-  std::vector<std::uint64_t> histogram;      // (T + 1, kCount): years, then horizon mean
-  std::vector<double> household_income_sum;  // (H, T)
+  std::vector<std::uint64_t> histogram;               // (T + 1, kCount): years, then horizon mean
+  std::vector<double> household_income_sum;           // (H, T)
   std::vector<std::uint32_t> household_poor_count;    // (H, T)
   std::vector<std::uint32_t> household_poor_horizon;  // (H)
   // Per grouping, (G, T): sums over replications of the group's mean income and headcount.
@@ -131,19 +133,19 @@ struct RunResults {
   std::vector<std::string> market_names;
   std::vector<double> price_mean, price_p05, price_p95;
   // income
-  Estimate income_mean;       // (T)
-  std::vector<double> income_std;  // (T) of the pooled distribution
-  std::vector<double> income_quantiles;               // (T, Q)
-  std::vector<double> income_quantile_error_bound;    // (T, Q)
-  std::vector<double> horizon_mean_quantiles;         // (Q)
+  Estimate income_mean;                                   // (T)
+  std::vector<double> income_std;                         // (T) of the pooled distribution
+  std::vector<double> income_quantiles;                   // (T, Q)
+  std::vector<double> income_quantile_error_bound;        // (T, Q)
+  std::vector<double> horizon_mean_quantiles;             // (Q)
   std::vector<double> horizon_mean_quantile_error_bound;  // (Q)
-  std::vector<double> income_min, income_max;         // (T)
-  std::vector<double> histogram;  // (T, B) share of persons x replications
-  std::vector<double> bin_edges;  // (B + 1)
+  std::vector<double> income_min, income_max;             // (T)
+  std::vector<double> histogram;                          // (T, B) share of persons x replications
+  std::vector<double> bin_edges;                          // (B + 1)
   // poverty
-  Estimate fgt0, fgt1, fgt2, relapse;  // (T)
-  Estimate ever_poor;                  // scalar (size 1)
-  Estimate negative_farm_income;       // (T)
+  Estimate fgt0, fgt1, fgt2, relapse;    // (T)
+  Estimate ever_poor;                    // scalar (size 1)
+  Estimate negative_farm_income;         // (T)
   std::vector<double> vulnerable_share;  // (T)
   double vulnerable_share_horizon = 0.0;
   Estimate target_risk;  // (T)
@@ -151,8 +153,8 @@ struct RunResults {
   Estimate government_cost;  // (T)
   Estimate dibao;            // (T)
   // households
-  std::vector<double> household_mean_income;    // (H, T)
-  std::vector<double> household_vulnerability;  // (H, T)
+  std::vector<double> household_mean_income;            // (H, T)
+  std::vector<double> household_vulnerability;          // (H, T)
   std::vector<double> household_vulnerability_horizon;  // (H)
   std::vector<GroupResult> groups;
   // per replication (R, T)

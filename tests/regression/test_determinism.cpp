@@ -42,8 +42,7 @@ std::map<std::string, std::string> dataset_bytes(const std::string& file) {
     H5Dclose(d);
     return 0;
   };
-  H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC,
-           static_cast<H5O_iterate_t>(+visit), &out);
+  H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, static_cast<H5O_iterate_t>(+visit), &out);
   H5Fclose(f);
   return out;
 }
@@ -80,7 +79,8 @@ TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
     ASSERT_EQ(bytes.size(), reference.size());
     for (const auto& [name, data] : reference) {
       ASSERT_TRUE(bytes.count(name)) << name;
-      EXPECT_TRUE(bytes.at(name) == data) << name << " differs between 1 and " << threads << " threads";
+      EXPECT_TRUE(bytes.at(name) == data)
+          << name << " differs between 1 and " << threads << " threads";
     }
   }
 }

@@ -23,7 +23,8 @@ PriceDraws simulate_prices(const Scenario& s) {
   out.p.assign(s.markets.size(), std::vector<std::vector<double>>(s.years));
   for (std::int64_t r = 0; r < s.replications; ++r)
     kernel.run_replication(r, ws, [&](const YearOutcome& y) {
-      for (std::size_t m = 0; m < s.markets.size(); ++m) out.p[m][y.year - 1].push_back(y.prices[m]);
+      for (std::size_t m = 0; m < s.markets.size(); ++m)
+        out.p[m][y.year - 1].push_back(y.prices[m]);
     });
   return out;
 }
@@ -49,7 +50,8 @@ TEST(Prices, ExpectedPriceEqualsPbarWithinFourStandardErrors) {
       std::vector<double> logs;
       for (double p : d.p[m][t - 1]) logs.push_back(std::log(p));
       double v = 0.0;
-      for (int j = 0; j < t; ++j) v += mk.volatility * mk.volatility * std::pow(mk.persistence, 2 * j);
+      for (int j = 0; j < t; ++j)
+        v += mk.volatility * mk.volatility * std::pow(mk.persistence, 2 * j);
       const test::SampleStats ls = test::sample_stats(logs);
       EXPECT_NEAR(ls.var, v, 4.0 * ls.se_var()) << "market " << mk.name << " year " << t;
       EXPECT_NEAR(ls.mean, std::log(pbar) - v / 2, 4.0 * ls.se_mean());
