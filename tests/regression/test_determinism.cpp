@@ -68,7 +68,7 @@ TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
 
   std::map<std::string, std::string> reference;
   for (int threads : {1, 2, 4}) {
-    const std::string path = test::temp_path("_" + std::to_string(threads) + ".h5").string();
+    const std::string path = test::temp_path(std::to_string(threads) + "threads.h5").string();
     write_results(path, model, run_simulation(model, {threads, nullptr}));
     const auto bytes = dataset_bytes(path);
     ASSERT_GT(bytes.size(), 40u);

@@ -49,7 +49,7 @@ poverty: {line: 1000}
 class PovertyCsv : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto dir = test::temp_dir() / "poverty_csv";
+    const auto dir = test::temp_path("_dir");  // one per test: ctest runs cases in parallel
     std::filesystem::create_directories(dir);
     test::write_file(dir / "fgt.csv", kCsv);
     test::write_file(dir / "fgt.yaml", kScenario);

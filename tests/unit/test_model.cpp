@@ -13,14 +13,14 @@ namespace {
 Scenario units_scenario() {
   Scenario s = test::simple_scenario(1, 1, 1);
   Industry a = s.industries[0];
-  a.name = "a";
+  a.name = std::string{"a"};
   a.needs_farmland_mu = 1.0;
   a.needs_labor_days = 100.0;
   a.setup_cost = 1000.0;
   a.setup_subsidy = 0.5;
   a.max_units = 5;
   Industry b = a;
-  b.name = "b";
+  b.name = std::string{"b"};
   b.needs_farmland_mu = 0.0;
   b.needs_forest_mu = 10.0;
   b.needs_labor_days = 50.0;
