@@ -57,7 +57,9 @@ RunResults run_simulation(const Model& model, const RunOptions& options) {
   tbb::task_arena arena(threads);
   arena.execute([&] {
     tbb::parallel_deterministic_reduce(
-        tbb::blocked_range<std::int64_t>(0, model.replications, kGrain), body);
+        tbb::blocked_range<std::int64_t>(0, model.replications,
+                                         reduction_grain(model.replications)),
+        body);
   });
   return finalize(model, body.accumulator(), table, groupings);
 }

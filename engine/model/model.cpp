@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
+#include <tuple>
 
 #include "incsim/draws.h"
 #include "incsim/rng.h"
@@ -177,30 +178,28 @@ void compute_fixed_income(Model& model) {
 
 void build_groups(Model& model) {
   const Households& hh = model.households;
-  std::map<std::pair<int, int>, std::size_t> index;
-  std::vector<double> persons;
+  std::map<std::tuple<int, int, int>, std::size_t> kernel_index;
+  std::map<std::pair<int, int>, std::pair<double, double>> portfolio;  // households, persons
   for (std::size_t h = 0; h < hh.count(); ++h) {
-    const auto key = std::make_pair(int{hh.main[h]}, int{hh.aux[h]});
-    auto [it, inserted] = index.emplace(key, model.groups.size());
-    if (inserted) {
-      model.groups.push_back({key.first, key.second, {}});
-      persons.push_back(0.0);
-    }
+    const int main = hh.main[h], aux = hh.aux[h], laborers = hh.laborers[h];
+    auto [it, inserted] =
+        kernel_index.emplace(std::make_tuple(main, aux, laborers), model.groups.size());
+    if (inserted) model.groups.push_back({main, aux, laborers, {}});
     model.groups[it->second].members.push_back(static_cast<std::uint32_t>(h));
-    persons[it->second] += hh.size[h];
+    auto& counts = portfolio[{main, aux}];
+    counts.first += 1.0;
+    counts.second += hh.size[h];
   }
   // /choice rows in (main, aux) order, "none" last.
-  for (const auto& [key, g] : index) {
-    if (key.first < 0) continue;
-    model.portfolios.push_back({key.first, key.second,
-                                double(model.groups[g].members.size()) / hh.count(),
-                                persons[g] / model.persons});
-  }
-  if (auto it = index.find({-1, -1}); it != index.end()) {
-    model.portfolios.push_back({-1, -1,
-                                double(model.groups[it->second].members.size()) / hh.count(),
-                                persons[it->second] / model.persons});
-  }
+  const double households = static_cast<double>(hh.count());
+  const double persons = static_cast<double>(model.persons);
+  for (const auto& [key, counts] : portfolio)
+    if (key.first >= 0)
+      model.portfolios.push_back(
+          {key.first, key.second, counts.first / households, counts.second / persons});
+  if (auto it = portfolio.find({-1, -1}); it != portfolio.end())
+    model.portfolios.push_back(
+        {-1, -1, it->second.first / households, it->second.second / persons});
 }
 
 }  // namespace

@@ -162,6 +162,32 @@ void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
   }
 }
 
+void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z) {
+  assert(n % kLanes == 0);
+  const KeySchedule ks = schedule(key);
+  std::size_t base = 0;
+  for (; base + kChunk <= n; base += kChunk) {
+    std::uint32_t* w[4];
+    for (std::size_t j = 0; j < 4; ++j) w[j] = words + j * n + base;
+    philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
+    box_muller_chunk(w[0], w[1], z + base, z + n + base);
+  }
+  if (base < n) {
+    const std::size_t m = n - base;
+    alignas(32) std::uint32_t u[kChunk] = {};
+    alignas(32) std::uint32_t w[4][kChunk];
+    alignas(32) double zz[2][kChunk];
+    std::memcpy(u, units + base, m * sizeof(std::uint32_t));
+    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
+    for (std::size_t j = 0; j < 4; ++j)
+      std::memcpy(words + j * n + base, w[j], m * sizeof(std::uint32_t));
+    for (std::size_t j = 0; j < 2; ++j) std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
+  }
+}
+
 void exp_batch(const double* x, std::size_t n, double* out) {
   assert(n % kLanes == 0);
   // `out` may alias `x`: each chunk is staged through a local buffer, so the kernel's

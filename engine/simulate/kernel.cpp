@@ -27,7 +27,6 @@ Workspace::Workspace(const Model& model)
       innovations_(model.markets.size()),
       units_(kBatch),
       words_(4 * kBatch),
-      employment_(4 * kBatch),
       normals_(4 * kBatch),
       scratch_(kBatch),
       revenue_(kBatch),
@@ -124,7 +123,9 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
       if (!ind.harvest[t - 1]) continue;
       const std::vector<std::int32_t>& n_units = k == 0 ? hh.units_main : hh.units_aux;
       for (std::size_t i = 0; i < np; ++i) total[i] = n_units[units[i]];  // units as double
-      for (std::size_t p = 0; p < ind.products.size(); ++p) {
+      const std::size_t n_products = ind.products.size();
+      std::size_t drawn_block = SIZE_MAX;
+      for (std::size_t p = 0; p < n_products; ++p) {
         const ProductModel& prod = ind.products[p];
         const double per_unit = prod.yield * ws.sale_price_[first_line[k] + p];
         const double s = prod.log_sigma;
@@ -132,9 +133,14 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
           for (std::size_t i = 0; i < np; ++i) revenue[i] += total[i] * per_unit;
           continue;
         }
-        if (p % 4 == 0)
-          rng::normal4_batch(key_, units, r, year, draws::yield_index(ind_index, int(p / 4)), np,
-                             words, z);
+        if (p / 4 != drawn_block) {  // rows 0, 1 agree bit for bit between the two forms
+          drawn_block = p / 4;
+          const auto index = draws::yield_index(ind_index, static_cast<int>(drawn_block));
+          if (n_products - 4 * drawn_block <= 2)
+            rng::normal2_batch(key_, units, r, year, index, np, words, z);
+          else
+            rng::normal4_batch(key_, units, r, year, index, np, words, z);
+        }
         const double* zp = z + (p % 4) * np;
         const double shift = -0.5 * s * s;
         for (std::size_t i = 0; i < np; ++i) scratch[i] = s * zp[i] + shift;
@@ -145,30 +151,25 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
 
     for (std::size_t i = 0; i < np; ++i) total[i] = fixed[units[i]] + revenue[i];
 
-    // Wages with employment risk: laborer j = 4k + l uses word l of the employment block k
-    // and normal l of the wage block k (section 7).
+    // Wages with employment risk (section 7): every member of the group has g.laborers
+    // laborers; block k gives laborers 2k, 2k+1 their normals and employment words.
     if (wage_draws) {
-      int max_lab = 0;
-      for (std::size_t i = 0; i < nb; ++i) max_lab = std::max(max_lab, int{hh.laborers[units[i]]});
-      std::uint32_t* employed = ws.employment_.data();
       const double shift = -0.5 * wage_s * wage_s;
-      for (int k = 0; 4 * k < max_lab; ++k) {
-        rng::philox_batch(key_, units, r, year, draws::kWageEmployment + k, np, employed);
+      for (int k = 0; 2 * k < g.laborers; ++k) {
         if (wage_s > 0.0)
-          rng::normal4_batch(key_, units, r, year, draws::kWageNormal + k, np, words, z);
-        for (int l = 0; l < 4 && 4 * k + l < max_lab; ++l) {
-          const int j = 4 * k + l;
+          rng::normal2_batch(key_, units, r, year, draws::kWage + k, np, words, z);
+        else
+          rng::philox_batch(key_, units, r, year, draws::kWage + k, np, words);
+        for (int l = 0; l < 2 && 2 * k + l < g.laborers; ++l) {
           if (wage_s > 0.0) {
             for (std::size_t i = 0; i < np; ++i) scratch[i] = wage_s * z[l * np + i] + shift;
             rng::exp_batch(scratch, np, scratch);
           } else {
             for (std::size_t i = 0; i < np; ++i) scratch[i] = 1.0;
           }
-          for (std::size_t i = 0; i < np; ++i) {
-            const bool works =
-                hh.laborers[units[i]] > j && rng::uniform(employed[l * np + i]) < employment;
-            total[i] += works ? wage * scratch[i] : 0.0;
-          }
+          const std::uint32_t* employed = words + (2 + l) * np;
+          for (std::size_t i = 0; i < np; ++i)
+            total[i] += rng::uniform(employed[i]) < employment ? wage * scratch[i] : 0.0;
         }
       }
     }

@@ -23,10 +23,11 @@ inline constexpr std::uint32_t kLogitPortfolio = 1;  // w0
 // Stream::replication (also Stream::choice_pilot), replication = r, year = t (1-based).
 // Prices: unit = market, one normal pair per market-year.
 inline constexpr std::uint32_t kPriceInnovation = 0;
-// Wages: unit = household; employment words and normals for laborers 4k..4k+3.
-inline constexpr std::uint32_t kWageEmployment = 0x100;  // + k
-inline constexpr std::uint32_t kWageNormal = 0x200;      // + k
-// Yields: unit = household; normals for products 4k..4k+3 of industry i.
+// Wages: unit = household; block k serves laborers 2k and 2k+1: the Box-Muller pair of
+// (w0, w1) gives their wage normals (cos, sin), w2 and w3 their employment uniforms.
+inline constexpr std::uint32_t kWage = 0x100;  // + k
+// Yields: unit = household; block k of industry i gives the normals of products 4k..4k+3:
+// Box-Muller pairs (w0, w1) -> products 4k (cos), 4k+1 (sin); (w2, w3) -> 4k+2, 4k+3.
 inline constexpr std::uint32_t kYieldBase = 0x10000;  // + i * 0x100 + k
 inline constexpr std::uint32_t yield_index(int industry, int product_block) {
   return kYieldBase + static_cast<std::uint32_t>(industry) * 0x100u +

@@ -1,7 +1,7 @@
 // Engine entry points: scenario -> model -> parallel replications -> results -> file.
-// Replications run in fixed blocks of kGrain under tbb::parallel_deterministic_reduce, whose
-// split/join tree depends only on the replication count, so every result is bit-identical
-// for any thread count (MODEL.md section 10).
+// Replications run in fixed blocks (reduction_grain) under tbb::parallel_deterministic_reduce,
+// whose split/join tree depends only on the replication count, so every result is bit-identical for
+// any thread count (MODEL.md section 10).
 #pragma once
 
 #include <atomic>
@@ -19,9 +19,13 @@ struct RunOptions {
   std::atomic<std::int64_t>* progress = nullptr;
 };
 
-// Replications per leaf of the reduction tree. Part of the reproducibility contract: the
-// floating-point summation order of the accumulators depends on it.
-inline constexpr std::int64_t kGrain = 4;
+// Replications per leaf of the reduction tree: a function of the replication count only
+// (about 64 leaves, 1 to 64 replications each), never of the thread count. Part of the
+// reproducibility contract: the summation order of the accumulators depends on it.
+inline std::int64_t reduction_grain(std::int64_t replications) {
+  const std::int64_t per_leaf = (replications + 63) / 64;
+  return per_leaf < 1 ? 1 : (per_leaf > 64 ? 64 : per_leaf);
+}
 
 RunResults run_simulation(const Model& model, const RunOptions& options = {});
 

@@ -69,11 +69,13 @@ struct Households {
   std::size_t count() const { return size.size(); }
 };
 
-// Households running the same (main, aux) portfolio, so the kernel can sweep them as one
-// vector with identical industry tables. Members ascend by household index.
+// Households running the same (main, aux) portfolio with the same number of laborers, so the
+// kernel sweeps them as one vector with identical industry tables and wage draws. Members
+// ascend by household index.
 struct PortfolioGroup {
   int main = -1;
   int aux = -1;
+  int laborers = 0;
   std::vector<std::uint32_t> members;
 };
 

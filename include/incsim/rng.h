@@ -75,6 +75,13 @@ void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z);
 
+// The first Box-Muller pair only: z[0*n+i] and z[1*n+i] are bit-identical to rows 0 and 1
+// of normal4_batch for the same counter; `words` (4*n) keeps all four words, so w2 and w3
+// remain available as uniforms.
+void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z);
+
 // Vectorised elementwise maths for the kernel (one translation unit, pinned flags, so the
 // results are bit-identical for a given binary).
 void exp_batch(const double* x, std::size_t n, double* out);  // out may alias x

@@ -39,7 +39,6 @@ class Workspace {
   // batch buffers (kBatch lanes)
   std::vector<std::uint32_t> units_;
   std::vector<std::uint32_t> words_;
-  std::vector<std::uint32_t> employment_;
   std::vector<double> normals_;
   std::vector<double> scratch_;
   std::vector<double> revenue_;

@@ -141,3 +141,24 @@ TEST(Wages, DeterministicWageNeedsNoDraws) {
 
 }  // namespace
 }  // namespace incsim
+
+namespace incsim {
+namespace {
+
+// A deterministic product before a random one must not skip the random one's draws.
+TEST(Yields, RandomProductAfterADeterministicOne) {
+  Scenario s = test::simple_scenario(400, 1, 100);
+  s.markets.push_back({"straw", "kg", 1.0, 0.0, 0.0, 0.0});
+  s.correlation = {1, 0, 0, 1};
+  s.industries[0].price_floor.resize(2);
+  s.industries[0].products = {{0, 100.0, 0.0}, {1, 1000.0, 0.5}};
+  const auto net = farm_net(s);
+  std::vector<double> factor;
+  for (double v : net[0]) factor.push_back((v - 1000.0) / 1000.0);
+  const test::SampleStats st = test::sample_stats(factor);
+  EXPECT_NEAR(st.mean, 1.0, 4.0 * st.se_mean());
+  EXPECT_NEAR(st.var, 0.25, 4.0 * st.se_var());
+}
+
+}  // namespace
+}  // namespace incsim

@@ -337,3 +337,25 @@ TEST(Batch, EmptyIsNoOp) {
   rng::exp_batch(nullptr, 0, nullptr);
   SUCCEED();
 }
+
+namespace incsim {
+namespace {
+
+// The kernel draws products 0 and 1 (and wages) with normal2_batch and more products with
+// normal4_batch; a product's draw must not depend on which form was used.
+TEST(Normal2Batch, RowsAndWordsEqualNormal4Bitwise) {
+  const rng::Key key = rng::make_key(99, rng::Stream::replication);
+  for (std::size_t n : {8u, 40u, 256u}) {
+    std::vector<std::uint32_t> units(n);
+    for (std::size_t i = 0; i < n; ++i) units[i] = static_cast<std::uint32_t>(7 * i + 3);
+    std::vector<std::uint32_t> w2(4 * n), w4(4 * n);
+    std::vector<double> z2(2 * n), z4(4 * n);
+    rng::normal2_batch(key, units.data(), 5, 2, 0x10001, n, w2.data(), z2.data());
+    rng::normal4_batch(key, units.data(), 5, 2, 0x10001, n, w4.data(), z4.data());
+    EXPECT_EQ(w2, w4) << "n " << n;
+    EXPECT_EQ(0, std::memcmp(z2.data(), z4.data(), 2 * n * sizeof(double))) << "n " << n;
+  }
+}
+
+}  // namespace
+}  // namespace incsim
