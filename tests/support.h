@@ -3,11 +3,13 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,43 @@ inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_
   s.choice.portfolios.push_back({0, -1, 1.0});
   s.poverty.line = 500.0;
   return s;
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Single-quotes a word for /bin/sh.
+inline std::string shell_quote(const std::string& text) {
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += "'\\''";
+    else quoted += c;
+  }
+  return quoted + "'";
+}
+
+struct CommandResult {
+  int exit_status = -1;  // -1 if the command did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs the incsim binary with `arguments` (already shell-quoted where needed), capturing
+// stdout and stderr through files named after the current test.
+inline CommandResult run_incsim(const std::string& arguments) {
+  const auto out_file = temp_path(".stdout"), err_file = temp_path(".stderr");
+  const std::string command = shell_quote(INCSIM_BINARY) + " " + arguments + " >" +
+                              shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string());
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  if (status != -1 && WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
+  result.out = read_file(out_file);
+  result.err = read_file(err_file);
+  return result;
 }
 
 struct SampleStats {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "incsim/load.h"
+#include "support.h"
 
 namespace {
 
@@ -81,37 +82,6 @@ std::string all_formatted(const std::vector<incsim::Diagnostic>& diagnostics) {
   return text;
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string quoted = "'";
-  for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
-
-fs::path temp_dir() {
-  const char* env = std::getenv("INCSIM_TEST_TMP");
-  fs::path dir = env && *env ? fs::path(env) : fs::temp_directory_path() / "incsim_test";
-  fs::create_directories(dir);
-  return dir;
-}
-
-struct CommandResult {
-  int exit_status = -1;  // -1 if the command did not exit normally
-  std::string stderr_text;
-};
-
-CommandResult run_incsim(const std::string& arguments, const fs::path& stderr_file) {
-  const std::string command = shell_quote(INCSIM_BINARY) + " " + arguments + " >/dev/null 2>" +
-                              shell_quote(stderr_file.string());
-  const int status = std::system(command.c_str());
-  CommandResult result;
-  if (status != -1 && WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);
-  std::ifstream in(stderr_file);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  result.stderr_text = buffer.str();
-  return result;
-}
-
 // Files left next to `output`: the output itself or its temporary siblings (name.tmp-*).
 std::vector<std::string> leftovers(const fs::path& output) {
   std::vector<std::string> found;
@@ -151,21 +121,20 @@ TEST_P(BadInputTest, LibraryReportsLineAndMessage) {
 TEST_P(BadInputTest, CommandLineRunExitsWithStatus2AndWritesNothing) {
   const BadInput& input = GetParam();
   const Expectation expected = read_expectation(input.path);
-  const fs::path dir = temp_dir();
+  const fs::path dir = incsim::test::temp_dir();
   const fs::path output = dir / ("bad_input_" + input.name + ".h5");
   remove_leftovers(output);
-  const CommandResult result =
-      run_incsim("run " + shell_quote(input.path.string()) + " -o " + shell_quote(output.string()),
-                 dir / ("bad_input_" + input.name + ".run.stderr"));
+  const incsim::test::CommandResult result = incsim::test::run_incsim(
+      "run " + incsim::test::shell_quote(input.path.string()) + " -o " + incsim::test::shell_quote(output.string()));
   const std::string location = expected.file + ":" + std::to_string(expected.line) + ":";
   EXPECT_EQ(result.exit_status, 2) << "incsim run " << input.path << "\nstderr:\n"
-                                   << result.stderr_text;
-  EXPECT_NE(result.stderr_text.find(location), std::string::npos)
+                                   << result.err;
+  EXPECT_NE(result.err.find(location), std::string::npos)
       << "expected " << location << " in stderr:\n"
-      << result.stderr_text;
-  EXPECT_NE(result.stderr_text.find(expected.substring), std::string::npos)
+      << result.err;
+  EXPECT_NE(result.err.find(expected.substring), std::string::npos)
       << "expected '" << expected.substring << "' in stderr:\n"
-      << result.stderr_text;
+      << result.err;
   const auto left = leftovers(output);
   EXPECT_TRUE(left.empty()) << "files left behind in " << dir << ": " << left.front();
   remove_leftovers(output);
@@ -173,11 +142,10 @@ TEST_P(BadInputTest, CommandLineRunExitsWithStatus2AndWritesNothing) {
 
 TEST_P(BadInputTest, CommandLineValidateExitsWithStatus2) {
   const BadInput& input = GetParam();
-  const fs::path dir = temp_dir();
-  const CommandResult result = run_incsim("validate " + shell_quote(input.path.string()),
-                                          dir / ("bad_input_" + input.name + ".validate.stderr"));
+  const incsim::test::CommandResult result =
+      incsim::test::run_incsim("validate " + incsim::test::shell_quote(input.path.string()));
   EXPECT_EQ(result.exit_status, 2) << "incsim validate " << input.path << "\nstderr:\n"
-                                   << result.stderr_text;
+                                   << result.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, BadInputTest, ::testing::ValuesIn(list_bad_inputs()),

@@ -1,0 +1,102 @@
+// The `incsim` command end to end: a run with overrides records them in the file, prints the
+// summary and leaves no temporary file; usage errors exit 2; an existing output file survives
+// a failed run untouched.
+#include <gtest/gtest.h>
+
+#include "incsim/hdf5.h"
+#include "support.h"
+
+namespace incsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kScenario = std::string(INCSIM_SOURCE_DIR) + "/scenarios/xianning_2019.yaml";
+
+std::vector<std::string> temporaries_of(const fs::path& output) {
+  std::vector<std::string> found;
+  const std::string prefix = output.filename().string() + ".tmp-";
+  for (const auto& entry : fs::directory_iterator(output.parent_path()))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0)
+      found.push_back(entry.path().filename().string());
+  return found;
+}
+
+TEST(Cli, RunWritesFileWithOverridesAndPrintsSummary) {
+  const fs::path out = test::temp_path(".h5");
+  fs::remove(out);
+  const test::CommandResult r = test::run_incsim(
+      "run " + test::shell_quote(kScenario) + " -o " + test::shell_quote(out.string()) +
+      " --replications 24 --seed 5 --threads 2 --set population.households=60"
+      " --set income.transfers_per_capita=400");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("household-years"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("headcount"), std::string::npos) << r.out;
+  ASSERT_TRUE(fs::exists(out));
+  EXPECT_TRUE(temporaries_of(out).empty());
+  const h5::File f = h5::File::open_read(out.string());
+  EXPECT_EQ(h5::read_int64_attribute(f, "/", "replications"), 24);
+  EXPECT_EQ(h5::read_int64_attribute(f, "/", "households"), 60);
+  const std::vector<std::string> overrides = h5::read_strings_attribute(f, "/", "overrides");
+  EXPECT_NE(std::find(overrides.begin(), overrides.end(), "income.transfers_per_capita=400"),
+            overrides.end());
+  EXPECT_NE(std::find(overrides.begin(), overrides.end(), "scenario.seed=5"), overrides.end());
+  const std::string text = h5::read_string_attribute(f, "/", "scenario");
+  EXPECT_NE(text.find("transfers_per_capita: 400"), std::string::npos) << text;
+  EXPECT_EQ(h5::read_doubles(f, "/replications/fgt0").size(), 24u * 5u);
+}
+
+TEST(Cli, SameSeedSameFileContentsDifferentSeedDifferentResults) {
+  const fs::path a = test::temp_path("_a.h5"), b = test::temp_path("_b.h5"), c = test::temp_path("_c.h5");
+  const std::string common = "run " + test::shell_quote(kScenario) +
+                             " --replications 12 --set population.households=40 -o ";
+  ASSERT_EQ(test::run_incsim(common + test::shell_quote(a.string()) + " --threads 1").exit_status, 0);
+  ASSERT_EQ(test::run_incsim(common + test::shell_quote(b.string()) + " --threads 2").exit_status, 0);
+  ASSERT_EQ(test::run_incsim(common + test::shell_quote(c.string()) + " --seed 77").exit_status, 0);
+  const auto fa = h5::File::open_read(a.string()), fb = h5::File::open_read(b.string()),
+             fc = h5::File::open_read(c.string());
+  EXPECT_EQ(h5::read_doubles(fa, "/replications/mean_income"),
+            h5::read_doubles(fb, "/replications/mean_income"));
+  EXPECT_NE(h5::read_doubles(fa, "/replications/mean_income"),
+            h5::read_doubles(fc, "/replications/mean_income"));
+}
+
+TEST(Cli, VersionHelpAndValidate) {
+  const test::CommandResult version = test::run_incsim("--version");
+  EXPECT_EQ(version.exit_status, 0);
+  EXPECT_NE(version.out.find("incsim "), std::string::npos) << version.out;
+  const test::CommandResult help = test::run_incsim("run --help");
+  EXPECT_EQ(help.exit_status, 0);
+  EXPECT_NE(help.out.find("--set"), std::string::npos) << help.out;
+  const test::CommandResult valid = test::run_incsim("validate " + test::shell_quote(kScenario));
+  EXPECT_EQ(valid.exit_status, 0) << valid.err;
+  EXPECT_NE(valid.out.find("huangjing_143"), std::string::npos) << valid.out;
+}
+
+TEST(Cli, UsageErrorsExitWithStatus2) {
+  EXPECT_EQ(test::run_incsim("").exit_status, 2);
+  EXPECT_EQ(test::run_incsim("frobnicate").exit_status, 2);
+  EXPECT_EQ(test::run_incsim("run " + test::shell_quote(kScenario) + " --threads -3").exit_status, 2);
+  const test::CommandResult missing = test::run_incsim("run /nonexistent/scenario.yaml -o x.h5");
+  EXPECT_EQ(missing.exit_status, 2);
+  EXPECT_NE(missing.err.find("/nonexistent/scenario.yaml"), std::string::npos) << missing.err;
+  const test::CommandResult no_dir =
+      test::run_incsim("run " + test::shell_quote(kScenario) + " -o /nonexistent/dir/out.h5");
+  EXPECT_EQ(no_dir.exit_status, 2);
+  EXPECT_NE(no_dir.err.find("/nonexistent/dir"), std::string::npos) << no_dir.err;
+}
+
+TEST(Cli, ExistingOutputSurvivesAFailedRun) {
+  const fs::path out = test::temp_path(".h5");
+  test::write_file(out, "previous results");
+  const test::CommandResult r = test::run_incsim(
+      "run " + test::shell_quote(kScenario) + " -o " + test::shell_quote(out.string()) +
+      " --set markets.rice.volatility=-1");
+  EXPECT_EQ(r.exit_status, 2);
+  EXPECT_NE(r.err.find("--set markets.rice.volatility=-1"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_file(out), "previous results");
+  EXPECT_TRUE(temporaries_of(out).empty());
+}
+
+}  // namespace
+}  // namespace incsim
