@@ -80,8 +80,10 @@ inline std::string read_file(const std::filesystem::path& path) {
 inline std::string shell_quote(const std::string& text) {
   std::string quoted = "'";
   for (char c : text) {
-    if (c == '\'') quoted += "'\\''";
-    else quoted += c;
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
   }
   return quoted + "'";
 }
@@ -97,7 +99,8 @@ struct CommandResult {
 inline CommandResult run_incsim(const std::string& arguments) {
   const auto out_file = temp_path(".stdout"), err_file = temp_path(".stderr");
   const std::string command = shell_quote(INCSIM_BINARY) + " " + arguments + " >" +
-                              shell_quote(out_file.string()) + " 2>" + shell_quote(err_file.string());
+                              shell_quote(out_file.string()) + " 2>" +
+                              shell_quote(err_file.string());
   const int status = std::system(command.c_str());
   CommandResult result;
   if (status != -1 && WIFEXITED(status)) result.exit_status = WEXITSTATUS(status);

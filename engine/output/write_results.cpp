@@ -128,11 +128,8 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
   const Dims h{"household"};
   w.put_strings("households/id", hh.id, h, "household identifier (csv id or generated index)");
   w.put("households/village", hh.village, h, "1", "village index into /households/village_labels");
-  w.root()
-      .group("households")
-      .write_strings("village_labels", model.village_labels)
-      .attr("units", "1")
-      .attr("description", "village names in index order");
+  w.put_strings("households/village_labels", model.village_labels, {"village"},
+                "village names in index order");
   w.put("households/size", hh.size, h, "persons", "household size");
   w.put("households/laborers", hh.laborers, h, "persons", "laborers");
   w.put("households/farmland_mu", hh.farmland_mu, h, "mu", "farmland");
@@ -180,6 +177,8 @@ void write_results(const std::string& path, const Model& model, const RunResults
   w.index_scale("replication", static_cast<std::size_t>(res.replications), "replication index");
   w.index_scale("household", model.households.count(), "household index (population order)");
   w.index_scale("market", model.markets.size(), "market index (see /markets/name)");
+  w.index_scale("village", model.village_labels.size(),
+                "village index (see /households/village_labels)");
   w.index_scale("industry", model.industries.size(), "industry index (see /industries/name)");
   w.index_scale("bin", res.bin_edges.size() - 1, "income histogram bin");
   w.index_scale("bin_edge", res.bin_edges.size(), "income histogram bin edge");

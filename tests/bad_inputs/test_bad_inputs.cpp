@@ -124,11 +124,11 @@ TEST_P(BadInputTest, CommandLineRunExitsWithStatus2AndWritesNothing) {
   const fs::path dir = incsim::test::temp_dir();
   const fs::path output = dir / ("bad_input_" + input.name + ".h5");
   remove_leftovers(output);
-  const incsim::test::CommandResult result = incsim::test::run_incsim(
-      "run " + incsim::test::shell_quote(input.path.string()) + " -o " + incsim::test::shell_quote(output.string()));
+  const incsim::test::CommandResult result =
+      incsim::test::run_incsim("run " + incsim::test::shell_quote(input.path.string()) + " -o " +
+                               incsim::test::shell_quote(output.string()));
   const std::string location = expected.file + ":" + std::to_string(expected.line) + ":";
-  EXPECT_EQ(result.exit_status, 2) << "incsim run " << input.path << "\nstderr:\n"
-                                   << result.err;
+  EXPECT_EQ(result.exit_status, 2) << "incsim run " << input.path << "\nstderr:\n" << result.err;
   EXPECT_NE(result.err.find(location), std::string::npos)
       << "expected " << location << " in stderr:\n"
       << result.err;

@@ -47,11 +47,14 @@ TEST(Cli, RunWritesFileWithOverridesAndPrintsSummary) {
 }
 
 TEST(Cli, SameSeedSameFileContentsDifferentSeedDifferentResults) {
-  const fs::path a = test::temp_path("_a.h5"), b = test::temp_path("_b.h5"), c = test::temp_path("_c.h5");
+  const fs::path a = test::temp_path("_a.h5"), b = test::temp_path("_b.h5"),
+                 c = test::temp_path("_c.h5");
   const std::string common = "run " + test::shell_quote(kScenario) +
                              " --replications 12 --set population.households=40 -o ";
-  ASSERT_EQ(test::run_incsim(common + test::shell_quote(a.string()) + " --threads 1").exit_status, 0);
-  ASSERT_EQ(test::run_incsim(common + test::shell_quote(b.string()) + " --threads 2").exit_status, 0);
+  ASSERT_EQ(test::run_incsim(common + test::shell_quote(a.string()) + " --threads 1").exit_status,
+            0);
+  ASSERT_EQ(test::run_incsim(common + test::shell_quote(b.string()) + " --threads 2").exit_status,
+            0);
   ASSERT_EQ(test::run_incsim(common + test::shell_quote(c.string()) + " --seed 77").exit_status, 0);
   const auto fa = h5::File::open_read(a.string()), fb = h5::File::open_read(b.string()),
              fc = h5::File::open_read(c.string());
@@ -76,7 +79,8 @@ TEST(Cli, VersionHelpAndValidate) {
 TEST(Cli, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("").exit_status, 2);
   EXPECT_EQ(test::run_incsim("frobnicate").exit_status, 2);
-  EXPECT_EQ(test::run_incsim("run " + test::shell_quote(kScenario) + " --threads -3").exit_status, 2);
+  EXPECT_EQ(test::run_incsim("run " + test::shell_quote(kScenario) + " --threads -3").exit_status,
+            2);
   const test::CommandResult missing = test::run_incsim("run /nonexistent/scenario.yaml -o x.h5");
   EXPECT_EQ(missing.exit_status, 2);
   EXPECT_NE(missing.err.find("/nonexistent/scenario.yaml"), std::string::npos) << missing.err;
@@ -89,9 +93,9 @@ TEST(Cli, UsageErrorsExitWithStatus2) {
 TEST(Cli, ExistingOutputSurvivesAFailedRun) {
   const fs::path out = test::temp_path(".h5");
   test::write_file(out, "previous results");
-  const test::CommandResult r = test::run_incsim(
-      "run " + test::shell_quote(kScenario) + " -o " + test::shell_quote(out.string()) +
-      " --set markets.rice.volatility=-1");
+  const test::CommandResult r =
+      test::run_incsim("run " + test::shell_quote(kScenario) + " -o " +
+                       test::shell_quote(out.string()) + " --set markets.rice.volatility=-1");
   EXPECT_EQ(r.exit_status, 2);
   EXPECT_NE(r.err.find("--set markets.rice.volatility=-1"), std::string::npos) << r.err;
   EXPECT_EQ(test::read_file(out), "previous results");
