@@ -129,22 +129,21 @@ void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication
   }
 }
 
-void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
-                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
-                   double* z) {
+namespace {
+
+// `pairs` Box-Muller pairs (1 or 2) per counter; words always receives all four words.
+void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t replication,
+                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                  double* z) {
   assert(n % kLanes == 0);
   const KeySchedule ks = schedule(key);
   std::size_t base = 0;
   for (; base + kChunk <= n; base += kChunk) {
     std::uint32_t* w[4];
-    double* zz[4];
-    for (std::size_t j = 0; j < 4; ++j) {
-      w[j] = words + j * n + base;
-      zz[j] = z + j * n + base;
-    }
+    for (std::size_t j = 0; j < 4; ++j) w[j] = words + j * n + base;
     philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
-    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
-    box_muller_chunk(w[2], w[3], zz[2], zz[3]);
+    for (int p = 0; p < pairs; ++p)
+      box_muller_chunk(w[2 * p], w[2 * p + 1], z + 2 * p * n + base, z + (2 * p + 1) * n + base);
   }
   if (base < n) {
     const std::size_t m = n - base;
@@ -153,39 +152,26 @@ void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
     alignas(32) double zz[4][kChunk];
     std::memcpy(u, units + base, m * sizeof(std::uint32_t));
     philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
-    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
-    box_muller_chunk(w[2], w[3], zz[2], zz[3]);
-    for (std::size_t j = 0; j < 4; ++j) {
+    for (int p = 0; p < pairs; ++p)
+      box_muller_chunk(w[2 * p], w[2 * p + 1], zz[2 * p], zz[2 * p + 1]);
+    for (std::size_t j = 0; j < 4; ++j)
       std::memcpy(words + j * n + base, w[j], m * sizeof(std::uint32_t));
-      std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
-    }
+    for (int j = 0; j < 2 * pairs; ++j) std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
   }
+}
+
+}  // namespace
+
+void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z) {
+  normal_batch(2, key, units, replication, year, index, n, words, z);
 }
 
 void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z) {
-  assert(n % kLanes == 0);
-  const KeySchedule ks = schedule(key);
-  std::size_t base = 0;
-  for (; base + kChunk <= n; base += kChunk) {
-    std::uint32_t* w[4];
-    for (std::size_t j = 0; j < 4; ++j) w[j] = words + j * n + base;
-    philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
-    box_muller_chunk(w[0], w[1], z + base, z + n + base);
-  }
-  if (base < n) {
-    const std::size_t m = n - base;
-    alignas(32) std::uint32_t u[kChunk] = {};
-    alignas(32) std::uint32_t w[4][kChunk];
-    alignas(32) double zz[2][kChunk];
-    std::memcpy(u, units + base, m * sizeof(std::uint32_t));
-    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
-    box_muller_chunk(w[0], w[1], zz[0], zz[1]);
-    for (std::size_t j = 0; j < 4; ++j)
-      std::memcpy(words + j * n + base, w[j], m * sizeof(std::uint32_t));
-    for (std::size_t j = 0; j < 2; ++j) std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
-  }
+  normal_batch(1, key, units, replication, year, index, n, words, z);
 }
 
 void exp_batch(const double* x, std::size_t n, double* out) {
