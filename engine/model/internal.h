@@ -15,4 +15,13 @@ void generate_population(const Scenario& scenario, Households& hh,
 void import_population(const Scenario& scenario, Households& hh,
                        std::vector<std::string>& village_labels);
 
+// insurance.cpp
+void build_insurance(Model& model);  // needs markets, industries and hazards
+void assign_enrollment(const Scenario& scenario, Households& hh);
+struct HouseholdPremiums {
+  double household = 0.0;   // the household's share, yuan
+  double government = 0.0;  // premium subsidies, yuan
+};
+HouseholdPremiums premiums_due(Model& model, std::size_t h, int t);
+
 }  // namespace incsim::detail

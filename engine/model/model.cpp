@@ -101,12 +101,6 @@ void assign_posts(const Scenario& s, Households& hh) {
       const double post = rng::uniform(draw(u, 0, 0, draws::kPublicPost)[0]);
       hh.public_post[h] = (hh.poor[h] && post < s.income.public_posts.share_of_poor) ? 1 : 0;
     }
-    if (csv) {
-      const HouseholdRecord& rec = s.population.records[h];
-      hh.enrolled_agricultural[h] = rec.enrolled_agricultural.value_or(false);
-      hh.enrolled_income_index[h] = rec.enrolled_income_index.value_or(false);
-      hh.enrolled_poverty_guard[h] = rec.enrolled_poverty_guard.value_or(false);
-    }
     hh.dibao_eligible[h] =
         s.income.dibao.enabled && (s.income.dibao.eligible == DibaoEligible::all || hh.poor[h]);
   }
@@ -145,35 +139,44 @@ void assign_fixed_portfolios(const Scenario& s, Households& hh) {
   }
 }
 
+std::vector<HazardModel> build_hazards(const Scenario& s) {
+  std::vector<HazardModel> out;
+  for (const Hazard& hz : s.hazards)
+    out.push_back({hz.name, hz.scope, hz.probability, hz.severity, hz.affects, hz.price_shock});
+  return out;
+}
+
+// Everything a household gets or pays each year that does not depend on the shocks.
 void compute_fixed_income(Model& model) {
   const Scenario& s = model.scenario;
   Households& hh = model.households;
   const bool wage_fixed = !model.stochastic_wage();
-  double gov_transfers = 0.0;
-  double gov_setup = 0.0;
+  const int years = model.years;
+  hh.fixed_income.assign(hh.count() * years, 0.0);
+  hh.farm_cost.assign(hh.count() * years, 0.0);
+  model.government_fixed.assign(years, 0.0);
   for (std::size_t h = 0; h < hh.count(); ++h) {
-    double non_farm = hh.size[h] * s.income.transfers_per_capita;
-    if (hh.public_post[h]) non_farm += s.income.public_posts.amount;
-    gov_transfers += non_farm;
-    if (wage_fixed) non_farm += hh.laborers[h] * s.income.wage.per_laborer;
-    double cost_first = 0.0;
-    double cost_later = 0.0;
+    double transfers = hh.size[h] * s.income.transfers_per_capita;
+    if (hh.public_post[h]) transfers += s.income.public_posts.amount;
+    const double wage = wage_fixed ? hh.laborers[h] * s.income.wage.per_laborer : 0.0;
     const int slots[2][2] = {{hh.main[h], hh.units_main[h]}, {hh.aux[h], hh.units_aux[h]}};
-    for (const auto& slot : slots) {
-      if (slot[0] < 0) continue;
-      const IndustryModel& ind = model.industries[slot[0]];
-      const double n = slot[1];
-      cost_later += n * ind.operating_cost;
-      cost_first += n * (ind.operating_cost + ind.setup_cost * (1.0 - ind.setup_subsidy));
-      gov_setup += n * ind.setup_cost * ind.setup_subsidy;
+    for (int t = 1; t <= years; ++t) {
+      double cost = 0.0, setup_subsidy = 0.0;
+      for (const auto& slot : slots) {
+        if (slot[0] < 0) continue;
+        const IndustryModel& ind = model.industries[slot[0]];
+        cost += slot[1] * ind.operating_cost;
+        if (t == 1) {
+          cost += slot[1] * ind.setup_cost * (1.0 - ind.setup_subsidy);
+          setup_subsidy += slot[1] * ind.setup_cost * ind.setup_subsidy;
+        }
+      }
+      const detail::HouseholdPremiums premiums = detail::premiums_due(model, h, t);
+      hh.farm_cost[model.cell(h, t)] = cost;
+      hh.fixed_income[model.cell(h, t)] = transfers + wage - cost - premiums.household;
+      model.government_fixed[t - 1] += transfers + setup_subsidy + premiums.government;
     }
-    hh.farm_cost_first_year[h] = cost_first;
-    hh.farm_cost_later_years[h] = cost_later;
-    hh.fixed_income_first_year[h] = non_farm - cost_first;
-    hh.fixed_income_later_years[h] = non_farm - cost_later;
   }
-  model.government_fixed_first_year = gov_transfers + gov_setup;
-  model.government_fixed_later_years = gov_transfers;
 }
 
 void build_groups(Model& model) {
@@ -252,6 +255,8 @@ Model build_model(const Scenario& scenario) {
   model.markets = build_markets(scenario);
   model.innovation_factor = innovation_factor(scenario);
   model.industries = build_industries(scenario);
+  model.hazards = build_hazards(scenario);
+  detail::build_insurance(model);
   for (int t = 1; t <= scenario.years; ++t)
     model.poverty_line.push_back(scenario.poverty.line *
                                  std::pow(1.0 + scenario.poverty.line_growth, t - 1));
@@ -266,6 +271,7 @@ Model build_model(const Scenario& scenario) {
     model.max_laborers = std::max(model.max_laborers, int{hh.laborers[h]});
   }
   assign_posts(scenario, hh);
+  detail::assign_enrollment(scenario, hh);
   assign_fixed_portfolios(scenario, hh);
   compute_fixed_income(model);
   build_groups(model);

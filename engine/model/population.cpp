@@ -105,10 +105,6 @@ void resize_households(Households& hh, std::size_t n) {
   hh.enrolled_poverty_guard.assign(n, 0);
   hh.dibao_eligible.assign(n, 0);
   hh.certainty_equivalent.assign(n, std::nan(""));
-  hh.fixed_income_first_year.assign(n, 0.0);
-  hh.fixed_income_later_years.assign(n, 0.0);
-  hh.farm_cost_first_year.assign(n, 0.0);
-  hh.farm_cost_later_years.assign(n, 0.0);
 }
 
 }  // namespace incsim::detail

@@ -249,6 +249,33 @@ void write_results(const std::string& path, const Model& model, const RunResults
                  "premium subsidies + public posts + transfers + dibao + setup subsidies");
   w.put_estimate("fiscal/dibao", res.dibao, t, "yuan", "dibao top-ups paid");
 
+  for (const InsuranceResult& ins : res.insurance) {
+    const std::string base = "insurance/" + ins.name;
+    w.put_estimate(base + "/premium", ins.premium, t, "yuan",
+                   "premiums due (household + government shares)");
+    w.put_estimate(base + "/subsidy", ins.subsidy, t, "yuan", "government share of the premiums");
+    w.put_estimate(base + "/payout", ins.payout, t, "yuan", "indemnities and payouts");
+    w.put_estimate(base + "/loss_ratio", ins.loss_ratio, t, "1",
+                   "E[payout] / E[premium] (delta-method standard error)");
+    w.put_estimate(base + "/paid_share", ins.paid_share, t, "1",
+                   "share of enrolled households exposed that year that received a payout");
+    w.put_estimate(base + "/insurer_result", ins.insurer_result, t, "yuan",
+                   "premiums minus payouts: the insurer's result");
+    w.put(base + "/exposed", ins.exposed, t, "households",
+          "enrolled households exposed that year (running a covered industry, or enrolled in the "
+          "guard)");
+    if (!ins.rate_industries.empty()) {
+      w.index_scale(
+          "index_industry", ins.rate_industries.size(),
+          "industry covered by income index insurance (see /insurance/income_index/industries)");
+      w.put_strings(base + "/industries", ins.rate_industries, {"index_industry"},
+                    "covered industries");
+      w.put(base + "/rate_used", ins.rate_used, {"index_industry", "year"}, "1",
+            "premium rate of sum guaranteed G used per covered industry and harvest year (NaN: no "
+            "harvest)");
+    }
+  }
+
   write_households(w, model, res, industry_names);
 
   std::vector<std::int32_t> pmain, paux;

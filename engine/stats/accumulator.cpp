@@ -13,6 +13,9 @@ ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
   for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
                   &dibao, &negative_farm_share})
     v->assign(n, std::numeric_limits<double>::quiet_NaN());
+  for (ProductColumns& c : insurance)
+    for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share})
+      v->assign(n, std::numeric_limits<double>::quiet_NaN());
   prices.assign(n * m, 0.0);
   ever_poor.assign(static_cast<std::size_t>(r), 0.0);
 }
@@ -149,6 +152,15 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   table.negative_farm_share[cell] =
       farming > 0.0 ? farm_negative / farming : std::numeric_limits<double>::quiet_NaN();
   std::copy(year.prices.begin(), year.prices.end(), table.prices.begin() + cell * table.markets);
+  for (int p = 0; p < kProducts; ++p) {
+    const ProductYear& py = year.insurance[p];
+    ReplicationTable::ProductColumns& c = table.insurance[p];
+    c.premium[cell] = py.premium;
+    c.subsidy[cell] = py.subsidy;
+    c.payout[cell] = py.payout;
+    c.paid_share[cell] =
+        py.exposed > 0.0 ? py.paid / py.exposed : std::numeric_limits<double>::quiet_NaN();
+  }
 
   for (std::size_t k = 0; k < group_y_.size(); ++k) {
     const Grouping& grouping = (*groupings_)[k];

@@ -109,6 +109,49 @@ Estimate per_year(const std::vector<double>& table, std::int64_t r, int years) {
   return e;
 }
 
+// E[payout] / E[premium] per year with the delta-method standard error of a ratio of means.
+Estimate loss_ratio(const std::vector<double>& payout, const std::vector<double>& premium,
+                    std::int64_t reps, int years) {
+  Estimate e;
+  const Estimate pay = per_year(payout, reps, years), prem = per_year(premium, reps, years);
+  for (int t = 0; t < years; ++t) {
+    const double ratio = prem.mean[t] > 0.0 ? pay.mean[t] / prem.mean[t] : kNaN;
+    std::vector<double> residual(static_cast<std::size_t>(reps));
+    for (std::int64_t r = 0; r < reps; ++r) {
+      const std::size_t c = static_cast<std::size_t>(r) * years + t;
+      residual[r] = (payout[c] - ratio * premium[c]) / prem.mean[t];
+    }
+    e.mean.push_back(ratio);
+    e.se.push_back(std::isnan(ratio) ? kNaN : mean_and_se(residual, 1, 0, residual.size()).se[0]);
+  }
+  return e;
+}
+
+InsuranceResult insurance_result(const Model& model, const ReplicationTable& table, int p) {
+  const std::int64_t reps = table.replications;
+  const int years = model.years;
+  const ReplicationTable::ProductColumns& c = table.insurance[p];
+  InsuranceResult out;
+  out.name = kProductNames[p];
+  out.premium = per_year(c.premium, reps, years);
+  out.subsidy = per_year(c.subsidy, reps, years);
+  out.payout = per_year(c.payout, reps, years);
+  out.loss_ratio = loss_ratio(c.payout, c.premium, reps, years);
+  out.paid_share = per_year(c.paid_share, reps, years);
+  std::vector<double> result(c.premium.size());
+  for (std::size_t i = 0; i < result.size(); ++i) result[i] = c.premium[i] - c.payout[i];
+  out.insurer_result = per_year(result, reps, years);
+  out.exposed = model.insurance.plan[p].exposed;
+  if (p == kIncomeIndex) {
+    for (int i : model.scenario.insurance.income_index.covers) {
+      out.rate_industries.push_back(model.industries[i].name);
+      for (int t = 0; t < years; ++t)
+        out.rate_used.push_back(model.insurance.rate_used[static_cast<std::size_t>(i) * years + t]);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Estimate mean_and_se(const std::vector<double>& values, std::size_t stride, std::size_t offset,
@@ -209,6 +252,8 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   // Fiscal.
   out.government_cost = per_year(table.government_cost, reps, years);
   out.dibao = per_year(table.dibao, reps, years);
+  for (int p = 0; p < kProducts; ++p)
+    if (model.insurance.plan[p].enabled) out.insurance.push_back(insurance_result(model, table, p));
 
   // Households and vulnerability.
   const Households& hh = model.households;

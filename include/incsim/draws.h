@@ -34,4 +34,13 @@ inline constexpr std::uint32_t yield_index(int industry, int product_block) {
          static_cast<std::uint32_t>(product_block);
 }
 
+// Hazards: unit = the scope unit (0 for county, the village index, or the household index).
+// Occurrence of hazard k: word 0 of index kHazardOccurrence + k. Severity of hazard k:
+// consecutive counters from severity_index(k) (a rejection sampler takes what it needs).
+inline constexpr std::uint32_t kHazardOccurrence = 0x100000;  // + k
+inline constexpr std::uint32_t severity_index(int hazard) {
+  return 0x200000u + static_cast<std::uint32_t>(hazard) * 0x1000u;
+}
+inline constexpr std::uint32_t kSeverityBlocks = 0x1000;  // counters per hazard
+
 }  // namespace incsim::draws

@@ -58,13 +58,12 @@ struct Households {
   std::vector<std::uint8_t> enrolled_poverty_guard;
   std::vector<std::uint8_t> dibao_eligible;
   std::vector<double> certainty_equivalent;  // NaN when not estimated (rule fixed)
-  // Household yuan per year that does not depend on the shocks: public post, per-capita
-  // transfers, deterministic wages, minus operating costs (and net setup cost in year 1).
-  std::vector<double> fixed_income_first_year;
-  std::vector<double> fixed_income_later_years;
-  // Farm costs in yuan per year (operating, plus the household's setup share in year 1).
-  std::vector<double> farm_cost_first_year;
-  std::vector<double> farm_cost_later_years;
+  // Household yuan per year, (H, T) row-major, that does not depend on the shocks: public
+  // post, per-capita transfers, deterministic wages, minus farm costs and minus the
+  // household's share of every premium due that year.
+  std::vector<double> fixed_income;
+  // Farm costs in yuan, (H, T): operating, plus the household's setup share in year 1.
+  std::vector<double> farm_cost;
 
   std::size_t count() const { return size.size(); }
 };
@@ -87,6 +86,47 @@ struct PortfolioRow {
   double person_share = 0.0;
 };
 
+struct HazardModel {
+  std::string name;
+  HazardScope scope = HazardScope::county;
+  double probability = 0.0;
+  Severity severity;
+  std::vector<double> affects;      // per industry
+  std::vector<double> price_shock;  // per market (county scope), 1 = none
+};
+
+// Insurance products in the order of /insurance and YearOutcome::insurance.
+enum InsuranceProduct : int {
+  kAgricultural = 0,
+  kIncomeIndex = 1,
+  kPovertyGuard = 2,
+  kProducts = 3
+};
+inline constexpr const char* kProductNames[kProducts] = {"agricultural", "income_index",
+                                                         "poverty_guard"};
+
+// Per-year totals of an insurance product that do not depend on the shocks.
+struct ProductPlan {
+  bool enabled = false;
+  std::vector<double> premium;  // (T) total premium, yuan
+  std::vector<double> subsidy;  // (T) government share of it
+  std::vector<double> exposed;  // (T) enrolled households exposed that year
+};
+
+struct InsuranceModel {
+  ProductPlan plan[kProducts];
+  // Agricultural: sum insured per unit, per industry (0 = not covered).
+  std::vector<double> sum_insured;
+  double deductible = 0.0;
+  // Income index, per industry (index) and year (index t-1), (I_all, T) row-major:
+  std::vector<std::uint8_t> index_covered;  // per industry
+  std::vector<double> guarantee;            // G per unit in harvest years, else 0
+  std::vector<double> rate_used;            // premium rate per year (NaN in non-harvest years)
+  // Poverty guard.
+  double guard_threshold = 0.0;
+  double guard_cap = 0.0;
+};
+
 struct Model {
   Scenario scenario;  // the validated input, kept for provenance and options
   int years = 0;
@@ -96,6 +136,8 @@ struct Model {
   std::vector<MarketModel> markets;
   std::vector<double> innovation_factor;  // M x M row-major A with A A^T = C
   std::vector<IndustryModel> industries;
+  std::vector<HazardModel> hazards;
+  InsuranceModel insurance;
   Households households;
   std::vector<PortfolioGroup> groups;
   std::vector<PortfolioRow> portfolios;
@@ -104,12 +146,14 @@ struct Model {
   std::int64_t persons = 0;
   int max_laborers = 0;
 
-  // Government yuan per year independent of shocks: posts + transfers (+ setup subsidies
-  // in year 1). Dibao is added by the kernel.
-  double government_fixed_first_year = 0.0;
-  double government_fixed_later_years = 0.0;
+  // Government yuan per year (T) independent of shocks: posts + transfers + premium
+  // subsidies (+ setup subsidies in year 1). Dibao is added by the kernel.
+  std::vector<double> government_fixed;
 
   bool stochastic_wage() const;
+  std::size_t cell(std::size_t h, int t) const {
+    return h * static_cast<std::size_t>(years) + (t - 1);
+  }
 };
 
 // Builds the model: draws a generated population from the population stream (or takes the

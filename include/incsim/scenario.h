@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -136,6 +137,72 @@ struct ChoiceSpec {
   std::vector<int> candidates;  // industry indices; default all, in scenario order
 };
 
+// ---- Hazards (MODEL.md section 5) ----------------------------------------------------------
+
+enum class HazardScope { county, village, household };
+
+struct Severity {
+  bool fixed = false;       // {fixed: value} or {beta: [a, b]}
+  double value = 0.0;       // fixed loss fraction in [0, 1]
+  double a = 1.0, b = 1.0;  // Beta shape parameters, > 0
+};
+
+struct Hazard {
+  std::string name;
+  double probability = 0.0;  // per year and scope unit, in [0, 1]
+  HazardScope scope = HazardScope::county;
+  Severity severity;
+  std::vector<double> affects;  // per industry (index), >= 0; 0 where not listed
+  // County scope only: multiplies P[m,t] in a year the hazard occurs; 1 where not listed.
+  std::vector<double> price_shock;  // per market (index), > 0
+};
+
+// ---- Insurance (MODEL.md section 6) -------------------------------------------------------
+
+// A value for registered poor households and one for the others.
+struct GroupShare {
+  double poor = 0.0;
+  double other = 0.0;
+  double of(bool is_poor) const { return is_poor ? poor : other; }
+};
+
+struct AgriculturalInsurance {
+  bool enabled = false;
+  std::vector<int> covers;          // industry indices
+  std::vector<double> sum_insured;  // per industry (index), yuan per unit; 0 if not covered
+  double deductible = 0.0;          // loss fraction retained, in [0, 1]
+  double premium_rate = 0.0;        // of sum insured per year, >= 0
+  GroupShare subsidy;               // share of premium paid by government, in [0, 1]
+  GroupShare enrollment{1.0, 1.0};  // probability of enrollment, in [0, 1]
+};
+
+struct IncomeIndexInsurance {
+  bool enabled = false;
+  std::vector<int> covers;  // industry indices
+  double coverage = 0.0;    // share of expected revenue guaranteed, > 0
+  bool fair = false;        // premium_rate: fair -> E[payout]/G x (1 + loading), estimated
+  double premium_rate = 0.0;
+  double loading = 0.0;  // >= 0, with fair
+  int fair_replications = 20000;
+  GroupShare subsidy;
+  GroupShare enrollment{1.0, 1.0};
+};
+
+struct PovertyGuard {
+  bool enabled = false;
+  double threshold = 0.0;  // multiple of the poverty line, per capita, >= 0
+  double cap = std::numeric_limits<double>::infinity();  // per household per year
+  double premium_per_capita = 0.0;
+  GroupShare subsidy;
+  GroupShare enrollment{1.0, 1.0};
+};
+
+struct InsuranceSpec {
+  AgriculturalInsurance agricultural;
+  IncomeIndexInsurance income_index;
+  PovertyGuard poverty_guard;
+};
+
 struct PovertySpec {
   double line = 0.0;  // yuan per capita per year in year 1
   double line_growth = 0.0;
@@ -159,6 +226,8 @@ struct Scenario {
   std::vector<Industry> industries;
   Population population;
   IncomeSpec income;
+  std::vector<Hazard> hazards;
+  InsuranceSpec insurance;
   ChoiceSpec choice;
   PovertySpec poverty;
   OutputSpec output;

@@ -60,6 +60,11 @@ struct ReplicationTable {
   // Share of persons of farming households (running any industry) whose farm net income
   // (revenue - costs) is negative in the year.
   std::vector<double> negative_farm_share;
+  // Insurance per product (index InsuranceProduct), each (R, T).
+  struct ProductColumns {
+    std::vector<double> premium, subsidy, payout, paid_share;
+  };
+  ProductColumns insurance[kProducts];
 
   ReplicationTable(std::int64_t r, int t, int m);
   std::size_t at(std::int64_t r, int t) const {
@@ -123,6 +128,18 @@ struct GroupResult {
   Estimate income_mean;         // (G, T)
 };
 
+struct InsuranceResult {
+  std::string name;                   // agricultural | income_index | poverty_guard
+  Estimate premium, subsidy, payout;  // (T) yuan
+  Estimate loss_ratio;                // (T) E[payout] / E[premium], delta-method SE
+  Estimate paid_share;                // (T) share of enrolled exposed households paid
+  Estimate insurer_result;            // (T) premiums - payouts, yuan
+  std::vector<double> exposed;        // (T) enrolled exposed households
+  // income_index only: premium rate per covered industry and year (I, T).
+  std::vector<std::string> rate_industries;
+  std::vector<double> rate_used;
+};
+
 struct RunResults {
   std::int64_t replications = 0;
   int years = 0;
@@ -150,8 +167,9 @@ struct RunResults {
   double vulnerable_share_horizon = 0.0;
   Estimate target_risk;  // (T)
   // fiscal
-  Estimate government_cost;  // (T)
-  Estimate dibao;            // (T)
+  Estimate government_cost;                // (T)
+  Estimate dibao;                          // (T)
+  std::vector<InsuranceResult> insurance;  // configured products only
   // households
   std::vector<double> household_mean_income;            // (H, T)
   std::vector<double> household_vulnerability;          // (H, T)

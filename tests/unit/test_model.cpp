@@ -164,6 +164,7 @@ TEST(Portfolios, InfeasibleFixedPortfolioLeavesHouseholdRunningNone) {
 
 TEST(FixedIncome, CostsSubsidiesTransfersAndPosts) {
   Scenario s = units_scenario();
+  s.years = 2;
   s.population.households = 1;
   s.population.size_values = {3};
   s.population.laborer_share_of_size = 1.0;
@@ -177,10 +178,11 @@ TEST(FixedIncome, CostsSubsidiesTransfersAndPosts) {
   const Households& hh = m.households;
   ASSERT_EQ(hh.units_main[0], 2);
   ASSERT_EQ(hh.units_aux[0], 1);
-  EXPECT_DOUBLE_EQ(hh.fixed_income_later_years[0], 900.0 - 2 * 100.0 - 30.0);
-  EXPECT_DOUBLE_EQ(hh.fixed_income_first_year[0], 900.0 - 2 * 100.0 - 30.0 - 2 * 500.0);
-  EXPECT_DOUBLE_EQ(m.government_fixed_first_year, 900.0 + 2 * 500.0);
-  EXPECT_DOUBLE_EQ(m.government_fixed_later_years, 900.0);
+  EXPECT_DOUBLE_EQ(hh.fixed_income[m.cell(0, 2)], 900.0 - 2 * 100.0 - 30.0);
+  EXPECT_DOUBLE_EQ(hh.fixed_income[m.cell(0, 1)], 900.0 - 2 * 100.0 - 30.0 - 2 * 500.0);
+  EXPECT_DOUBLE_EQ(hh.farm_cost[m.cell(0, 1)], 2 * 100.0 + 30.0 + 2 * 500.0);
+  EXPECT_DOUBLE_EQ(m.government_fixed[0], 900.0 + 2 * 500.0);
+  EXPECT_DOUBLE_EQ(m.government_fixed[1], 900.0);
 }
 
 }  // namespace
