@@ -1,5 +1,6 @@
 // A readable summary of a validated scenario, printed by `incsim validate`.
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <numeric>
 #include <sstream>
@@ -134,6 +135,98 @@ void describe_income(std::ostringstream& out, const Scenario& s) {
   }
 }
 
+std::string industry_list(const Scenario& s, const std::vector<double>& factors) {
+  std::string text;
+  for (std::size_t i = 0; i < factors.size(); ++i) {
+    if (factors[i] == 0.0) continue;
+    text += (text.empty() ? "" : ", ") + s.industries[i].name + " x" + num(factors[i]);
+  }
+  return text.empty() ? "none" : text;
+}
+
+void describe_hazards(std::ostringstream& out, const Scenario& s) {
+  if (s.hazards.empty()) {
+    out << "hazards: none\n";
+    return;
+  }
+  out << "hazards (" << s.hazards.size() << "):\n";
+  for (const Hazard& h : s.hazards) {
+    static const char* const scopes[] = {"county", "village", "household"};
+    out << "  " << h.name << ": probability " << percent(h.probability) << " per year per "
+        << scopes[static_cast<int>(h.scope)] << "; loss fraction ";
+    const Severity& sev = h.severity;
+    if (sev.fixed) {
+      out << num(sev.value) << " (fixed)\n";
+    } else {
+      out << "Beta(" << num(sev.a) << ", " << num(sev.b) << "), mean "
+          << num(sev.a / (sev.a + sev.b)) << "\n";
+    }
+    out << "    affects (loss = min(1, factor x loss fraction)): " << industry_list(s, h.affects)
+        << "\n";
+    std::string shocks;
+    for (std::size_t m = 0; m < h.price_shock.size(); ++m) {
+      if (h.price_shock[m] == 1.0) continue;
+      shocks += (shocks.empty() ? "" : ", ") + s.markets[m].name + " x" + num(h.price_shock[m]);
+    }
+    if (!shocks.empty()) out << "    price shocks in a year it occurs: " << shocks << "\n";
+  }
+}
+
+std::string groups(const GroupShare& share) {
+  return "poor " + percent(share.poor) + ", other " + percent(share.other);
+}
+
+std::string covered(const Scenario& s, const std::vector<int>& covers) {
+  std::string text;
+  for (int i : covers)
+    text += (text.empty() ? "" : ", ") + s.industries[static_cast<std::size_t>(i)].name;
+  return text;
+}
+
+void describe_insurance(std::ostringstream& out, const Scenario& s) {
+  const InsuranceSpec& ins = s.insurance;
+  if (!ins.agricultural.enabled && !ins.income_index.enabled && !ins.poverty_guard.enabled) {
+    out << "insurance: none\n";
+    return;
+  }
+  out << "insurance:\n";
+  if (const AgriculturalInsurance& a = ins.agricultural; a.enabled) {
+    out << "  agricultural: covers";
+    for (std::size_t k = 0; k < a.covers.size(); ++k) {
+      const Industry& ind = s.industries[static_cast<std::size_t>(a.covers[k])];
+      out << (k ? ", " : " ") << ind.name << " (sum insured "
+          << num(a.sum_insured[static_cast<std::size_t>(a.covers[k])]) << " per "
+          << (ind.unit.empty() ? "unit" : ind.unit) << ")";
+    }
+    out << "\n    deductible " << percent(a.deductible) << " of the year loss; premium rate "
+        << percent(a.premium_rate) << " of sum insured per year\n";
+    out << "    subsidy: " << groups(a.subsidy) << "; enrollment: " << groups(a.enrollment) << "\n";
+  }
+  if (const IncomeIndexInsurance& x = ins.income_index; x.enabled) {
+    out << "  income index: covers " << covered(s, x.covers) << "; coverage " << percent(x.coverage)
+        << " of expected revenue in harvest years\n    premium rate ";
+    if (x.fair) {
+      out << "fair (E[payout]/G estimated from " << x.fair_replications << " draws) x (1 + loading "
+          << num(x.loading) << ")";
+    } else {
+      out << percent(x.premium_rate) << " of the guarantee";
+    }
+    out << "\n    subsidy: " << groups(x.subsidy) << "; enrollment: " << groups(x.enrollment)
+        << "\n";
+  }
+  if (const PovertyGuard& g = ins.poverty_guard; g.enabled) {
+    out << "  poverty guard: tops per-capita income up to " << num(g.threshold)
+        << " x the poverty line; cap ";
+    if (std::isinf(g.cap)) {
+      out << "unbounded";
+    } else {
+      out << num(g.cap) << " per household per year";
+    }
+    out << "; premium " << num(g.premium_per_capita) << " per capita\n";
+    out << "    subsidy: " << groups(g.subsidy) << "; enrollment: " << groups(g.enrollment) << "\n";
+  }
+}
+
 void describe_choice(std::ostringstream& out, const Scenario& s) {
   const ChoiceSpec& c = s.choice;
   out << "choice: fixed portfolios";
@@ -164,6 +257,8 @@ std::string describe(const Scenario& s) {
   describe_markets(out, s);
   describe_industries(out, s);
   describe_population(out, s);
+  describe_hazards(out, s);
+  describe_insurance(out, s);
   describe_income(out, s);
   describe_choice(out, s);
   out << "poverty: line " << num(s.poverty.line) << " per capita in year 1, growth "

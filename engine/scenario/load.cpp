@@ -1,5 +1,5 @@
 // Scenario loading: parses the YAML, applies `--set` overrides, validates every section of
-// MODEL.md that this version supports and collects all problems before failing.
+// MODEL.md and collects all problems before failing.
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Dense>
@@ -61,7 +61,8 @@ using namespace scenario_detail;
 
 const std::vector<std::string> kSections = {
     "scenario",   "markets", "correlation", "industries", "industries_defaults",
-    "population", "income",  "choice",      "poverty",    "output"};
+    "population", "hazards", "insurance",   "income",     "choice",
+    "poverty",    "output"};
 const std::vector<std::string> kIndustryKeys = {
     "label",         "unit",  "cycle_years", "setup_cost", "operating_cost",
     "setup_subsidy", "needs", "max_units",   "products",   "price_floor"};
@@ -89,9 +90,7 @@ class ScenarioReader {
       return;
     }
     for (const auto& [name, section] : root.named_entries()) {
-      if (name == "hazards" || name == "insurance") {
-        section.error_at_key("not supported by this version of incsim");
-      } else if (std::find(kSections.begin(), kSections.end(), name) == kSections.end()) {
+      if (std::find(kSections.begin(), kSections.end(), name) == kSections.end()) {
         sink_.report(section.key_mark(), name,
                      "unknown section " + quote(name) + suggest(name, kSections), false);
       }
@@ -113,6 +112,8 @@ class ScenarioReader {
     read_markets(root["markets"]);
     read_correlation(root["correlation"]);
     read_industries(root["industries"], root["industries_defaults"]);
+    read_hazards(root["hazards"], s_);
+    read_insurance(root["insurance"], s_);
     const Value population = root["population"];
     const bool population_ok =
         population.present() && read_population(population, sink_.file(), s_);

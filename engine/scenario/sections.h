@@ -17,4 +17,12 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 // Returns false when the population could not be read, so checks that depend on it are skipped.
 bool read_population(const Value& population, const std::string& scenario_file, Scenario& scenario);
 
+// Reads the `hazards` section (risk_sections.cpp); needs scenario.industries and markets read.
+// `affects` is sized to the industries, `price_shock` to the markets.
+void read_hazards(const Value& hazards, Scenario& scenario);
+
+// Reads the `insurance` section (risk_sections.cpp); needs the industries, hazards and years read
+// (a product that can never pay is a warning, an income index guarantee of 0 an error).
+void read_insurance(const Value& insurance, Scenario& scenario);
+
 }  // namespace incsim::scenario_detail

@@ -1,4 +1,4 @@
-// incsim scenario: the validated, immutable description of one run (MODEL.md sections 1-4, 7-9).
+// incsim scenario: the validated, immutable description of one run (MODEL.md sections 1-9).
 // A Scenario is produced only by load_scenario(), which checks every value and reports every
 // problem of a file at once; code downstream may therefore rely on all invariants stated here.
 #pragma once

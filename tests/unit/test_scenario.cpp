@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -399,7 +400,7 @@ population:
   poor_share: 2
 choice: {portfolios: [{main: rice_only, aux: rice_only, share: 1}]}
 poverty: {line: 0}
-hazards: {}
+hazard: {}
 )";
   const auto errors = errors_of(text, "pos.yaml");
   EXPECT_DIAGNOSTIC(errors, "scenario.seed: expected a non-negative integer", 3, 9);
@@ -412,7 +413,7 @@ hazards: {}
   EXPECT_DIAGNOSTIC(errors, "population.poor_share: expected a number in [0, 1], found 2", 18, 15);
   EXPECT_DIAGNOSTIC(errors, "the same industry as main", 19, 46);
   EXPECT_DIAGNOSTIC(errors, "poverty.line: expected a number > 0, found 0", 20, 17);
-  EXPECT_DIAGNOSTIC(errors, "hazards: not supported by this version of incsim", 21, 1);
+  EXPECT_DIAGNOSTIC(errors, "unknown section 'hazard' (did you mean 'hazards'?)", 21, 1);
   EXPECT_EQ(errors.size(), 9u) << formatted(errors);
   EXPECT_EQ(errors.front().format(),
             "pos.yaml:3:9: error: scenario.seed: expected a non-negative integer up to "
@@ -496,6 +497,349 @@ TEST(ScenarioDescribe, SummarisesTheScenario) {
         "100% rice_only", "line 3218", "override: markets.rice.price=5"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle << " not in:\n" << text;
   }
+}
+
+// ---- hazards and insurance --------------------------------------------------------------------
+
+// Two industries on two markets, with hazards and all three insurance products; line numbers
+// matter to the position tests.
+const std::string kRisk = R"(scenario: {years: 3}
+markets:
+  rice: {price: 4.0}
+  chicken: {price: 60}
+industries:
+  rice_only:
+    products: [{market: rice, yield: 500}]
+  chicken_135:
+    unit: flock
+    products: [{market: chicken, yield: 100}]
+population:
+  households: 10
+  size: {values: [3], weights: [1]}
+  farmland_mu: {mean: 2}
+  forest_mu: {mean: 0}
+  capital: {mean: 1000}
+choice: {portfolios: [{main: rice_only, aux: chicken_135, share: 1}]}
+poverty: {line: 3218}
+hazards:
+  flood:
+    probability: 0.10
+    scope: village
+    severity: {beta: [2, 5]}
+    affects: {rice_only: 1.0, chicken_135: 0.6}
+  avian_flu:
+    probability: 0.05
+    scope: county
+    severity: {fixed: 0.3}
+    affects: {chicken_135: 1.0}
+    price_shock: {chicken: 0.7}
+insurance:
+  agricultural:
+    covers: [chicken_135, rice_only]
+    sum_insured: {chicken_135: 5000, rice_only: 1500}
+    deductible: 0.2
+    premium_rate: 0.06
+    subsidy: {poor: 1.0, other: 0.6}
+    enrollment: {poor: 1.0, other: 0.3}
+  income_index:
+    covers: [rice_only]
+    coverage: 0.8
+    premium_rate: 0.05
+    fair_replications: 5000
+    subsidy: {poor: 1.0, other: 0.5}
+    enrollment: {poor: 0.9, other: 0.2}
+  poverty_guard:
+    threshold: 1.5
+    cap: 10000
+    premium_per_capita: 40
+    subsidy: {poor: 1.0, other: 1.0}
+    enrollment: {poor: 1.0, other: 0.5}
+)";
+
+// kRisk with the keys that have defaults left out.
+const std::string kRiskDefaults = R"(scenario: {years: 3}
+markets:
+  rice: {price: 4.0}
+  chicken: {price: 60}
+industries:
+  rice_only:
+    products: [{market: rice, yield: 500}]
+  chicken_135:
+    products: [{market: chicken, yield: 100}]
+population:
+  households: 10
+  size: {values: [3], weights: [1]}
+  farmland_mu: {mean: 2}
+  forest_mu: {mean: 0}
+  capital: {mean: 1000}
+choice: {portfolios: [{main: rice_only, share: 1}]}
+poverty: {line: 3218}
+hazards:
+  flood: {probability: 0.1, severity: {beta: [2, 5]}, affects: {chicken_135: 2}}
+insurance:
+  agricultural: {covers: [chicken_135], sum_insured: {chicken_135: 5000}, premium_rate: 0.06}
+  income_index: {covers: [rice_only], coverage: 0.8, premium_rate: 0.05}
+  poverty_guard: {threshold: 1.5}
+)";
+
+TEST(ScenarioRisk, HazardsAreReadIntoPerIndustryAndPerMarketTables) {
+  const Scenario s = load_scenario_text(kRisk, "risk.yaml");
+  ASSERT_EQ(s.hazards.size(), 2u);
+  const incsim::Hazard& flood = s.hazards[0];
+  EXPECT_EQ(flood.name, "flood");
+  EXPECT_EQ(flood.probability, 0.10);
+  EXPECT_EQ(flood.scope, incsim::HazardScope::village);
+  EXPECT_FALSE(flood.severity.fixed);
+  EXPECT_EQ(flood.severity.a, 2.0);
+  EXPECT_EQ(flood.severity.b, 5.0);
+  EXPECT_EQ(flood.affects, (std::vector<double>{1.0, 0.6}));
+  EXPECT_EQ(flood.price_shock, (std::vector<double>{1.0, 1.0}));
+  const incsim::Hazard& flu = s.hazards[1];
+  EXPECT_EQ(flu.name, "avian_flu");
+  EXPECT_EQ(flu.scope, incsim::HazardScope::county);
+  EXPECT_TRUE(flu.severity.fixed);
+  EXPECT_EQ(flu.severity.value, 0.3);
+  EXPECT_EQ(flu.affects, (std::vector<double>{0.0, 1.0}));
+  EXPECT_EQ(flu.price_shock, (std::vector<double>{1.0, 0.7}));
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+}
+
+TEST(ScenarioRisk, InsuranceProductsAreReadWithTheirParameters) {
+  const Scenario s = load_scenario_text(kRisk, "risk.yaml");
+  const incsim::AgriculturalInsurance& a = s.insurance.agricultural;
+  EXPECT_TRUE(a.enabled);
+  EXPECT_EQ(a.covers, (std::vector<int>{1, 0}));
+  EXPECT_EQ(a.sum_insured, (std::vector<double>{1500, 5000}));
+  EXPECT_EQ(a.deductible, 0.2);
+  EXPECT_EQ(a.premium_rate, 0.06);
+  EXPECT_EQ(a.subsidy.poor, 1.0);
+  EXPECT_EQ(a.subsidy.other, 0.6);
+  EXPECT_EQ(a.enrollment.of(true), 1.0);
+  EXPECT_EQ(a.enrollment.of(false), 0.3);
+  const incsim::IncomeIndexInsurance& x = s.insurance.income_index;
+  EXPECT_TRUE(x.enabled);
+  EXPECT_EQ(x.covers, std::vector<int>{0});
+  EXPECT_EQ(x.coverage, 0.8);
+  EXPECT_FALSE(x.fair);
+  EXPECT_EQ(x.premium_rate, 0.05);
+  EXPECT_EQ(x.loading, 0.0);
+  EXPECT_EQ(x.fair_replications, 5000);
+  EXPECT_EQ(x.subsidy.other, 0.5);
+  EXPECT_EQ(x.enrollment.poor, 0.9);
+  EXPECT_EQ(x.enrollment.other, 0.2);
+  const incsim::PovertyGuard& g = s.insurance.poverty_guard;
+  EXPECT_TRUE(g.enabled);
+  EXPECT_EQ(g.threshold, 1.5);
+  EXPECT_EQ(g.cap, 10000.0);
+  EXPECT_EQ(g.premium_per_capita, 40.0);
+  EXPECT_EQ(g.subsidy.other, 1.0);
+  EXPECT_EQ(g.enrollment.other, 0.5);
+}
+
+TEST(ScenarioRisk, AbsentKeysTakeTheModelDefaults) {
+  const Scenario none = load_scenario_text(kMinimal, "s.yaml");
+  EXPECT_TRUE(none.hazards.empty());
+  EXPECT_FALSE(none.insurance.agricultural.enabled);
+  EXPECT_FALSE(none.insurance.income_index.enabled);
+  EXPECT_FALSE(none.insurance.poverty_guard.enabled);
+
+  const Scenario s = load_scenario_text(kRiskDefaults, "s.yaml");
+  ASSERT_EQ(s.hazards.size(), 1u);
+  EXPECT_EQ(s.hazards[0].scope, incsim::HazardScope::county);
+  EXPECT_EQ(s.hazards[0].affects, (std::vector<double>{0.0, 2.0}));  // factors above 1 allowed
+  EXPECT_EQ(s.hazards[0].price_shock, (std::vector<double>{1.0, 1.0}));
+  const incsim::AgriculturalInsurance& a = s.insurance.agricultural;
+  EXPECT_EQ(a.sum_insured, (std::vector<double>{0.0, 5000.0}));
+  EXPECT_EQ(a.deductible, 0.0);
+  EXPECT_EQ(a.subsidy.poor, 0.0);
+  EXPECT_EQ(a.subsidy.other, 0.0);
+  EXPECT_EQ(a.enrollment.poor, 1.0);
+  EXPECT_EQ(a.enrollment.other, 1.0);
+  const incsim::IncomeIndexInsurance& x = s.insurance.income_index;
+  EXPECT_FALSE(x.fair);
+  EXPECT_EQ(x.loading, 0.0);
+  EXPECT_EQ(x.fair_replications, 20000);
+  EXPECT_EQ(x.subsidy.poor, 0.0);
+  EXPECT_EQ(x.enrollment.other, 1.0);
+  const incsim::PovertyGuard& g = s.insurance.poverty_guard;
+  EXPECT_TRUE(std::isinf(g.cap));
+  EXPECT_GT(g.cap, 0.0);
+  EXPECT_EQ(g.premium_per_capita, 0.0);
+  EXPECT_EQ(g.subsidy.poor, 0.0);
+  EXPECT_EQ(g.enrollment.poor, 1.0);
+  EXPECT_EQ(g.enrollment.other, 1.0);
+  EXPECT_TRUE(s.warnings.empty()) << s.warnings.front();
+
+  // An empty section is allowed and enables nothing.
+  const Scenario empty = load_scenario_text(kMinimal + "hazards:\ninsurance: {}\n", "s.yaml");
+  EXPECT_TRUE(empty.hazards.empty());
+  EXPECT_FALSE(empty.insurance.agricultural.enabled);
+}
+
+TEST(ScenarioRisk, FairPremiumRateWithLoading) {
+  const std::string text = replace(kRiskDefaults, "coverage: 0.8, premium_rate: 0.05",
+                                   "coverage: 1.2, premium_rate: fair, loading: 0.1");
+  const Scenario s = load_scenario_text(text, "s.yaml");
+  const incsim::IncomeIndexInsurance& x = s.insurance.income_index;
+  EXPECT_TRUE(x.fair);
+  EXPECT_EQ(x.premium_rate, 0.0);
+  EXPECT_EQ(x.loading, 0.1);
+  EXPECT_EQ(x.coverage, 1.2);
+  EXPECT_EQ(x.fair_replications, 20000);
+
+  const auto errors =
+      errors_of(replace(kRiskDefaults, "premium_rate: 0.05", "premium_rate: 0.05, loading: 0.1"));
+  ASSERT_EQ(errors.size(), 1u) << formatted(errors);
+  EXPECT_DIAGNOSTIC(
+      errors, "insurance.income_index.loading: loading applies only to premium_rate: fair", 22, 74);
+}
+
+TEST(ScenarioRisk, OverridesSetAValueAndAddAWholeProductOrHazard) {
+  const Scenario s = load_scenario_text(
+      replace(kRisk,
+              "  poverty_guard:\n    threshold: 1.5\n    cap: 10000\n"
+              "    premium_per_capita: 40\n    subsidy: {poor: 1.0, other: 1.0}\n"
+              "    enrollment: {poor: 1.0, other: 0.5}\n",
+              ""),
+      "s.yaml",
+      {{"insurance.income_index.coverage", "0.9"},
+       {"insurance.income_index.premium_rate", "fair"},
+       {"insurance.poverty_guard", "{threshold: 1.2, cap: 5000, enrollment: {other: 0.4}}"},
+       {"hazards.drought", "{probability: 0.2, severity: {fixed: 0.5}, affects: {rice_only: 1}}"}});
+  EXPECT_EQ(s.insurance.income_index.coverage, 0.9);
+  EXPECT_TRUE(s.insurance.income_index.fair);
+  const incsim::PovertyGuard& g = s.insurance.poverty_guard;
+  EXPECT_TRUE(g.enabled);
+  EXPECT_EQ(g.threshold, 1.2);
+  EXPECT_EQ(g.cap, 5000.0);
+  EXPECT_EQ(g.enrollment.poor, 1.0);
+  EXPECT_EQ(g.enrollment.other, 0.4);
+  ASSERT_EQ(s.hazards.size(), 3u);
+  EXPECT_EQ(s.hazards[2].name, "drought");
+  EXPECT_EQ(s.hazards[2].affects, (std::vector<double>{1.0, 0.0}));
+  // The text as run reproduces the overridden scenario on its own.
+  const Scenario again = load_scenario_text(s.text_as_run, "again.yaml");
+  EXPECT_EQ(again.insurance.poverty_guard.cap, 5000.0);
+  EXPECT_EQ(again.hazards.size(), 3u);
+
+  // A whole product added to a scenario without an insurance section.
+  const Scenario added = load_scenario_text(
+      kMinimal, "s.yaml",
+      {{"insurance.income_index", "{covers: [rice_only], coverage: 0.7, premium_rate: 0.04}"}});
+  EXPECT_TRUE(added.insurance.income_index.enabled);
+  EXPECT_EQ(added.insurance.income_index.covers, std::vector<int>{0});
+  EXPECT_EQ(added.insurance.income_index.premium_rate, 0.04);
+}
+
+TEST(ScenarioRisk, ErrorsInAnOverriddenProductPointAtTheOverride) {
+  const auto errors =
+      errors_of(kMinimal, "s.yaml",
+                {{"insurance.poverty_guard", "{threshold: -1, enrolment: {poor: 1}}"},
+                 {"insurance.income_index.coverage", "0"}});
+  for (const Diagnostic& d : errors) EXPECT_EQ(d.file, "--set") << d.format();
+  EXPECT_NE(find(errors,
+                 "--set insurance.poverty_guard={threshold: -1, enrolment: {poor: 1}}: "
+                 "insurance.poverty_guard.threshold: expected a number >= 0, found -1"),
+            nullptr)
+      << formatted(errors);
+  EXPECT_NE(find(errors,
+                 "unknown key 'enrolment' in insurance.poverty_guard (did you mean "
+                 "'enrollment'?)"),
+            nullptr)
+      << formatted(errors);
+  EXPECT_NE(find(errors,
+                 "--set insurance.income_index.coverage=0: expected a number in (0, 10], "
+                 "found 0"),
+            nullptr)
+      << formatted(errors);
+  EXPECT_NE(find(errors, "insurance.income_index.covers: required key is missing"), nullptr)
+      << formatted(errors);
+}
+
+TEST(ScenarioRisk, EveryErrorOfBothSectionsIsReportedWithItsPosition) {
+  std::string text = replace(kRisk, "    probability: 0.10\n    scope: village\n",
+                             "    probability: 1.5\n    scope: vilage\n");
+  text = replace(text, "    severity: {beta: [2, 5]}\n    affects: {rice_only: 1.0, chicken_135",
+                 "    severity: {beta: [2, 0]}\n    affects: {rice_onyl: 1.0, chicken_135");
+  text = replace(text, "    covers: [chicken_135, rice_only]\n",
+                 "    covers: [chicken_135, rice_only, chicken_135]\n");
+  text = replace(text, "    subsidy: {poor: 1.0, other: 0.6}", "    subsidy: {pooor: 1.0}");
+  text = replace(text, "    premium_rate: 0.05\n", "    premium_rate: fiar\n");
+  text = replace(text, "    cap: 10000\n", "    cap: 0\n");
+  const auto errors = errors_of(text, "risk.yaml");
+  EXPECT_DIAGNOSTIC(errors, "hazards.flood.probability: expected a number in [0, 1], found 1.5", 21,
+                    18);
+  EXPECT_DIAGNOSTIC(errors,
+                    "hazards.flood.scope: expected county, village or household, found 'vilage' "
+                    "(did you mean 'village'?)",
+                    22, 12);
+  EXPECT_DIAGNOSTIC(errors, "hazards.flood.severity.beta.1: expected a number > 0, found 0", 23,
+                    26);
+  EXPECT_DIAGNOSTIC(errors, "unknown industry 'rice_onyl' (did you mean 'rice_only'?)", 24, 15);
+  EXPECT_DIAGNOSTIC(errors, "industry 'chicken_135' is listed twice", 33, 38);
+  EXPECT_DIAGNOSTIC(errors,
+                    "unknown key 'pooor' in insurance.agricultural.subsidy (did you mean "
+                    "'poor'?)",
+                    37, 15);
+  EXPECT_DIAGNOSTIC(errors,
+                    "insurance.income_index.premium_rate: expected a number >= 0 or fair, found "
+                    "'fiar' (did you mean 'fair'?)",
+                    42, 19);
+  EXPECT_DIAGNOSTIC(errors, "insurance.poverty_guard.cap: expected a number > 0, found 0", 48, 10);
+  EXPECT_EQ(errors.size(), 8u) << formatted(errors);
+}
+
+TEST(ScenarioRisk, ProductsThatCanNeverPay) {
+  // An income index on a crop longer than the horizon is a warning; on an industry without
+  // revenue it is an error (G = 0). Agricultural cover of an industry no hazard affects warns.
+  std::string text =
+      replace(kRiskDefaults, "  rice_only:\n    products: [{market: rice, yield: 500}]",
+              "  rice_only:\n    cycle_years: 4\n"
+              "    products: [{market: rice, yield: 500}]");
+  text = replace(text, "affects: {chicken_135: 2}", "affects: {rice_only: 1}");
+  const Scenario s = load_scenario_text(text, "s.yaml");
+  ASSERT_EQ(s.warnings.size(), 3u);
+  EXPECT_NE(s.warnings[1].find("agricultural insurance covers chicken_135, which no hazard "
+                               "affects: it never pays"),
+            std::string::npos)
+      << s.warnings[1];
+  EXPECT_NE(s.warnings[2].find("income index insurance covers rice_only (cycle_years 4), which "
+                               "harvests nothing within the 3-year horizon: it never pays"),
+            std::string::npos)
+      << s.warnings[2];
+
+  const auto errors =
+      errors_of(replace(kRiskDefaults, "{market: rice, yield: 500}", "{market: rice, yield: 0}"));
+  ASSERT_EQ(errors.size(), 1u) << formatted(errors);
+  EXPECT_DIAGNOSTIC(errors,
+                    "insurance.income_index.covers.0: industry 'rice_only' has no product with a "
+                    "yield > 0: its guarantee G would be 0",
+                    22, 27);
+}
+
+TEST(ScenarioDescribe, ListsHazardsAndInsuranceProducts) {
+  std::string text =
+      replace(kRisk, "    premium_rate: 0.05\n", "    premium_rate: fair\n    loading: 0.1\n");
+  const std::string described = incsim::describe(load_scenario_text(text, "risk.yaml"));
+  for (const char* needle :
+       {"hazards (2):", "flood: probability 10% per year per village", "Beta(2, 5), mean 0.285714",
+        "rice_only x1, chicken_135 x0.6", "avian_flu: probability 5% per year per county",
+        "0.3 (fixed)", "chicken x0.7",
+        "agricultural: covers chicken_135 (sum insured 5000 per flock), rice_only (sum insured "
+        "1500 per unit)",
+        "deductible 20%", "premium rate 6%", "subsidy: poor 100%, other 60%",
+        "enrollment: poor 100%, other 30%", "income index: covers rice_only; coverage 80%",
+        "fair (E[payout]/G estimated from 5000 draws) x (1 + loading 0.1)",
+        "poverty guard: tops per-capita income up to 1.5 x the poverty line; cap 10000",
+        "premium 40 per capita"}) {
+    EXPECT_NE(described.find(needle), std::string::npos) << needle << " not in:\n" << described;
+  }
+  const std::string plain = incsim::describe(load_scenario_text(kRiskDefaults, "s.yaml"));
+  EXPECT_NE(plain.find("cap unbounded"), std::string::npos) << plain;
+  EXPECT_NE(plain.find("premium rate 5% of the guarantee"), std::string::npos) << plain;
+  const std::string none = incsim::describe(load_scenario_text(kMinimal, "s.yaml"));
+  EXPECT_NE(none.find("hazards: none"), std::string::npos) << none;
+  EXPECT_NE(none.find("insurance: none"), std::string::npos) << none;
 }
 
 }  // namespace
