@@ -98,6 +98,9 @@ void assign_enrollment(const Scenario& s, Households& hh) {
                                            w[0], rec ? rec->enrolled_agricultural : std::nullopt);
     hh.enrolled_income_index[h] = enrolled(ins.income_index.enabled, ins.income_index.enrollment,
                                            w[1], rec ? rec->enrolled_income_index : std::nullopt);
+    hh.dibao_eligible[h] = s.income.dibao.enabled &&
+                           (s.income.dibao.eligible == DibaoEligible::all || hh.poor[h]) &&
+                           rng::uniform(w[3]) < s.income.dibao.take_up;
     hh.enrolled_poverty_guard[h] = enrolled(ins.poverty_guard.enabled, ins.poverty_guard.enrollment,
                                             w[2], rec ? rec->enrolled_poverty_guard : std::nullopt);
   }

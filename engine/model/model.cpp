@@ -101,8 +101,6 @@ void assign_posts(const Scenario& s, Households& hh) {
       const double post = rng::uniform(draw(u, 0, 0, draws::kPublicPost)[0]);
       hh.public_post[h] = (hh.poor[h] && post < s.income.public_posts.share_of_poor) ? 1 : 0;
     }
-    hh.dibao_eligible[h] =
-        s.income.dibao.enabled && (s.income.dibao.eligible == DibaoEligible::all || hh.poor[h]);
   }
 }
 

@@ -381,10 +381,11 @@ class ScenarioReader {
     }
     assign(v["transfers_per_capita"], income.transfers_per_capita, at_least(0));
     const Value dibao = v["dibao"];
-    if (dibao.expect_fields({"line", "eligible"})) {
+    if (dibao.expect_fields({"line", "eligible", "take_up"})) {
       income.dibao.enabled = true;
       dibao.require("line", "a number >= 0");
       assign(dibao["line"], income.dibao.line, at_least(0));
+      assign(dibao["take_up"], income.dibao.take_up, between(0, 1));
       if (const auto eligible = dibao["eligible"].text()) {
         if (*eligible == "poor") {
           income.dibao.eligible = DibaoEligible::poor;

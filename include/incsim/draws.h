@@ -14,7 +14,8 @@ inline constexpr std::uint32_t kPopulationResources = 1;   // normals: farmland,
 
 // Stream::enrollment, unit = household, replication = year = 0.
 inline constexpr std::uint32_t kPublicPost = 0;  // w0
-inline constexpr std::uint32_t kEnrollment = 1;  // w0 agricultural, w1 income index, w2 guard
+inline constexpr std::uint32_t kEnrollment = 1;  // w0 agricultural, w1 income index, w2 guard,
+                                                 // w3 dibao take-up
 
 // Stream::choice, unit = household, replication = year = 0.
 inline constexpr std::uint32_t kFixedPortfolio = 0;  // w0

@@ -103,6 +103,9 @@ struct DibaoSpec {
   bool enabled = false;
   double line = 0.0;  // yuan per capita per year, does not grow
   DibaoEligible eligible = DibaoEligible::poor;
+  // Extension: share of eligible households enrolled in dibao, drawn once per household on
+  // the enrollment stream (default 1: every eligible household).
+  double take_up = 1.0;
 };
 
 struct IncomeSpec {

@@ -187,3 +187,30 @@ TEST(FixedIncome, CostsSubsidiesTransfersAndPosts) {
 
 }  // namespace
 }  // namespace incsim
+
+namespace incsim {
+namespace {
+
+TEST(Dibao, TakeUpIsDrawnOncePerEligibleHousehold) {
+  Scenario s = test::simple_scenario(20000, 1, 1);
+  s.population.poor_share = 0.5;
+  s.income.dibao = {true, 4000.0, DibaoEligible::poor, 0.3};
+  const Model m = build_model(s);
+  double poor = 0, enrolled = 0;
+  for (std::size_t h = 0; h < m.households.count(); ++h) {
+    if (!m.households.poor[h]) {
+      EXPECT_FALSE(m.households.dibao_eligible[h]) << "only registered poor are eligible";
+      continue;
+    }
+    poor += 1;
+    enrolled += m.households.dibao_eligible[h];
+  }
+  EXPECT_NEAR(enrolled / poor, 0.3, 4 * std::sqrt(0.3 * 0.7 / poor));
+  s.income.dibao.take_up = 1.0;
+  const Model all = build_model(s);
+  for (std::size_t h = 0; h < all.households.count(); ++h)
+    EXPECT_EQ(all.households.dibao_eligible[h], all.households.poor[h]);
+}
+
+}  // namespace
+}  // namespace incsim
