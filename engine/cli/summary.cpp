@@ -1,3 +1,4 @@
+#include <cmath>
 #include <cstdio>
 #include <string>
 
@@ -7,7 +8,7 @@ namespace incsim::cli {
 namespace {
 
 std::string fmt(const char* f, double a, double b) {
-  char buf[64];
+  char buf[256];
   std::snprintf(buf, sizeof buf, f, a, b);
   return buf;
 }
@@ -33,6 +34,33 @@ void print_summary(std::ostream& os, const Model& model, const RunResults& res, 
      << fmt(", P(headcount > %.1f%%)", 100.0 * model.scenario.poverty.exit_target, 0.0)
      << fmt(" in the last year %.4f (se %.4f)\n", res.target_risk.mean.back(),
             res.target_risk.se.back());
+  if (res.insurance.empty()) return;
+
+  // Payouts and costs: per product, horizon totals (mean over replications) and the worst
+  // year's loss ratio; then the government's share of premiums next to dibao.
+  os << "\n  insurance, horizon totals   premiums, yuan   subsidy, yuan   payouts, yuan"
+        "   loss ratio   paid share\n";
+  double subsidies = 0.0;
+  for (const InsuranceResult& ins : res.insurance) {
+    double premium = 0.0, subsidy = 0.0, payout = 0.0, paid = 0.0, years = 0.0;
+    for (int t = 0; t < model.years; ++t) {
+      premium += ins.premium.mean[t];
+      subsidy += ins.subsidy.mean[t];
+      payout += ins.payout.mean[t];
+      if (!std::isnan(ins.paid_share.mean[t])) paid += ins.paid_share.mean[t], years += 1.0;
+    }
+    subsidies += subsidy;
+    char line[200];
+    std::snprintf(line, sizeof line, "  %-26s %14.0f %15.0f %14.0f %12.2f %11.1f%%\n",
+                  ins.name.c_str(), premium, subsidy, payout,
+                  premium > 0.0 ? payout / premium : 0.0, years > 0 ? 100.0 * paid / years : 0.0);
+    os << line;
+  }
+  double dibao = 0.0;
+  for (int t = 0; t < model.years; ++t) dibao += res.dibao.mean[t];
+  os << fmt("  premium subsidies %.0f yuan and dibao %.0f yuan over the horizon", subsidies, dibao)
+     << " (both in government cost);\n  per-year values with standard errors: /insurance and"
+        " /fiscal in the output file\n";
 }
 
 }  // namespace incsim::cli
