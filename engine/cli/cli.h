@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <ostream>
+#include <string>
 #include <thread>
 
 #include "incsim/model.h"
@@ -27,5 +28,10 @@ class Progress {
 };
 
 void print_summary(std::ostream& os, const Model& model, const RunResults& results, double seconds);
+
+// `incsim inspect`: prints the headline tables of a finished result file to `os` (metadata,
+// income, poverty, government cost, groups, insurance when present). Returns 0, or 1 after a
+// message on stderr when `path` is missing, not HDF5, or not an incsim result.
+int inspect_file(const std::string& path, std::ostream& os);
 
 }  // namespace incsim::cli

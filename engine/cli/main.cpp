@@ -1,6 +1,7 @@
 // The `incsim` command: argument parsing and dispatch only.
 //   incsim run SCENARIO [-o OUT.h5] [--replications N] [--seed S] [--threads K] [--set p=v]...
 //   incsim validate SCENARIO [--set p=v]...
+//   incsim inspect OUT.h5
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -115,6 +116,11 @@ int main(int argc, char** argv) {
       app.add_subcommand("validate", "check a scenario and print what it contains, or every error");
   add_common(validate, validate_args);
 
+  std::string inspect_path;
+  CLI::App* inspect =
+      app.add_subcommand("inspect", "print the headline tables of a result file (OUT.h5)");
+  inspect->add_option("file", inspect_path, "incsim result file (HDF5)")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -124,6 +130,7 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed()) return run_command(run_args, output, replications, seed, threads, quiet);
+    if (inspect->parsed()) return incsim::cli::inspect_file(inspect_path, std::cout);
     return validate_command(validate_args);
   } catch (const incsim::ScenarioError& e) {
     return print_errors(e);

@@ -187,6 +187,8 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
   const bool index = ins.plan[kIncomeIndex].enabled;
   const bool guard = ins.plan[kPovertyGuard].enabled;
 
+  const double* fixed_income = hh.fixed_income.data() + model_.cell(0, t);
+  const double* farm_cost = hh.farm_cost.data() + model_.cell(0, t);
   std::uint32_t* units = ws.units_.data();
   double* revenue = ws.revenue_.data();
   double* total = ws.total_.data();
@@ -199,7 +201,7 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
     const std::size_t np = padded(nb);
     for (std::size_t i = 0; i < np; ++i) units[i] = g.members[start + std::min(i, nb - 1)];
     for (std::size_t i = 0; i < np; ++i) revenue[i] = 0.0;
-    for (std::size_t i = 0; i < np; ++i) total[i] = hh.fixed_income[model_.cell(units[i], t)];
+    for (std::size_t i = 0; i < np; ++i) total[i] = fixed_income[units[i]];
     if (agri || index)
       for (int p = 0; p < 2; ++p) std::fill(ws.paid_[p].begin(), ws.paid_[p].begin() + np, 0.0);
     if (hazards) year_survival(g, r, t, np, nb, ws);
@@ -241,14 +243,14 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
       }
 
       // Farm revenue: n * H * sum_p Y * sale price (section 3); H over the cycle's years.
-      for (std::size_t i = 0; i < np; ++i) scratch[i] = n_units[units[i]];
+      // The year survival is no longer needed: reuse its buffer for units x H.
+      for (std::size_t i = 0; i < np; ++i) surv[i] = n_units[units[i]];
       if (prone) {
         for (std::size_t i = 0; i < nb; ++i) {
-          scratch[i] *= cycle[units[i]];
+          surv[i] *= cycle[units[i]];
           cycle[units[i]] = 1.0;
         }
       }
-      std::copy(scratch, scratch + np, surv);  // units x harvest multiplier, per lane
       const std::size_t n_products = ind.products.size();
       std::size_t drawn_block = SIZE_MAX;
       for (std::size_t p = 0; p < n_products; ++p) {
@@ -328,7 +330,7 @@ void Kernel::simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Wor
         y = line;
       }
       ws.income_[h] = y;
-      ws.farm_net_[h] = revenue[i] - hh.farm_cost[model_.cell(h, t)];
+      ws.farm_net_[h] = revenue[i] - farm_cost[h];
     }
   }
 }

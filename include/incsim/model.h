@@ -58,11 +58,11 @@ struct Households {
   std::vector<std::uint8_t> enrolled_poverty_guard;
   std::vector<std::uint8_t> dibao_eligible;
   std::vector<double> certainty_equivalent;  // NaN when not estimated (rule fixed)
-  // Household yuan per year, (H, T) row-major, that does not depend on the shocks: public
-  // post, per-capita transfers, deterministic wages, minus farm costs and minus the
+  // Household yuan per year, year-major (T, H) (see Model::cell), that does not depend on the
+  // shocks: public post, per-capita transfers, deterministic wages, minus farm costs and minus the
   // household's share of every premium due that year.
   std::vector<double> fixed_income;
-  // Farm costs in yuan, (H, T): operating, plus the household's setup share in year 1.
+  // Farm costs in yuan, (T, H): operating, plus the household's setup share in year 1.
   std::vector<double> farm_cost;
 
   std::size_t count() const { return size.size(); }
@@ -151,8 +151,10 @@ struct Model {
   std::vector<double> government_fixed;
 
   bool stochastic_wage() const;
+  // Index of (household h, year t) in the year-major (T, H) household tables, so the kernel
+  // reads one year's values in household order.
   std::size_t cell(std::size_t h, int t) const {
-    return h * static_cast<std::size_t>(years) + (t - 1);
+    return static_cast<std::size_t>(t - 1) * households.count() + h;
   }
 };
 

@@ -1,0 +1,323 @@
+// `incsim inspect OUT.h5`: the headline tables of a finished result file, read back through the
+// HDF5 helpers of incsim/hdf5.h (never from the engine's in-memory results), so what is printed
+// is what an analyst will find in the file. Optional parts (relapse, groups, insurance, ...)
+// are printed only when present.
+#include <hdf5.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+#include "incsim/hdf5.h"
+
+namespace incsim::cli {
+namespace {
+
+__attribute__((format(printf, 1, 2))) std::string strf(const char* format, ...) {
+  va_list args;
+  va_start(args, format);
+  va_list again;
+  va_copy(again, args);
+  const int size = std::vsnprintf(nullptr, 0, format, args);
+  va_end(args);
+  std::string out(static_cast<std::size_t>(std::max(size, 0)), '\0');
+  std::vsnprintf(out.data(), out.size() + 1, format, again);
+  va_end(again);
+  return out;
+}
+
+// "value (se)" in fixed columns (value right-aligned, "(se)" left-aligned); NaN (e.g. relapse
+// in year 1) prints as "-".
+std::string with_se(double value, double se, int precision, double scale = 1.0, int value_width = 9,
+                    int se_width = 9) {
+  if (std::isnan(value)) return strf("%*s %-*s", value_width, "-", se_width, "");
+  const std::string se_text = strf("(%.*f)", precision, scale * se);
+  return strf("%*.*f %-*s", value_width, precision, scale * value, se_width, se_text.c_str());
+}
+
+// The header cell over a with_se() column.
+std::string se_header(const char* name, int value_width = 9, int se_width = 9) {
+  return strf("%*s %-*s", value_width, name, se_width, "(se)");
+}
+
+// Writes one table row without trailing blanks.
+void row(std::ostream& os, std::string text) {
+  text.erase(text.find_last_not_of(' ') + 1);
+  os << text << "\n";
+}
+
+class Reader {
+ public:
+  explicit Reader(h5::File& file) : file_(file), root_(file.root()) {}
+  bool has(const std::string& path) const { return root_.exists(path); }
+  std::vector<double> doubles(const std::string& path) const {
+    return h5::read_doubles(file_, path);
+  }
+  std::vector<std::string> strings(const std::string& path) const {
+    return h5::read_strings(file_, path);
+  }
+  // The dataset, which must hold n values (e.g. one per year).
+  std::vector<double> series(const std::string& path, std::size_t n) const {
+    std::vector<double> values = doubles(path);
+    if (values.size() != n)
+      throw std::runtime_error(path + " holds " + std::to_string(values.size()) +
+                               " values, expected " + std::to_string(n));
+    return values;
+  }
+  // The same, or NaNs when the dataset is absent.
+  std::vector<double> series_or_nan(const std::string& path, std::size_t n) const {
+    return has(path) ? series(path, n) : std::vector<double>(n, std::nan(""));
+  }
+  std::string text(const std::string& name) const {
+    return has_attribute(name) ? h5::read_string_attribute(file_, "/", name) : "?";
+  }
+  std::string integer(const std::string& name) const {
+    return has_attribute(name) ? std::to_string(h5::read_int64_attribute(file_, "/", name)) : "?";
+  }
+  // Seeds are unsigned 64-bit: read them as such, not through int64.
+  std::string unsigned_integer(const std::string& name) const {
+    if (!has_attribute(name)) return "?";
+    h5::Handle attribute(H5Aopen_by_name(file_.id(), "/", name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
+                         H5Aclose, "open attribute /" + name);
+    std::uint64_t value = 0;
+    if (H5Aread(attribute.id(), H5T_NATIVE_UINT64, &value) < 0)
+      throw h5::H5Error("HDF5: cannot read attribute /" + name);
+    return std::to_string(value);
+  }
+  std::vector<std::string> texts(const std::string& name) const {
+    return has_attribute(name) ? h5::read_strings_attribute(file_, "/", name)
+                               : std::vector<std::string>{};
+  }
+  bool has_attribute(const std::string& name) const {
+    return H5Aexists_by_name(file_.id(), "/", name.c_str(), H5P_DEFAULT) > 0;
+  }
+
+ private:
+  h5::File& file_;
+  h5::Group root_;
+};
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
+  return out;
+}
+
+void print_metadata(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
+  os << "  scenario      " << r.text("scenario_name") << " (" << r.text("scenario_file") << ")\n";
+  const std::vector<std::string> overrides = r.texts("overrides");
+  if (!overrides.empty()) os << "  overrides     " << join(overrides, ", ") << "\n";
+  os << "  version       incsim " << r.text("incsim_version") << ", output schema "
+     << r.text("schema_version") << "\n";
+  os << "  seed          " << r.unsigned_integer("seed") << "\n";
+  os << "  replications  " << r.integer("replications") << "\n";
+  os << "  households    " << r.integer("households") << "\n";
+  os << "  persons       " << r.integer("persons") << "\n";
+  os << "  years         " << years.size();
+  if (!years.empty()) os << " (" << years.front() << "-" << years.back() << ")";
+  os << "\n  created       " << r.text("created_utc") << "\n";
+}
+
+void print_income(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
+  const std::size_t n = years.size();
+  const std::vector<double> mean = r.series("/income/mean", n);
+  const std::vector<double> se = r.series_or_nan("/income/mean_se", n);
+  const std::vector<double> levels =
+      r.has("/quantile") ? r.doubles("/quantile") : std::vector<double>{};
+  const std::vector<double> q =
+      r.has("/income/quantiles") ? r.doubles("/income/quantiles") : std::vector<double>{};
+  const double wanted[] = {0.05, 0.5, 0.95};
+  long column[3];
+  for (int k = 0; k < 3; ++k) {
+    const auto it = std::find_if(levels.begin(), levels.end(),
+                                 [&](double p) { return std::abs(p - wanted[k]) < 1e-9; });
+    column[k] = it == levels.end() || q.size() != n * levels.size() ? -1 : it - levels.begin();
+  }
+  os << "\nIncome per capita, yuan (person-weighted; se = Monte Carlo standard error)\n";
+  row(os, "  year  " + se_header("mean") + strf("  %9s  %9s  %9s", "q05", "q50", "q95"));
+  for (std::size_t t = 0; t < n; ++t) {
+    std::string line =
+        strf("  %lld  ", static_cast<long long>(years[t])) + with_se(mean[t], se[t], 1);
+    for (long c : column) {
+      if (c < 0)
+        line += strf("  %9s", "n/a");
+      else
+        line += strf("  %9.0f", q[t * levels.size() + static_cast<std::size_t>(c)]);
+    }
+    row(os, line);
+  }
+}
+
+void print_poverty(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years,
+                   double exit_target) {
+  const std::size_t n = years.size();
+  const auto get = [&](const std::string& name) { return r.series_or_nan("/poverty/" + name, n); };
+  const std::vector<double> line = get("line"), fgt0 = get("fgt0"), fgt0_se = get("fgt0_se"),
+                            fgt1 = get("fgt1"), fgt1_se = get("fgt1_se"), fgt2 = get("fgt2"),
+                            fgt2_se = get("fgt2_se"), relapse = get("relapse"),
+                            relapse_se = get("relapse_se"), risk = get("target_risk"),
+                            risk_se = get("target_risk_se");
+  os << "\nPoverty, % of persons (FGT0 headcount, FGT1 gap, FGT2 severity; line in yuan per "
+        "capita)\n";
+  const std::string risk_name = std::isnan(exit_target) ? std::string("P(FGT0>target)")
+                                                        : strf("P(FGT0>%g%%)", 100.0 * exit_target);
+  row(os, "  year    line  " + se_header("FGT0") + "  " + se_header("FGT1") + "  " +
+              se_header("FGT2") + "  " + se_header("relapse") + "  " +
+              se_header(risk_name.c_str(), 14));
+  for (std::size_t t = 0; t < n; ++t) {
+    row(os, strf("  %lld  %6.0f  ", static_cast<long long>(years[t]), line[t]) +
+                with_se(fgt0[t], fgt0_se[t], 3, 100) + "  " + with_se(fgt1[t], fgt1_se[t], 3, 100) +
+                "  " + with_se(fgt2[t], fgt2_se[t], 3, 100) + "  " +
+                with_se(relapse[t], relapse_se[t], 3, 100) + "  " +
+                with_se(risk[t], risk_se[t], 4, 1.0, 14));
+  }
+  if (r.has("/poverty/ever_poor")) {
+    const double ever = r.doubles("/poverty/ever_poor").at(0);
+    const double ever_se = r.series_or_nan("/poverty/ever_poor_se", 1).at(0);
+    os << strf("  ever poor %.3f%% (se %.3f)", 100.0 * ever, 100.0 * ever_se);
+    if (r.has("/poverty/vulnerable_share_horizon"))
+      os << strf("; vulnerable (horizon mean) %.3f%%",
+                 100.0 * r.doubles("/poverty/vulnerable_share_horizon").at(0));
+    os << "\n";
+  }
+}
+
+void print_government_cost(std::ostream& os, const Reader& r,
+                           const std::vector<std::int64_t>& years) {
+  if (!r.has("/fiscal/government_cost")) return;
+  const std::vector<double> cost = r.series("/fiscal/government_cost", years.size());
+  const std::vector<double> se = r.series_or_nan("/fiscal/government_cost_se", years.size());
+  os << "\nGovernment cost, yuan per year (premium subsidies, posts, transfers, dibao, setup "
+        "subsidies)\n";
+  row(os, "  year  " + se_header("cost", 13));
+  for (std::size_t t = 0; t < years.size(); ++t)
+    row(os,
+        strf("  %lld  ", static_cast<long long>(years[t])) + with_se(cost[t], se[t], 0, 1.0, 13));
+}
+
+// Two tables per grouping: headcount and mean income, one column per year.
+void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years,
+                  const std::string& grouping, const std::string& title) {
+  const std::string base = "/groups/" + grouping;
+  if (!r.has(base + "/labels") || !r.has(base + "/fgt0") || !r.has(base + "/income_mean")) return;
+  const std::vector<std::string> labels = r.strings(base + "/labels");
+  const std::size_t n = years.size();
+  const std::vector<double> persons = r.series_or_nan(base + "/persons", labels.size());
+  const std::vector<double> fgt0 = r.series(base + "/fgt0", labels.size() * n);
+  const std::vector<double> income = r.series(base + "/income_mean", labels.size() * n);
+  std::size_t width = 5;
+  for (const std::string& l : labels) width = std::max(width, l.size());
+  const auto header = [&](const std::string& what) {
+    os << "\n" << title << ": " << what << "\n";
+    std::string line = "  " + strf("%-*s", int(width), "group") + strf("  %10s", "persons");
+    for (std::int64_t y : years) line += strf("  %9lld", static_cast<long long>(y));
+    row(os, line);
+  };
+  const auto rows = [&](const std::vector<double>& values, double scale, int precision) {
+    for (std::size_t g = 0; g < labels.size(); ++g) {
+      std::string line =
+          "  " + strf("%-*s", int(width), labels[g].c_str()) + strf("  %10.0f", persons[g]);
+      for (std::size_t t = 0; t < n; ++t)
+        line += strf("  %9.*f", precision, scale * values[g * n + t]);
+      row(os, line);
+    }
+  };
+  header("headcount, % of persons");
+  rows(fgt0, 100.0, 3);
+  header("mean income, yuan per capita");
+  rows(income, 1.0, 1);
+}
+
+void print_insurance(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
+  const std::size_t n = years.size();
+  for (const char* product : {"agricultural", "income_index", "poverty_guard"}) {
+    const std::string base = std::string("/insurance/") + product;
+    if (!r.has(base + "/premium")) continue;
+    const auto get = [&](const std::string& name) { return r.series_or_nan(base + "/" + name, n); };
+    const std::vector<double> premium = get("premium"), premium_se = get("premium_se"),
+                              subsidy = get("subsidy"), payout = get("payout"),
+                              payout_se = get("payout_se"), loss = get("loss_ratio"),
+                              loss_se = get("loss_ratio_se"), paid = get("paid_share");
+    std::vector<double> result = get("insurer_result");
+    for (std::size_t t = 0; t < n; ++t)
+      if (std::isnan(result[t])) result[t] = premium[t] - payout[t];
+    os << "\nInsurance: " << product << ", yuan per year\n"
+       << "  (loss ratio = E[payout] / E[premium]; paid share = % of enrolled households exposed "
+          "that were paid; insurer result = premiums - payouts)\n";
+    row(os, "  year  " + se_header("premium", 11, 8) + "  " + strf("%11s", "subsidy") + "  " +
+                se_header("payout", 11, 10) + "  " + se_header("loss ratio", 10) + "  " +
+                strf("%10s  %14s", "paid share", "insurer result"));
+    for (std::size_t t = 0; t < n; ++t) {
+      row(os, strf("  %lld  ", static_cast<long long>(years[t])) +
+                  with_se(premium[t], premium_se[t], 0, 1.0, 11, 8) +
+                  strf("  %11.0f  ", subsidy[t]) +
+                  with_se(payout[t], payout_se[t], 0, 1.0, 11, 10) + "  " +
+                  with_se(loss[t], loss_se[t], 3, 1.0, 10) +
+                  strf("  %10.2f  %14.0f", 100.0 * paid[t], result[t]));
+    }
+  }
+}
+
+// The exit target the scenario ran with, from the `scenario` text ("exit_target: 0.02"), or
+// NaN when it cannot be found.
+double exit_target_of(const Reader& r) {
+  const std::string text = r.text("scenario");
+  const std::size_t at = text.find("exit_target:");
+  if (at == std::string::npos) return std::nan("");
+  try {
+    return std::stod(text.substr(at + 12));
+  } catch (const std::exception&) {
+    return std::nan("");
+  }
+}
+
+}  // namespace
+
+int inspect_file(const std::string& path, std::ostream& os) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    std::cerr << "incsim inspect: no such file: " << path << "\n";
+    return 1;
+  }
+  if (std::filesystem::is_directory(path, ec)) {
+    std::cerr << "incsim inspect: " << path << " is a directory, not an incsim result file\n";
+    return 1;
+  }
+  std::optional<h5::File> file;
+  try {
+    file.emplace(h5::File::open_read(path));
+  } catch (const h5::H5Error& e) {
+    std::cerr << "incsim inspect: " << path << " is not a readable HDF5 file (" << e.what()
+              << ")\n";
+    return 1;
+  }
+  const Reader r(*file);
+  if (!r.has_attribute("incsim_version") || !r.has("/income/mean") || !r.has("/year")) {
+    std::cerr << "incsim inspect: " << path
+              << " is not an incsim result file (no incsim_version attribute, /year or "
+                 "/income/mean)\n";
+    return 1;
+  }
+  const std::vector<std::int64_t> years = h5::read_int64s(*file, "/year");
+
+  os << "incsim result " << path << "\n";
+  print_metadata(os, r, years);
+  print_income(os, r, years);
+  print_poverty(os, r, years, exit_target_of(r));
+  print_government_cost(os, r, years);
+  print_groups(os, r, years, "main_industry", "Groups by main industry");
+  print_groups(os, r, years, "poor", "Groups by poor status");
+  if (r.has("/insurance")) print_insurance(os, r, years);
+  return 0;
+}
+
+}  // namespace incsim::cli
