@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev
           hdf5-tools libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
-          python3 python3-h5py python3-numpy python3-yaml)
+          python3 python3-h5py python3-numpy python3-yaml
+          python3-matplotlib python3-xarray python3-h5netcdf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,197 @@
+// `incsim inspect` end to end: the tables it prints carry the numbers stored in the file (read
+// back here with the HDF5 helpers), insurance products appear only when configured, and a
+// missing or foreign file is a clear failure with exit status 1 (usage errors: 2).
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "incsim/hdf5.h"
+#include "support.h"
+
+namespace incsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kScenario = std::string(INCSIM_SOURCE_DIR) + "/scenarios/xianning_2019.yaml";
+
+std::string fmt(const char* format, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, value);
+  return buf;
+}
+
+// The block of `text` that starts with the line beginning with `title`, up to the next blank
+// line; empty if there is no such block.
+std::string section(const std::string& text, const std::string& title) {
+  std::size_t at = text.find("\n" + title);
+  if (at == std::string::npos) return "";
+  ++at;
+  const std::size_t end = text.find("\n\n", at);
+  return text.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
+// The line of `block` whose first word is `key` (a year or a group label); empty if none.
+std::string row(const std::string& block, const std::string& key) {
+  std::istringstream in(block);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string first;
+    words >> first;
+    if (first == key) return line;
+  }
+  return "";
+}
+
+void expect_contains(const std::string& line, const std::string& value, const std::string& what) {
+  EXPECT_NE(line.find(value), std::string::npos)
+      << what << ": '" << value << "' not in '" << line << "'";
+}
+
+fs::path run_small(const std::string& extra) {
+  const fs::path out = test::temp_path(".h5");
+  fs::remove(out);
+  const test::CommandResult r = test::run_incsim(
+      "run " + test::shell_quote(kScenario) + " -o " + test::shell_quote(out.string()) +
+      " -q --replications 40 --seed 11 --set population.households=150 " + extra);
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  return out;
+}
+
+TEST(Inspect, PrintsHeadlineTablesWithTheNumbersInTheFile) {
+  const fs::path out = run_small("");
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(out.string()));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string& text = r.out;
+
+  const h5::File f = h5::File::open_read(out.string());
+  EXPECT_NE(text.find("scenario      xianning-2019"), std::string::npos) << text;
+  EXPECT_NE(text.find("seed          11\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("replications  40\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("households    150\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("persons       " +
+                      std::to_string(h5::read_int64_attribute(f, "/", "persons")) + "\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("created       " + h5::read_string_attribute(f, "/", "created_utc")),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("scenario.seed=11"), std::string::npos) << text;
+
+  const std::vector<std::int64_t> years = h5::read_int64s(f, "/year");
+  ASSERT_EQ(years.size(), 5u);
+  const auto mean = h5::read_doubles(f, "/income/mean"),
+             mean_se = h5::read_doubles(f, "/income/mean_se");
+  const auto levels = h5::read_doubles(f, "/quantile");
+  const auto quantiles = h5::read_doubles(f, "/income/quantiles");
+  const auto median_at = std::find(levels.begin(), levels.end(), 0.5) - levels.begin();
+  ASSERT_LT(median_at, static_cast<long>(levels.size()));
+  const auto fgt0 = h5::read_doubles(f, "/poverty/fgt0"),
+             fgt0_se = h5::read_doubles(f, "/poverty/fgt0_se"),
+             fgt2 = h5::read_doubles(f, "/poverty/fgt2"),
+             relapse = h5::read_doubles(f, "/poverty/relapse"),
+             risk = h5::read_doubles(f, "/poverty/target_risk");
+  const auto cost = h5::read_doubles(f, "/fiscal/government_cost"),
+             cost_se = h5::read_doubles(f, "/fiscal/government_cost_se");
+
+  const std::string income = section(text, "Income per capita");
+  const std::string poverty = section(text, "Poverty, % of persons");
+  const std::string fiscal = section(text, "Government cost");
+  ASSERT_FALSE(income.empty()) << text;
+  ASSERT_FALSE(poverty.empty()) << text;
+  ASSERT_FALSE(fiscal.empty()) << text;
+  EXPECT_NE(poverty.find("P(FGT0>2%)"), std::string::npos) << poverty;
+  for (std::size_t t = 0; t < years.size(); ++t) {
+    const std::string year = std::to_string(years[t]);
+    const std::string in = row(income, year), pov = row(poverty, year), fis = row(fiscal, year);
+    expect_contains(in, fmt("%.1f", mean[t]) + " (" + fmt("%.1f", mean_se[t]) + ")", "mean income");
+    expect_contains(in, fmt("%.0f", quantiles[t * levels.size() + median_at]), "median");
+    expect_contains(pov, fmt("%.3f", 100 * fgt0[t]) + " (" + fmt("%.3f", 100 * fgt0_se[t]) + ")",
+                    "FGT0");
+    expect_contains(pov, fmt("%.3f", 100 * fgt2[t]), "FGT2");
+    if (t > 0) expect_contains(pov, fmt("%.3f", 100 * relapse[t]), "relapse");
+    expect_contains(pov, fmt("%.4f", risk[t]), "target risk");
+    expect_contains(fis, fmt("%.0f", cost[t]) + " (" + fmt("%.0f", cost_se[t]) + ")",
+                    "government cost");
+  }
+  const std::string relapse_first = row(poverty, std::to_string(years[0]));
+  EXPECT_NE(relapse_first.find(" - "), std::string::npos)
+      << "relapse in year 1 is NaN: " << relapse_first;
+  EXPECT_NE(text.find(fmt("ever poor %.3f%%", 100 * h5::read_doubles(f, "/poverty/ever_poor")[0])),
+            std::string::npos)
+      << text;
+
+  // Groups: every label of main_industry and poor with its headcount and mean income.
+  for (const std::string grouping : {"main_industry", "poor"}) {
+    const std::string title =
+        grouping == "poor" ? "Groups by poor status" : "Groups by main industry";
+    const std::string heads = section(text, title + ": headcount");
+    const std::string incomes = section(text, title + ": mean income");
+    ASSERT_FALSE(heads.empty()) << text;
+    ASSERT_FALSE(incomes.empty()) << text;
+    const auto labels = h5::read_strings(f, "/groups/" + grouping + "/labels");
+    const auto g_fgt0 = h5::read_doubles(f, "/groups/" + grouping + "/fgt0");
+    const auto g_income = h5::read_doubles(f, "/groups/" + grouping + "/income_mean");
+    for (std::size_t g = 0; g < labels.size(); ++g) {
+      const std::size_t last = g * years.size() + years.size() - 1;
+      expect_contains(row(heads, labels[g]), fmt("%.3f", 100 * g_fgt0[last]), labels[g]);
+      expect_contains(row(incomes, labels[g]), fmt("%.1f", g_income[last]), labels[g]);
+    }
+  }
+  EXPECT_EQ(text.find("Insurance:"), std::string::npos) << "no insurance configured";
+}
+
+TEST(Inspect, PrintsInsuranceProductsWhenConfigured) {
+  const fs::path out = run_small(
+      "--set 'insurance={poverty_guard: {threshold: 1.5, cap: 10000, premium_per_capita: 40, "
+      "subsidy: {poor: 1.0, other: 1.0}, enrollment: {poor: 1.0, other: 0.5}}}'");
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(out.string()));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const h5::File f = h5::File::open_read(out.string());
+  const std::string block = section(r.out, "Insurance: poverty_guard");
+  ASSERT_FALSE(block.empty()) << r.out;
+  EXPECT_EQ(r.out.find("Insurance: agricultural"), std::string::npos) << r.out;
+  const std::vector<std::int64_t> years = h5::read_int64s(f, "/year");
+  const auto premium = h5::read_doubles(f, "/insurance/poverty_guard/premium");
+  const auto payout = h5::read_doubles(f, "/insurance/poverty_guard/payout");
+  const auto loss = h5::read_doubles(f, "/insurance/poverty_guard/loss_ratio");
+  for (std::size_t t = 0; t < years.size(); ++t) {
+    const std::string line = row(block, std::to_string(years[t]));
+    expect_contains(line, fmt("%.0f", premium[t]), "premium");
+    expect_contains(line, fmt("%.0f", payout[t]), "payout");
+    expect_contains(line, fmt("%.3f", loss[t]), "loss ratio");
+  }
+}
+
+TEST(Inspect, MissingOrForeignFileExitsWithStatus1) {
+  const fs::path missing = test::temp_path("_missing.h5");
+  fs::remove(missing);
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(missing.string()));
+  EXPECT_EQ(r.exit_status, 1);
+  EXPECT_NE(r.err.find("no such file"), std::string::npos) << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+
+  const fs::path text = test::temp_path(".txt");
+  test::write_file(text, "not a result\n");
+  const test::CommandResult t = test::run_incsim("inspect " + test::shell_quote(text.string()));
+  EXPECT_EQ(t.exit_status, 1);
+  EXPECT_NE(t.err.find("not a readable HDF5 file"), std::string::npos) << t.err;
+
+  const fs::path other = test::temp_path(".h5");
+  {
+    h5::File f = h5::File::create(other.string());
+    f.root().write<double>("x", std::vector<double>{1.0, 2.0});
+  }
+  const test::CommandResult o = test::run_incsim("inspect " + test::shell_quote(other.string()));
+  EXPECT_EQ(o.exit_status, 1);
+  EXPECT_NE(o.err.find("not an incsim result"), std::string::npos) << o.err;
+}
+
+TEST(Inspect, UsageErrorsExitWithStatus2) {
+  EXPECT_EQ(test::run_incsim("inspect").exit_status, 2);
+  EXPECT_EQ(test::run_incsim("inspect a.h5 b.h5").exit_status, 2);
+  EXPECT_EQ(test::run_incsim("inspect --help").exit_status, 0);
+}
+
+}  // namespace
+}  // namespace incsim
