@@ -3,6 +3,7 @@
 // ones inside /groups/<name>/), so h5py, xarray (h5netcdf) and R open the file as is.
 #include <chrono>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <numeric>
 
@@ -19,14 +20,19 @@ class Writer {
  public:
   explicit Writer(h5::Group root) : root_(std::move(root)) {}
 
-  // A global dimension with its coordinate values.
+  // A dimension with its coordinate values: written at the root now, and again inside every
+  // group that has a dataset using it, so a group opened alone (xarray's `group=`) carries
+  // its coordinates. Datasets attach the copy in their own group.
   template <class T>
   void scale(const std::string& name, const std::vector<T>& values, const std::string& units,
              const std::string& description) {
-    h5::Dataset d = root_.write(name, values);
-    d.attr("units", units).attr("description", description).make_scale(name);
+    writers_[name] = [name, values, units, description](h5::Group& g) {
+      h5::Dataset d = g.write(name, values);
+      d.attr("units", units).attr("description", description).make_scale(name);
+      return d;
+    };
     lengths_[name] = values.size();
-    scales_.emplace(name, std::move(d));
+    scales_.emplace(name, writers_[name](root_));
   }
 
   // Index coordinate 0..n-1 for a dimension without natural values.
@@ -43,7 +49,7 @@ class Writer {
     for (const std::string& d : dims) shape.push_back(lengths_.at(d));
     auto [group, name] = split(path);
     h5::Dataset ds = group.write(name, data, shape);
-    finish(ds, dims, units, description);
+    finish(group, ds, dims, units, description);
     return ds;
   }
 
@@ -51,7 +57,7 @@ class Writer {
                           const Dims& dims, const std::string& description) {
     auto [group, name] = split(path);
     h5::Dataset ds = group.write_strings(name, data);
-    finish(ds, dims, "1", description);
+    finish(group, ds, dims, "1", description);
     return ds;
   }
 
@@ -60,7 +66,7 @@ class Writer {
                          const std::string& description) {
     auto [group, name] = split(path);
     h5::Dataset ds = group.write_scalar(name, value);
-    finish(ds, {}, units, description);
+    finish(group, ds, {}, units, description);
     return ds;
   }
 
@@ -79,15 +85,20 @@ class Writer {
     if (slash == std::string::npos) throw h5::H5Error("schema: dataset outside a group: " + path);
     return {root_.group(path.substr(0, slash)), path.substr(slash + 1)};
   }
-  void finish(h5::Dataset& ds, const Dims& dims, const std::string& units,
+  void finish(h5::Group& group, h5::Dataset& ds, const Dims& dims, const std::string& units,
               const std::string& description) {
     ds.attr("units", units).attr("description", description);
-    for (unsigned k = 0; k < dims.size(); ++k)
-      ds.attach_scale(scales_.at(dims[k]), k).label_dimension(k, dims[k]);
+    for (unsigned k = 0; k < dims.size(); ++k) {
+      const std::string key = group.path() + "/" + dims[k];
+      auto it = scales_.find(key);
+      if (it == scales_.end()) it = scales_.emplace(key, writers_.at(dims[k])(group)).first;
+      ds.attach_scale(it->second, k).label_dimension(k, dims[k]);
+    }
   }
 
   h5::Group root_;
-  std::map<std::string, h5::Dataset> scales_;
+  std::map<std::string, std::function<h5::Dataset(h5::Group&)>> writers_;
+  std::map<std::string, h5::Dataset> scales_;  // by "group path/dimension" (root: the name)
   std::map<std::string, std::size_t> lengths_;
 };
 
@@ -128,7 +139,7 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
   const Dims h{"household"};
   w.put_strings("households/id", hh.id, h, "household identifier (csv id or generated index)");
   w.put("households/village", hh.village, h, "1", "village index into /households/village_labels");
-  w.put_strings("households/village_labels", model.village_labels, {"village"},
+  w.put_strings("households/village_labels", model.village_labels, {"village_index"},
                 "village names in index order");
   w.put("households/size", hh.size, h, "persons", "household size");
   w.put("households/laborers", hh.laborers, h, "persons", "laborers");
@@ -177,7 +188,7 @@ void write_results(const std::string& path, const Model& model, const RunResults
   w.index_scale("replication", static_cast<std::size_t>(res.replications), "replication index");
   w.index_scale("household", model.households.count(), "household index (population order)");
   w.index_scale("market", model.markets.size(), "market index (see /markets/name)");
-  w.index_scale("village", model.village_labels.size(),
+  w.index_scale("village_index", model.village_labels.size(),
                 "village index (see /households/village_labels)");
   w.index_scale("industry", model.industries.size(), "industry index (see /industries/name)");
   w.index_scale("bin", res.bin_edges.size() - 1, "income histogram bin");
