@@ -176,9 +176,8 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
 
 }  // namespace
 
-void write_results(const std::string& path, const Model& model, const RunResults& res) {
-  h5::AtomicFile out(path);
-  Writer w(out.file().root());
+void write_results(h5::Group group, const Model& model, const RunResults& res) {
+  Writer w(std::move(group));
   write_root_attributes(w.root(), model, res);
   std::vector<std::string> industry_names;
   for (const IndustryModel& ind : model.industries) industry_names.push_back(ind.name);
@@ -249,11 +248,11 @@ void write_results(const std::string& path, const Model& model, const RunResults
   w.put_estimate("poverty/negative_farm_income", res.negative_farm_income, t, "1",
                  "share of persons in farming households whose farm net income is negative");
 
-  w.put("replications/fgt0", res.replication_fgt0, {"replication", "year"}, "1",
+  w.put("replications/fgt0", res.per_replication.fgt0, {"replication", "year"}, "1",
         "headcount per replication");
-  w.put("replications/government_cost", res.replication_government_cost, {"replication", "year"},
-        "yuan", "government cost per replication");
-  w.put("replications/mean_income", res.replication_mean_income, {"replication", "year"}, pc,
+  w.put("replications/government_cost", res.per_replication.government_cost,
+        {"replication", "year"}, "yuan", "government cost per replication");
+  w.put("replications/mean_income", res.per_replication.mean_income, {"replication", "year"}, pc,
         "person-weighted mean income per replication");
 
   w.put_estimate("fiscal/government_cost", res.government_cost, t, "yuan",
@@ -315,6 +314,11 @@ void write_results(const std::string& path, const Model& model, const RunResults
     w.put_estimate(base + "/income_mean", g.income_mean, {dim, "year"}, pc,
                    "person-weighted mean per-capita income within the group");
   }
+}
+
+void write_results(const std::string& path, const Model& model, const RunResults& res) {
+  h5::AtomicFile out(path);
+  write_results(out.file().root(), model, res);
   out.commit();
 }
 

@@ -289,9 +289,7 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
     out.groups.push_back(std::move(g));
   }
 
-  out.replication_fgt0 = table.fgt0;
-  out.replication_government_cost = table.government_cost;
-  out.replication_mean_income = table.mean_income;
+  out.per_replication = table;
   return out;
 }
 

@@ -175,8 +175,8 @@ struct RunResults {
   std::vector<double> household_vulnerability;          // (H, T)
   std::vector<double> household_vulnerability_horizon;  // (H)
   std::vector<GroupResult> groups;
-  // per replication (R, T)
-  std::vector<double> replication_fgt0, replication_government_cost, replication_mean_income;
+  // Every per-replication value (R, T): the basis of paired differences between sweep points.
+  ReplicationTable per_replication{0, 0, 0};
 };
 
 RunResults finalize(const Model& model, const Accumulator& acc, const ReplicationTable& table,
