@@ -15,6 +15,9 @@ void generate_population(const Scenario& scenario, Households& hh,
 void import_population(const Scenario& scenario, Households& hh,
                        std::vector<std::string>& village_labels);
 
+// model.cpp: everything but the portfolios (every household runs none).
+Model build_population_model(const Scenario& scenario);
+
 // insurance.cpp
 void build_insurance(Model& model);  // needs markets, industries and hazards
 void assign_enrollment(const Scenario& scenario, Households& hh);

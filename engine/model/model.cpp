@@ -104,39 +104,6 @@ void assign_posts(const Scenario& s, Households& hh) {
   }
 }
 
-// rule fixed: each household's portfolio from the csv columns or drawn by share.
-void assign_fixed_portfolios(const Scenario& s, Households& hh) {
-  const rng::Addressed draw{rng::make_key(s.seed, rng::Stream::choice)};
-  for (std::size_t h = 0; h < hh.count(); ++h) {
-    int main = -1;
-    int aux = -1;
-    if (s.choice.from_csv) {
-      main = s.population.records[h].main.value_or(-1);
-      aux = s.population.records[h].aux.value_or(-1);
-    } else {
-      const double u =
-          rng::uniform(draw(static_cast<std::uint32_t>(h), 0, 0, draws::kFixedPortfolio)[0]);
-      double cumulative = 0.0;
-      for (const PortfolioShare& p : s.choice.portfolios) {
-        cumulative += p.share;
-        if (u < cumulative) {
-          main = p.main;
-          aux = p.aux;
-          break;
-        }
-      }
-    }
-    if (main < 0) continue;
-    const Units n = portfolio_units(s, main, aux, hh.farmland_mu[h], hh.forest_mu[h],
-                                    hh.laborers[h], hh.capital[h]);
-    if (n.main == 0) continue;  // infeasible for this household: it runs none
-    hh.main[h] = main;
-    hh.aux[h] = aux;
-    hh.units_main[h] = n.main;
-    hh.units_aux[h] = n.aux;
-  }
-}
-
 std::vector<HazardModel> build_hazards(const Scenario& s) {
   std::vector<HazardModel> out;
   for (const Hazard& hz : s.hazards)
@@ -150,6 +117,8 @@ void compute_fixed_income(Model& model) {
   Households& hh = model.households;
   const bool wage_fixed = !model.stochastic_wage();
   const int years = model.years;
+  for (ProductPlan& plan : model.insurance.plan)
+    plan.premium = plan.subsidy = plan.exposed = std::vector<double>(years, 0.0);
   hh.fixed_income.assign(hh.count() * years, 0.0);
   hh.farm_cost.assign(hh.count() * years, 0.0);
   model.government_fixed.assign(years, 0.0);
@@ -177,30 +146,39 @@ void compute_fixed_income(Model& model) {
   }
 }
 
-void build_groups(Model& model) {
+// Kernel groups by (main, aux, laborers); /choice rows: `listed` in order, then any other
+// portfolio run, then "none".
+void build_groups(Model& model, const std::vector<std::pair<int, int>>& listed) {
   const Households& hh = model.households;
+  model.groups.clear();
+  model.portfolios.clear();
   std::map<std::tuple<int, int, int>, std::size_t> kernel_index;
-  std::map<std::pair<int, int>, std::pair<double, double>> portfolio;  // households, persons
+  std::map<std::pair<int, int>, std::pair<double, double>> run;  // households, persons
   for (std::size_t h = 0; h < hh.count(); ++h) {
     const int main = hh.main[h], aux = hh.aux[h], laborers = hh.laborers[h];
     auto [it, inserted] =
         kernel_index.emplace(std::make_tuple(main, aux, laborers), model.groups.size());
     if (inserted) model.groups.push_back({main, aux, laborers, {}});
     model.groups[it->second].members.push_back(static_cast<std::uint32_t>(h));
-    auto& counts = portfolio[{main, aux}];
+    auto& counts = run[{main, aux}];
     counts.first += 1.0;
     counts.second += hh.size[h];
   }
-  // /choice rows in (main, aux) order, "none" last.
   const double households = static_cast<double>(hh.count());
   const double persons = static_cast<double>(model.persons);
-  for (const auto& [key, counts] : portfolio)
-    if (key.first >= 0)
-      model.portfolios.push_back(
-          {key.first, key.second, counts.first / households, counts.second / persons});
-  if (auto it = portfolio.find({-1, -1}); it != portfolio.end())
-    model.portfolios.push_back(
-        {-1, -1, it->second.first / households, it->second.second / persons});
+  std::vector<std::pair<int, int>> rows;
+  for (const auto& p : listed)
+    if (p.first >= 0 && std::find(rows.begin(), rows.end(), p) == rows.end()) rows.push_back(p);
+  for (const auto& [key, counts] : run)
+    if (key.first >= 0 && std::find(rows.begin(), rows.end(), key) == rows.end())
+      rows.push_back(key);
+  rows.push_back({-1, -1});
+  for (const auto& key : rows) {
+    const auto it = run.find(key);
+    const double n = it == run.end() ? 0.0 : it->second.first;
+    const double w = it == run.end() ? 0.0 : it->second.second;
+    model.portfolios.push_back({key.first, key.second, n / households, w / persons});
+  }
 }
 
 }  // namespace
@@ -242,9 +220,9 @@ Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, 
   return n;
 }
 
-Model build_model(const Scenario& scenario) {
-  if (scenario.choice.rule != ChoiceRule::fixed)
-    throw std::invalid_argument("build_model: only choice rule 'fixed' is implemented");
+namespace detail {
+
+Model build_population_model(const Scenario& scenario) {
   Model model;
   model.scenario = scenario;
   model.years = scenario.years;
@@ -270,10 +248,29 @@ Model build_model(const Scenario& scenario) {
   }
   assign_posts(scenario, hh);
   detail::assign_enrollment(scenario, hh);
-  assign_fixed_portfolios(scenario, hh);
-  compute_fixed_income(model);
-  build_groups(model);
+  set_portfolios(model, std::vector<int>(hh.count(), -1), std::vector<int>(hh.count(), -1), {});
   return model;
+}
+
+}  // namespace detail
+
+void set_portfolios(Model& model, const std::vector<int>& main, const std::vector<int>& aux,
+                    const std::vector<std::pair<int, int>>& listed) {
+  Households& hh = model.households;
+  for (std::size_t h = 0; h < hh.count(); ++h) {
+    hh.main[h] = hh.aux[h] = -1;
+    hh.units_main[h] = hh.units_aux[h] = 0;
+    if (main[h] < 0) continue;
+    const Units n = portfolio_units(model.scenario, main[h], aux[h], hh.farmland_mu[h],
+                                    hh.forest_mu[h], hh.laborers[h], hh.capital[h]);
+    if (n.main == 0) continue;  // infeasible for this household: it runs none
+    hh.main[h] = main[h];
+    hh.aux[h] = aux[h];
+    hh.units_main[h] = n.main;
+    hh.units_aux[h] = n.aux;
+  }
+  compute_fixed_income(model);
+  build_groups(model, listed);
 }
 
 }  // namespace incsim

@@ -425,7 +425,6 @@ class ScenarioReader {
         c.rule = ChoiceRule::fixed;
       } else if (*text == "expected_utility" || *text == "logit") {
         c.rule = *text == "logit" ? ChoiceRule::logit : ChoiceRule::expected_utility;
-        rule.error(quote(*text) + " is not implemented in this version of incsim; use rule: fixed");
       } else {
         rule.error("expected fixed, expected_utility or logit, found " + quote(*text) +
                    (nearest_name(*text, rules) ? suggest(*text, rules) : ""));
@@ -448,7 +447,17 @@ class ScenarioReader {
     read_candidates(v["candidates"]);
     const Value portfolios = v["portfolios"];
     read_portfolios(portfolios);
-    if (c.rule != ChoiceRule::fixed) return;
+    if (c.rule != ChoiceRule::fixed) {
+      if (portfolios.present())
+        portfolios.error_at_key(
+            "portfolios apply only to rule fixed (households choose under " +
+            std::string(c.rule == ChoiceRule::logit ? "logit" : "expected_utility") + ")");
+      if (csv_portfolios)
+        v["rule"].error(
+            "the population csv fixes portfolios in its main/aux columns; use rule: fixed "
+            "or drop those columns");
+      return;
+    }
     if (portfolios.present() && csv_portfolios) {
       portfolios.error_at_key(
           "given both here and as main/aux columns of the population csv; keep one");

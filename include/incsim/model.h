@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "incsim/scenario.h"
@@ -57,7 +58,8 @@ struct Households {
   std::vector<std::uint8_t> enrolled_income_index;
   std::vector<std::uint8_t> enrolled_poverty_guard;
   std::vector<std::uint8_t> dibao_eligible;
-  std::vector<double> certainty_equivalent;  // NaN when not estimated (rule fixed)
+  std::vector<double> certainty_equivalent;       // of the chosen portfolio; NaN when not estimated
+  std::vector<std::int32_t> feasible_portfolios;  // candidate portfolios feasible for h
   // Household yuan per year, year-major (T, H) (see Model::cell), that does not depend on the
   // shocks: public post, per-capita transfers, deterministic wages, minus farm costs and minus the
   // household's share of every premium due that year.
@@ -159,9 +161,18 @@ struct Model {
 };
 
 // Builds the model: draws a generated population from the population stream (or takes the
-// csv), enrollment/posts from their stream, fixed portfolios from the choice stream, and
-// applies the units rule of MODEL.md section 4.
-Model build_model(const Scenario& scenario);
+// csv), enrollment/posts from their stream, then lets households choose their portfolios by
+// the scenario's rule (engine/choice/: fixed shares on the choice stream, or certainty
+// equivalents from pilot runs of the kernel on the choice_pilot stream), and applies the
+// units rule of MODEL.md section 4. `threads` bounds the pilot runs' parallelism (0 = all);
+// the result does not depend on it.
+Model build_model(const Scenario& scenario, int threads = 0);
+
+// Gives household h the portfolio (main[h], aux[h]) (-1 = none; aux -1 = single industry)
+// with units by the rule of section 4 (infeasible -> none), then recomputes the fixed income,
+// premiums, kernel groups and /choice rows (`listed` portfolios first, in order).
+void set_portfolios(Model& model, const std::vector<int>& main, const std::vector<int>& aux,
+                    const std::vector<std::pair<int, int>>& listed);
 
 // Units of a portfolio for one household by the rule of MODEL.md section 4: one unit of each
 // member first (main, then aux), then main grows to max_units, then aux, while farmland,

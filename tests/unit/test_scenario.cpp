@@ -474,19 +474,30 @@ TEST(ScenarioCorrelation, SingularIsAllowedNonPsdNamesTheMarkets) {
   EXPECT_EQ(errors[0].message.find("eggs"), std::string::npos);
 }
 
-TEST(ScenarioChoice, UnimplementedRulesAreReportedAfterValidatingTheirKeys) {
+TEST(ScenarioChoice, LogitKeysAreValidatedAndPortfoliosRejected) {
   const std::string text =
       replace(kMinimal, "choice: {portfolios: [{main: rice_only, share: 1}]}",
               "choice:\n  rule: logit\n  utility: {crra: -1}\n  temperature: 0\n"
-              "  candidates: [rice_only, rice_only]");
+              "  candidates: [rice_only, rice_only]\n  portfolios: [{main: rice_only, share: 1}]");
   const auto errors = errors_of(text);
-  EXPECT_DIAGNOSTIC(errors,
-                    "choice.rule: 'logit' is not implemented in this version of incsim; use rule: "
-                    "fixed",
-                    14, 9);
+  EXPECT_EQ(find(errors, "not implemented"), nullptr);
   EXPECT_NE(find(errors, "choice.utility.crra: expected a number >= 0, found -1"), nullptr);
   EXPECT_NE(find(errors, "choice.temperature: expected a number > 0, found 0"), nullptr);
   EXPECT_NE(find(errors, "industry 'rice_only' is listed twice"), nullptr);
+  EXPECT_NE(find(errors, "portfolios apply only to rule fixed"), nullptr);
+}
+
+TEST(ScenarioChoice, ExpectedUtilityDefaults) {
+  const std::string text = replace(kMinimal, "choice: {portfolios: [{main: rice_only, share: 1}]}",
+                                   "choice: {rule: expected_utility}");
+  const incsim::Scenario s = incsim::load_scenario_text(text, "minimal.yaml");
+  EXPECT_EQ(s.choice.rule, incsim::ChoiceRule::expected_utility);
+  EXPECT_EQ(s.choice.utility, incsim::UtilityKind::crra);
+  EXPECT_DOUBLE_EQ(s.choice.crra, 2.0);
+  EXPECT_DOUBLE_EQ(s.choice.floor, 500.0);
+  EXPECT_EQ(s.choice.pilot_replications, 200);
+  EXPECT_TRUE(s.choice.two_industries);
+  EXPECT_EQ(s.choice.candidates.size(), s.industries.size());
 }
 
 TEST(ScenarioDescribe, SummarisesTheScenario) {
