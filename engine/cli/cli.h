@@ -27,7 +27,10 @@ class Progress {
   std::thread thread_;
 };
 
-void print_summary(std::ostream& os, const Model& model, const RunResults& results, double seconds);
+// `seconds`: the replications; `model_seconds`: building the model, including the households'
+// choice of portfolios.
+void print_summary(std::ostream& os, const Model& model, const RunResults& results, double seconds,
+                   double model_seconds);
 
 // `incsim inspect`: prints the headline tables of a finished result file to `os` (metadata,
 // income, poverty, government cost, groups, insurance when present). Returns 0, or 1 after a

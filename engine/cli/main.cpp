@@ -62,7 +62,10 @@ int run_command(const Common& c, std::string output, std::optional<std::int64_t>
     return kExitInvalid;
   }
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
-  const incsim::Model model = incsim::build_model(scenario);
+  const auto choice_start = std::chrono::steady_clock::now();
+  const incsim::Model model = incsim::build_model(scenario, threads);
+  const double choice_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - choice_start).count();
 
   std::atomic<std::int64_t> done{0};
   const auto start = std::chrono::steady_clock::now();
@@ -74,7 +77,7 @@ int run_command(const Common& c, std::string output, std::optional<std::int64_t>
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   incsim::write_results(output, model, results);
-  if (!quiet) incsim::cli::print_summary(std::cout, model, results, seconds);
+  if (!quiet) incsim::cli::print_summary(std::cout, model, results, seconds, choice_seconds);
   std::cout << "\nwrote " << output << "\n";
   return 0;
 }

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
@@ -15,13 +16,41 @@ std::string fmt(const char* f, double a, double b) {
 
 }  // namespace
 
-void print_summary(std::ostream& os, const Model& model, const RunResults& res, double seconds) {
+static void print_portfolios(std::ostream& os, const Model& model) {
+  const Scenario& s = model.scenario;
+  const char* rule = s.choice.rule == ChoiceRule::fixed   ? "fixed shares"
+                     : s.choice.rule == ChoiceRule::logit ? "logit"
+                                                          : "expected utility";
+  std::vector<PortfolioRow> rows = model.portfolios;
+  std::stable_sort(rows.begin(), rows.end(), [](const PortfolioRow& a, const PortfolioRow& b) {
+    return a.household_share > b.household_share;
+  });
+  os << "\n  portfolios (" << rule << "), top 5 by share of households:\n";
+  for (std::size_t k = 0; k < rows.size() && k < 5; ++k) {
+    if (rows[k].household_share <= 0.0) break;
+    std::string name = rows[k].main < 0 ? std::string("none (no industry model)")
+                                        : model.industries[rows[k].main].name;
+    if (rows[k].aux >= 0) name += " + " + model.industries[rows[k].aux].name;
+    os << fmt("    %5.1f%% of households  ", 100.0 * rows[k].household_share, 0.0) << name << "\n";
+  }
+  std::size_t infeasible = 0;
+  for (std::size_t h = 0; h < model.households.count(); ++h)
+    infeasible += model.households.feasible_portfolios[h] == 0;
+  if (s.choice.rule != ChoiceRule::fixed)
+    os << "    " << infeasible
+       << " households have no feasible portfolio (land, forest, labor or cash)\n";
+}
+
+void print_summary(std::ostream& os, const Model& model, const RunResults& res, double seconds,
+                   double model_seconds) {
   const double hh_years = double(model.households.count()) * model.years * double(res.replications);
   os << "scenario " << model.scenario.name << ": " << model.households.count() << " households, "
      << model.persons << " persons, " << model.years << " years, " << res.replications
      << " replications, seed " << model.scenario.seed << "\n";
   os << fmt("simulated %.3g household-years in %.2f s", hh_years, seconds)
-     << fmt(" (%.1f M household-years/s)\n", hh_years / seconds / 1e6, 0.0);
+     << fmt(" (%.1f M household-years/s)\n", hh_years / seconds / 1e6, 0.0)
+     << fmt("model and choice of portfolios: %.2f s\n", model_seconds, 0.0);
+  print_portfolios(os, model);
   os << "\n  year   mean income, yuan (se)   headcount, % (se)    gov. cost, yuan (se)\n";
   for (int t = 0; t < model.years; ++t) {
     os << "  " << res.calendar_years[t] << "   "

@@ -110,6 +110,7 @@ class Value {
   bool is_scalar() const { return present_ && node_.IsScalar(); }
   const std::string& path() const { return path_; }
   const std::string& scalar() const { return node_.Scalar(); }
+  const YAML::Node& node() const { return node_; }
   // Where messages point: the key for mappings, lists and nulls; the value itself otherwise.
   YAML::Mark mark() const;
   YAML::Mark key_mark() const { return key_mark_; }

@@ -38,6 +38,7 @@ TEST_P(SeedFigures, NetIncomePerUnitAndHarvest) {
       {"population.forest_mu", "{mean: 100, cv: 0}"},
       {"population.capital", "{mean: 1000000, cv: 0}"},
       {"population.poor_share", "0"},
+      {"choice.rule", "fixed"},
       {"choice.portfolios", std::string("[{main: ") + GetParam().industry + ", share: 1.0}]"},
   };
   for (const Market& m : base.markets) ov.push_back({"markets." + m.name + ".volatility", "0"});
