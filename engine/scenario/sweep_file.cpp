@@ -472,7 +472,8 @@ class PointValidator {
   }
 
   void check_horizon(std::size_t k, const Scenario& s) {
-    if (k == 0) {
+    if (!have_reference_) {
+      have_reference_ = true;
       spec_.seed = s.seed;
       spec_.years = s.years;
       spec_.start_year = s.start_year;
@@ -496,6 +497,7 @@ class PointValidator {
   }
 
   SweepSpec& spec_;
+  bool have_reference_ = false;  // seed and horizon of the first point that loaded
   std::set<Key> base_errors_;
   std::set<Key> noted_;
   std::map<MappedKey, std::vector<std::string>> mapped_;

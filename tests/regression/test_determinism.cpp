@@ -47,7 +47,7 @@ std::map<std::string, std::string> dataset_bytes(const std::string& file) {
   return out;
 }
 
-TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
+Scenario determinism_scenario() {
   Scenario s = test::simple_scenario(700, 4, 37);  // 37: blocks do not divide evenly
   s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5}, {"b", "kg", 4.0, 0.0, 0.08, 0.0}};
   s.correlation = {1.0, 0.3, 0.3, 1.0};
@@ -64,11 +64,14 @@ TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
   s.income.dibao = {true, 2000.0, DibaoEligible::poor};
   s.choice.portfolios = {{0, -1, 0.7}};
   s.poverty.line = 3218.0;
-  const Model model = build_model(s);
+  return s;
+}
 
+void expect_identical_files(const Scenario& s) {
   std::map<std::string, std::string> reference;
   for (int threads : {1, 2, 4}) {
     const std::string path = test::temp_path(std::to_string(threads) + "threads.h5").string();
+    const Model model = build_model(s, threads);  // the choice stage runs in parallel too
     write_results(path, model, run_simulation(model, {threads, nullptr}));
     const auto bytes = dataset_bytes(path);
     ASSERT_GT(bytes.size(), 40u);
@@ -83,6 +86,43 @@ TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
           << name << " differs between 1 and " << threads << " threads";
     }
   }
+}
+
+TEST(Determinism, BitIdenticalFilesFor1And2And4Threads) {
+  expect_identical_files(determinism_scenario());
+}
+
+// Expected-utility choice from pilot runs, hazards of every scope and all three insurance
+// products with a fair premium: still bit-identical.
+TEST(Determinism, BitIdenticalWithChoiceHazardsAndInsurance) {
+  Scenario s = determinism_scenario();
+  s.choice.rule = ChoiceRule::expected_utility;
+  s.choice.portfolios.clear();
+  s.choice.two_industries = false;
+  s.choice.candidates = {0};
+  s.choice.pilot_replications = 20;
+  for (HazardScope scope : {HazardScope::county, HazardScope::village, HazardScope::household}) {
+    Hazard h;
+    h.name = std::string{"hazard"};
+    h.scope = scope;
+    h.probability = 0.2;
+    h.severity = {false, 0.0, 2.0, 5.0};
+    h.affects = {1.0};
+    h.price_shock = {1.0, 1.0};
+    if (scope == HazardScope::county) h.price_shock[0] = 0.8;
+    s.hazards.push_back(h);
+  }
+  InsuranceSpec& ins = s.insurance;
+  ins.agricultural = {true, {0}, {2000.0}, 0.1, 0.06, {1.0, 0.5}, {1.0, 0.4}};
+  ins.income_index.enabled = true;
+  ins.income_index.covers = {0};
+  ins.income_index.coverage = 0.8;
+  ins.income_index.fair = true;
+  ins.income_index.fair_replications = 500;
+  ins.poverty_guard.enabled = true;
+  ins.poverty_guard.threshold = 1.2;
+  ins.poverty_guard.premium_per_capita = 30.0;
+  expect_identical_files(s);
 }
 
 }  // namespace
