@@ -165,6 +165,8 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
   w.put("households/certainty_equivalent", hh.certainty_equivalent, h, "yuan per capita",
         "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate "
         "one)");
+  w.put("households/feasible_portfolios", hh.feasible_portfolios, h, "1",
+        "number of candidate portfolios feasible for the household (0: it runs none)");
   w.put("households/mean_income", res.household_mean_income, {"household", "year"},
         "yuan per capita", "mean over replications of the household's per-capita net income");
   w.put("households/vulnerability", res.household_vulnerability, {"household", "year"}, "1",

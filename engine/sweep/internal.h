@@ -1,0 +1,48 @@
+// Private to engine/sweep: the point files of the sidecar directory and the assembly of the
+// sweep result from them.
+//
+// A point file holds, at its root, attributes naming the point and
+//   /table/<measure>   (R, T) per-replication values of every headline measure
+//   /tree/             the full single-run tree (write_results into a group), unless table-only
+// It is written under a temporary name and renamed when complete, so a point either exists
+// whole or not at all.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "incsim/engine.h"
+#include "incsim/sweep.h"
+
+namespace incsim::sweep_detail {
+
+// A headline measure of the /sweep table (one (R, T) column of a point file's /table).
+struct Measure {
+  std::string name;
+  std::string units;
+  std::string description;
+};
+
+// mean_income, fgt0, fgt1, fgt2, government_cost, target_risk, then payout_<product> for each
+// product in `products` (names from kProductNames).
+std::vector<Measure> headline_measures(const std::vector<std::string>& products);
+
+// Writes point k's file atomically at `path`.
+void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
+                      const Model& model, const RunResults& results);
+
+// Builds `output` atomically from the point files (in point order): /points/<k> copied from
+// each file's /tree (unless table-only), /sweep computed from the /table columns.
+void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point_files,
+                    const std::string& output);
+
+// Copies group `source_path` of file `source` to `target_path` of file `target` (created with
+// its parents) and re-attaches every dimension scale inside the copy to the copied scales:
+// H5Ocopy of HDF5 1.10 does not carry object references across files.
+void copy_tree(hid_t source, const std::string& source_path, hid_t target,
+               const std::string& target_path);
+
+// Time stamp for `created_utc` attributes.
+std::string utc_now();
+
+}  // namespace incsim::sweep_detail

@@ -1,0 +1,195 @@
+// Point files of a sweep's sidecar directory, and the copy of a point's tree into the result
+// with its dimension scales re-attached (see internal.h).
+#include <hdf5.h>
+#include <hdf5_hl.h>
+
+#include <chrono>
+#include <ctime>
+#include <map>
+
+#include "incsim/hdf5.h"
+#include "incsim/version.h"
+#include "sweep/internal.h"
+
+namespace incsim::sweep_detail {
+
+std::vector<Measure> headline_measures(const std::vector<std::string>& products) {
+  std::vector<Measure> measures = {
+      {"mean_income", "yuan per capita", "person-weighted mean per-capita net income"},
+      {"fgt0", "1", "headcount ratio FGT0, person-weighted"},
+      {"fgt1", "1", "poverty gap FGT1"},
+      {"fgt2", "1", "poverty severity FGT2"},
+      {"government_cost", "yuan",
+       "premium subsidies + public posts + transfers + dibao + setup subsidies"},
+      {"target_risk", "1",
+       "probability over replications that the headcount exceeds exit_target (per replication: "
+       "the indicator fgt0 > exit_target)"},
+  };
+  for (const std::string& p : products) {
+    measures.push_back({"payout_" + p, "yuan",
+                        p + " insurance payouts (0 at points where the product is not "
+                            "configured)"});
+  }
+  return measures;
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
+                      const Model& model, const RunResults& results) {
+  const ReplicationTable& table = results.per_replication;
+  const double exit_target = model.scenario.poverty.exit_target;
+  std::vector<std::string> overrides;
+  for (const Override& o : spec.overrides_of(k)) overrides.push_back(o.path + "=" + o.value);
+
+  h5::AtomicFile out(path);
+  h5::Group root = out.file().root();
+  root.attr("incsim_version", INCSIM_VERSION)
+      .attr("point", static_cast<std::int64_t>(k))
+      .attr("labels", spec.points[k].labels)
+      .attr("overrides", overrides)
+      .attr("replications", static_cast<std::int64_t>(table.replications))
+      .attr("years", static_cast<std::int64_t>(table.years))
+      .attr("exit_target", exit_target);
+  const std::vector<hsize_t> dims = {static_cast<hsize_t>(table.replications),
+                                     static_cast<hsize_t>(table.years)};
+  h5::Group columns = root.group("table");
+  columns.write("mean_income", table.mean_income, dims);
+  columns.write("fgt0", table.fgt0, dims);
+  columns.write("fgt1", table.fgt1, dims);
+  columns.write("fgt2", table.fgt2, dims);
+  columns.write("government_cost", table.government_cost, dims);
+  std::vector<double> above(table.fgt0.size());
+  for (std::size_t i = 0; i < above.size(); ++i) above[i] = table.fgt0[i] > exit_target ? 1 : 0;
+  columns.write("target_risk", above, dims);
+  for (int p = 0; p < kProducts; ++p) {
+    if (!model.insurance.plan[p].enabled) continue;
+    columns.write(std::string("payout_") + kProductNames[p], table.insurance[p].payout, dims);
+  }
+  if (!spec.table_only) write_results(root.group("tree"), model, results);
+  out.commit();
+}
+
+// ---- copy_tree --------------------------------------------------------------------------------
+
+namespace {
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw h5::H5Error("HDF5: cannot " + what);
+}
+
+std::string name_of(hid_t object) {
+  const ssize_t length = H5Iget_name(object, nullptr, 0);
+  if (length <= 0) return "";
+  std::string name(static_cast<std::size_t>(length), '\0');
+  H5Iget_name(object, name.data(), name.size() + 1);
+  return name;
+}
+
+struct Attachment {
+  std::string dataset;  // relative to the copied group
+  unsigned dim = 0;
+  std::string scale;  // relative to the copied group
+};
+
+struct Survey {
+  hid_t group = -1;
+  std::string prefix;  // absolute path of the group, with a trailing '/'
+  std::vector<Attachment> attachments;
+  std::vector<std::string> with_dimension_list, scales;
+  std::string error;
+};
+
+herr_t collect_scale(hid_t, unsigned, hid_t scale, void* data) {
+  *static_cast<std::string*>(data) = name_of(scale);
+  return 1;  // one scale per dimension is all incsim attaches
+}
+
+herr_t survey_object(hid_t, const char* name, const H5O_info_t* info, void* data) {
+  auto& survey = *static_cast<Survey*>(data);
+  if (info->type != H5O_TYPE_DATASET) return 0;
+  const hid_t dataset = H5Dopen2(survey.group, name, H5P_DEFAULT);
+  if (dataset < 0) {
+    survey.error = std::string("open dataset ") + name;
+    return -1;
+  }
+  if (H5Aexists(dataset, "REFERENCE_LIST") > 0) survey.scales.push_back(name);
+  if (H5Aexists(dataset, "DIMENSION_LIST") > 0) {
+    survey.with_dimension_list.push_back(name);
+    const hid_t space = H5Dget_space(dataset);
+    const int rank = H5Sget_simple_extent_ndims(space);
+    H5Sclose(space);
+    for (int dim = 0; dim < rank; ++dim) {
+      std::string scale;
+      int index = 0;
+      if (H5DSget_num_scales(dataset, static_cast<unsigned>(dim)) <= 0) continue;
+      H5DSiterate_scales(dataset, static_cast<unsigned>(dim), &index, collect_scale, &scale);
+      if (!scale.starts_with(survey.prefix)) {
+        survey.error = std::string("resolve the dimension scale of ") + name + " (" + scale + ")";
+        H5Dclose(dataset);
+        return -1;
+      }
+      survey.attachments.push_back(
+          {name, static_cast<unsigned>(dim), scale.substr(survey.prefix.size())});
+    }
+  }
+  H5Dclose(dataset);
+  return 0;
+}
+
+h5::Handle open_dataset(hid_t group, const std::string& name, const std::string& where) {
+  return h5::Handle(H5Dopen2(group, name.c_str(), H5P_DEFAULT), H5Dclose,
+                    "open dataset " + name + " in " + where);
+}
+
+}  // namespace
+
+void copy_tree(hid_t source, const std::string& source_path, hid_t target,
+               const std::string& target_path) {
+  const std::string what = "copy " + source_path + " to " + target_path;
+  h5::Handle ocpy(H5Pcreate(H5P_OBJECT_COPY), H5Pclose, what);
+  h5::Handle lcpl(H5Pcreate(H5P_LINK_CREATE), H5Pclose, what);
+  check(H5Pset_create_intermediate_group(lcpl.id(), 1), what);
+  check(H5Ocopy(source, source_path.c_str(), target, target_path.c_str(), ocpy.id(), lcpl.id()),
+        what);
+
+  h5::Handle from(H5Gopen2(source, source_path.c_str(), H5P_DEFAULT), H5Gclose,
+                  "open group " + source_path);
+  Survey survey;
+  survey.group = from.id();
+  survey.prefix = name_of(from.id()) + "/";
+  if (H5Ovisit(from.id(), H5_INDEX_NAME, H5_ITER_INC, survey_object, &survey) < 0) {
+    throw h5::H5Error("HDF5: cannot " + (survey.error.empty() ? what : survey.error));
+  }
+
+  // The copied reference attributes point nowhere: drop them, then attach afresh.
+  h5::Handle to(H5Gopen2(target, target_path.c_str(), H5P_DEFAULT), H5Gclose,
+                "open group " + target_path);
+  for (const std::string& name : survey.with_dimension_list) {
+    const h5::Handle d = open_dataset(to.id(), name, target_path);
+    check(H5Adelete(d.id(), "DIMENSION_LIST"), "drop DIMENSION_LIST of " + name);
+  }
+  for (const std::string& name : survey.scales) {
+    const h5::Handle d = open_dataset(to.id(), name, target_path);
+    check(H5Adelete(d.id(), "REFERENCE_LIST"), "drop REFERENCE_LIST of " + name);
+  }
+  std::map<std::string, h5::Handle> scales;
+  for (const Attachment& a : survey.attachments) {
+    auto it = scales.find(a.scale);
+    if (it == scales.end()) {
+      it = scales.emplace(a.scale, open_dataset(to.id(), a.scale, target_path)).first;
+    }
+    const h5::Handle d = open_dataset(to.id(), a.dataset, target_path);
+    check(H5DSattach_scale(d.id(), it->second.id(), a.dim),
+          "attach " + a.scale + " to " + a.dataset + " in " + target_path);
+  }
+}
+
+}  // namespace incsim::sweep_detail
