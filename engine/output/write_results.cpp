@@ -241,6 +241,14 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
   w.put_scalar("poverty/ever_poor", res.ever_poor.mean[0], "1",
                "persons in households below the line in at least one year");
   w.put_scalar("poverty/ever_poor_se", res.ever_poor.se[0], "1", "standard error of ever_poor");
+  w.put_estimate("poverty/two_consecutive_poor", res.two_consecutive_poor, t, "1",
+                 "persons in households poor in year t and in t-1 (year 1 NaN)");
+  w.put_scalar("poverty/two_consecutive_poor_ever", res.two_consecutive_poor_ever.mean[0], "1",
+               "persons in households poor in two consecutive years at least once");
+  w.put_scalar("poverty/two_consecutive_poor_ever_se", res.two_consecutive_poor_ever.se[0], "1",
+               "standard error of two_consecutive_poor_ever");
+  w.put("poverty/fgt0_quantiles", res.fgt0_quantiles, {"year", "quantile"}, "1",
+        "quantiles over replications of the county headcount FGT0 (exact order statistics)");
   w.put("poverty/vulnerable_share", res.vulnerable_share, t, "1",
         "share of persons whose household has P(y < z_t) >= 0.5");
   w.put_scalar("poverty/vulnerable_share_horizon", res.vulnerable_share_horizon, "1",

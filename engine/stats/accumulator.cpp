@@ -11,13 +11,14 @@ ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
     : replications(r), years(t), markets(m) {
   const auto n = static_cast<std::size_t>(r) * t;
   for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
-                  &dibao, &negative_farm_share})
+                  &dibao, &negative_farm_share, &two_consecutive_poor})
     v->assign(n, std::numeric_limits<double>::quiet_NaN());
   for (ProductColumns& c : insurance)
     for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share})
       v->assign(n, std::numeric_limits<double>::quiet_NaN());
   prices.assign(n * m, 0.0);
   ever_poor.assign(static_cast<std::size_t>(r), 0.0);
+  two_consecutive_poor_ever.assign(static_cast<std::size_t>(r), 0.0);
 }
 
 std::vector<Grouping> make_groupings(const Model& model) {
@@ -71,12 +72,14 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
   maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
   prev_poor_.assign(n, 0);
   ever_poor_.assign(n, 0);
+  consecutive_ever_.assign(n, 0);
   horizon_sum_.assign(n, 0.0);
 }
 
 void Accumulator::begin_replication() {
   std::fill(prev_poor_.begin(), prev_poor_.end(), 0);
   std::fill(ever_poor_.begin(), ever_poor_.end(), 0);
+  std::fill(consecutive_ever_.begin(), consecutive_ever_.end(), 0);
   std::fill(horizon_sum_.begin(), horizon_sum_.end(), 0.0);
 }
 
@@ -95,7 +98,7 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
 
   double sum_wy = 0.0, f0 = 0.0, f1 = 0.0, f2 = 0.0;
   double relapse_num = 0.0, relapse_den = 0.0;
-  double farming = 0.0, farm_negative = 0.0;
+  double farming = 0.0, farm_negative = 0.0, consecutive = 0.0;
   double lo = minimum[t - 1], hi = maximum[t - 1];
   for (std::size_t h = 0; h < n; ++h) {
     const double w = hh.size[h];
@@ -115,6 +118,10 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
     if (hh.main[h] >= 0) {
       farming += w;
       if (year.farm_net_income[h] < 0.0) farm_negative += w;
+    }
+    if (poor && prev_poor_[h]) {
+      consecutive += w;
+      consecutive_ever_[h] = 1;
     }
     prev_poor_[h] = poor;
     ever_poor_[h] |= poor;
@@ -147,6 +154,8 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   table.fgt2[cell] = f2 / persons;
   table.relapse[cell] = (t >= 2 && relapse_den > 0.0) ? relapse_num / relapse_den
                                                       : std::numeric_limits<double>::quiet_NaN();
+  table.two_consecutive_poor[cell] =
+      t >= 2 ? consecutive / persons : std::numeric_limits<double>::quiet_NaN();
   table.government_cost[cell] = year.government_cost;
   table.dibao[cell] = year.dibao;
   table.negative_farm_share[cell] =
@@ -186,19 +195,22 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   for (double z : m.poverty_line) mean_line += z;
   mean_line /= m.years;
   std::uint64_t* hist = histogram.data() + years * quantile_bins::kCount;
-  double ever = 0.0;
+  double ever = 0.0, consecutive = 0.0;
   double lo = minimum[years], hi = maximum[years];
   for (std::size_t h = 0; h < n; ++h) {
     const double ybar = horizon_sum_[h] / m.years;
     hist[quantile_bins::bin_of(ybar)] += static_cast<std::uint64_t>(hh.size[h]);
     household_poor_horizon[h] += ybar < mean_line;
     if (ever_poor_[h]) ever += hh.size[h];
+    if (consecutive_ever_[h]) consecutive += hh.size[h];
     lo = std::min(lo, ybar);
     hi = std::max(hi, ybar);
   }
   minimum[years] = lo;
   maximum[years] = hi;
   table.ever_poor[static_cast<std::size_t>(r)] = ever / static_cast<double>(m.persons);
+  table.two_consecutive_poor_ever[static_cast<std::size_t>(r)] =
+      consecutive / static_cast<double>(m.persons);
   ++replications;
 }
 

@@ -240,6 +240,14 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   out.relapse = per_year(table.relapse, reps, years);
   out.negative_farm_income = per_year(table.negative_farm_share, reps, years);
   out.ever_poor = mean_and_se(table.ever_poor, 1, 0, static_cast<std::size_t>(reps));
+  out.two_consecutive_poor = per_year(table.two_consecutive_poor, reps, years);
+  out.two_consecutive_poor_ever =
+      mean_and_se(table.two_consecutive_poor_ever, 1, 0, static_cast<std::size_t>(reps));
+  for (int t = 0; t < years; ++t) {
+    std::vector<double> column(static_cast<std::size_t>(reps));
+    for (std::int64_t r = 0; r < reps; ++r) column[r] = table.fgt0[table.at(r, t + 1)];
+    for (double p : quantiles) out.fgt0_quantiles.push_back(sample_quantile(column, p));
+  }
   const double exit_target = model.scenario.poverty.exit_target;
   for (int t = 0; t < years; ++t) {
     double above = 0.0;

@@ -57,6 +57,10 @@ struct ReplicationTable {
   std::vector<double> dibao;
   std::vector<double> prices;     // (R, T, M)
   std::vector<double> ever_poor;  // (R)
+  // Persons poor in t and in t-1 (R, T; year 1 NaN), and persons whose household is poor in
+  // two consecutive years at least once within the horizon (R).
+  std::vector<double> two_consecutive_poor;
+  std::vector<double> two_consecutive_poor_ever;
   // Share of persons of farming households (running any industry) whose farm net income
   // (revenue - costs) is negative in the year.
   std::vector<double> negative_farm_share;
@@ -109,7 +113,7 @@ class Accumulator {
   const Model* model_;
   const std::vector<Grouping>* groupings_;
   // State within the current replication.
-  std::vector<std::uint8_t> prev_poor_, ever_poor_;
+  std::vector<std::uint8_t> prev_poor_, ever_poor_, consecutive_ever_;
   std::vector<double> horizon_sum_;
   std::vector<std::vector<double>> group_y_, group_poor_;
 };
@@ -162,6 +166,9 @@ struct RunResults {
   // poverty
   Estimate fgt0, fgt1, fgt2, relapse;    // (T)
   Estimate ever_poor;                    // scalar (size 1)
+  Estimate two_consecutive_poor;         // (T), year 1 NaN
+  Estimate two_consecutive_poor_ever;    // scalar
+  std::vector<double> fgt0_quantiles;    // (T, Q): distribution of headcount over replications
   Estimate negative_farm_income;         // (T)
   std::vector<double> vulnerable_share;  // (T)
   double vulnerable_share_horizon = 0.0;

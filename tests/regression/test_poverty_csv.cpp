@@ -88,6 +88,13 @@ TEST_F(PovertyCsv, RelapseEverPoorAndVulnerability) {
   EXPECT_NEAR(results_.relapse.mean[1], 0.0, 1e-12);        // only B not poor in year 1
   EXPECT_NEAR(results_.relapse.mean[2], 4.0 / 5.0, 1e-12);  // B, D, E not poor in 2; D, E fall
   EXPECT_NEAR(results_.ever_poor.mean[0], 10 / kPersons, 1e-12);
+  // Poor in t and t-1: A and C in years 2 and 3 (D and E are poor in 1 and 3, not in 2).
+  EXPECT_TRUE(std::isnan(results_.two_consecutive_poor.mean[0]));
+  EXPECT_NEAR(results_.two_consecutive_poor.mean[1], 6 / kPersons, 1e-12);
+  EXPECT_NEAR(results_.two_consecutive_poor.mean[2], 6 / kPersons, 1e-12);
+  EXPECT_NEAR(results_.two_consecutive_poor_ever.mean[0], 6 / kPersons, 1e-12);
+  // Identical replications: every quantile of the headcount distribution is the headcount.
+  for (double q : results_.fgt0_quantiles) EXPECT_TRUE(q == 10 / kPersons || q == 6 / kPersons);
   EXPECT_NEAR(results_.vulnerable_share[1], 6 / kPersons, 1e-12);
   // Horizon means: A 500, B 1000, C 750, D (400+3400+400)/9 = 466.7, E 400: all but B poor.
   EXPECT_NEAR(results_.vulnerable_share_horizon, 10 / kPersons, 1e-12);
