@@ -50,6 +50,15 @@ void print_summary(std::ostream& os, const Model& model, const RunResults& res, 
   os << fmt("simulated %.3g household-years in %.2f s", hh_years, seconds)
      << fmt(" (%.1f M household-years/s)\n", hh_years / seconds / 1e6, 0.0)
      << fmt("model and choice of portfolios: %.2f s\n", model_seconds, 0.0);
+  if (!res.convergence.empty()) {
+    const ConvergenceTarget& target = model.scenario.output.target;
+    const ConvergenceRow& last = res.convergence.back();
+    os << "convergence: " << target.measure << " in year " << target.year << " = "
+       << fmt("%.6g (se %.3g)", last.estimate, last.standard_error) << " after " << res.replications
+       << " of at most " << res.replications_requested << " replications"
+       << (res.replications < res.replications_requested ? " (target met)\n"
+                                                         : " (maximum reached)\n");
+  }
   print_portfolios(os, model);
   os << "\n  year   mean income, yuan (se)   headcount, % (se)    gov. cost, yuan (se)\n";
   for (int t = 0; t < model.years; ++t) {

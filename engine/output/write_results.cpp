@@ -44,11 +44,12 @@ class Writer {
 
   template <class T>
   h5::Dataset put(const std::string& path, const std::vector<T>& data, const Dims& dims,
-                  const std::string& units, const std::string& description) {
+                  const std::string& units, const std::string& description,
+                  const h5::Compression& compression = {}) {
     std::vector<hsize_t> shape;
     for (const std::string& d : dims) shape.push_back(lengths_.at(d));
     auto [group, name] = split(path);
-    h5::Dataset ds = group.write(name, data, shape);
+    h5::Dataset ds = group.write(name, data, shape, compression);
     finish(group, ds, dims, units, description);
     return ds;
   }
@@ -125,6 +126,7 @@ void write_root_attributes(h5::Group& root, const Model& model, const RunResults
       .attr("scenario_name", s.name)
       .attr("overrides", s.overrides)
       .attr("replications", static_cast<std::int64_t>(res.replications))
+      .attr("replications_requested", static_cast<std::int64_t>(res.replications_requested))
       .attr("years", static_cast<std::int64_t>(model.years))
       .attr("households", static_cast<std::int64_t>(model.households.count()))
       .attr("persons", static_cast<std::int64_t>(model.persons))
@@ -297,6 +299,39 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
   }
 
   write_households(w, model, res, industry_names);
+
+  if (res.sample_path_count > 0) {
+    // Opt-in sample paths: float32, chunked by replication, shuffled and compressed.
+    w.index_scale("sample", static_cast<std::size_t>(res.sample_path_count),
+                  "replication index of the sample path");
+    const auto n = static_cast<hsize_t>(model.households.count());
+    h5::Compression gzip;
+    gzip.enabled = true;
+    gzip.chunk = {1, std::min<hsize_t>(n, 4096), static_cast<hsize_t>(model.years)};
+    w.put("paths/income", res.sample_paths, {"sample", "household", "year"}, pc,
+          "per-capita net income of every household in the first replications", gzip);
+  }
+  if (!res.convergence.empty()) {
+    const ConvergenceTarget& target = model.scenario.output.target;
+    std::vector<std::int64_t> reps;
+    std::vector<double> estimate, se;
+    for (const ConvergenceRow& row : res.convergence) {
+      reps.push_back(row.replications);
+      estimate.push_back(row.estimate);
+      se.push_back(row.standard_error);
+    }
+    w.index_scale("batch", reps.size(), "replication batch");
+    w.put("convergence/replications", reps, {"batch"}, "replications",
+          "replications done after each batch")
+        .attr("measure", target.measure)
+        .attr("year", std::int64_t{target.year})
+        .attr("target_standard_error", target.standard_error)
+        .attr("target_relative_error", target.relative_error);
+    w.put("convergence/estimate", estimate, {"batch"}, "as the measure",
+          "estimate of the target measure after each batch");
+    w.put("convergence/standard_error", se, {"batch"}, "as the measure",
+          "its Monte Carlo standard error after each batch");
+  }
 
   std::vector<std::int32_t> pmain, paux;
   std::vector<double> pshare, ppersons;

@@ -521,7 +521,7 @@ class ScenarioReader {
   }
 
   void read_output(const Value& v) {
-    if (!v.expect_fields({"quantiles", "histogram_bins"})) return;
+    if (!v.expect_fields({"quantiles", "histogram_bins", "sample_paths", "target"})) return;
     const Value quantiles = v["quantiles"];
     if (quantiles.present()) {
       std::vector<double> levels;
@@ -540,6 +540,38 @@ class ScenarioReader {
       s_.output.quantiles = levels;
     }
     assign(v["histogram_bins"], s_.output.histogram_bins, at_least(1));
+    assign(v["sample_paths"], s_.output.sample_paths, at_least(0));
+    if (s_.output.sample_paths > s_.replications && v["sample_paths"].present())
+      v["sample_paths"].error(std::string("expected at most scenario.replications (")
+                                  .append(std::to_string(s_.replications))
+                                  .append(") sample paths, found ")
+                                  .append(std::to_string(s_.output.sample_paths)));
+    read_target(v["target"]);
+  }
+
+  // output.target: run replication batches until the standard error of one measure in one
+  // year is small enough (MODEL.md section 9; issue: convergence mode).
+  void read_target(const Value& v) {
+    if (!v.expect_fields({"measure", "year", "standard_error", "relative_error", "batch"})) return;
+    ConvergenceTarget& c = s_.output.target;
+    c.enabled = true;
+    static const std::vector<std::string> measures = {"fgt0", "fgt1", "fgt2", "mean_income",
+                                                      "government_cost"};
+    if (const auto m =
+            v.require("measure", "one of fgt0, fgt1, fgt2, mean_income, government_cost").text()) {
+      if (std::find(measures.begin(), measures.end(), *m) == measures.end())
+        v["measure"].error("expected one of " + join(measures, ", ") + ", found " + quote(*m) +
+                           suggest(*m, measures));
+      else
+        c.measure = *m;
+    }
+    v.require("year", "a year index 1..years");
+    assign(v["year"], c.year, between(1, std::max(1, s_.years)));
+    const bool absolute = v["standard_error"].present(), relative = v["relative_error"].present();
+    if (absolute == relative) v.error("expected exactly one of standard_error or relative_error");
+    assign(v["standard_error"], c.standard_error, above(0));
+    assign(v["relative_error"], c.relative_error, above(0));
+    assign(v["batch"], c.batch, at_least(2));
   }
 
   Scenario& s_;

@@ -212,9 +212,23 @@ struct PovertySpec {
   double exit_target = 0.02;
 };
 
+// Convergence mode: add batches of replications until the Monte Carlo standard error of
+// `measure` in `year` is at most `standard_error` (or `relative_error` x |estimate|), or
+// scenario.replications (then the maximum) is reached.
+struct ConvergenceTarget {
+  bool enabled = false;
+  std::string measure = "fgt0";  // fgt0 | fgt1 | fgt2 | mean_income | government_cost
+  int year = 1;
+  double standard_error = 0.0;  // absolute target, > 0 (or 0 when relative)
+  double relative_error = 0.0;  // relative target, > 0 (or 0 when absolute)
+  std::int64_t batch = 100;     // replications per batch
+};
+
 struct OutputSpec {
   std::vector<double> quantiles{0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
   int histogram_bins = 100;
+  std::int64_t sample_paths = 0;  // first S replications' incomes in /paths/income
+  ConvergenceTarget target;
 };
 
 struct Scenario {

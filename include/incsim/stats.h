@@ -71,6 +71,7 @@ struct ReplicationTable {
   ProductColumns insurance[kProducts];
 
   ReplicationTable(std::int64_t r, int t, int m);
+  void truncate(std::int64_t r);  // keep the first r replications (convergence mode)
   std::size_t at(std::int64_t r, int t) const {
     return static_cast<std::size_t>(r) * years + (t - 1);
   }
@@ -144,8 +145,19 @@ struct InsuranceResult {
   std::vector<double> rate_used;
 };
 
-struct RunResults {
+// One step of convergence mode: the estimate and its standard error after `replications`.
+struct ConvergenceRow {
   std::int64_t replications = 0;
+  double estimate = 0.0;
+  double standard_error = 0.0;
+};
+
+struct RunResults {
+  std::int64_t replications = 0;            // used
+  std::int64_t replications_requested = 0;  // scenario.replications (the maximum)
+  std::vector<ConvergenceRow> convergence;  // empty unless output.target is set
+  std::int64_t sample_path_count = 0;       // S
+  std::vector<float> sample_paths;          // (S, H, T) per-capita income
   int years = 0;
   std::vector<int> calendar_years;
   std::vector<double> quantile_levels;
