@@ -8,6 +8,7 @@
 #include "incsim/model.h"
 #include "incsim/shocks.h"
 #include "incsim/simulate.h"
+#include "kernel_support.h"
 #include "support.h"
 
 namespace incsim {
@@ -30,18 +31,6 @@ Hazard make_hazard(const Scenario& s, HazardScope scope, double p, Severity sev,
   return h;
 }
 
-// Farm net income [t][r * H + h].
-std::vector<std::vector<double>> run_farm(const Model& model) {
-  const Kernel kernel(model);
-  Workspace ws(model);
-  std::vector<std::vector<double>> out(model.years);
-  for (std::int64_t r = 0; r < model.replications; ++r)
-    kernel.run_replication(r, ws, [&](const YearOutcome& y) {
-      for (double v : y.farm_net_income) out[y.year - 1].push_back(v);
-    });
-  return out;
-}
-
 TEST(Hazards, VillageEventsAreIndependentAcrossVillagesCountyEventsShared) {
   for (HazardScope scope : {HazardScope::village, HazardScope::county, HazardScope::household}) {
     Scenario s = farm_scenario(4, 1, 40000);
@@ -49,7 +38,7 @@ TEST(Hazards, VillageEventsAreIndependentAcrossVillagesCountyEventsShared) {
     const double p = 0.3;
     s.hazards.push_back(make_hazard(s, scope, p, {true, 1.0}, 1.0));
     const Model model = build_model(s);
-    const auto net = run_farm(model)[0];
+    const auto net = test::farm_net_by_year(model)[0];
     std::vector<double> a, b, same;  // households 0 and 2 (different villages), 0 and 1 (same)
     for (std::size_t r = 0; r < net.size(); r += 4) {
       a.push_back(net[r] == 0.0);
@@ -91,7 +80,7 @@ TEST(Hazards, ThreeYearCropHarvestMultiplierCombinesItsThreeYears) {
   const double p = 0.4, sev = 0.5;
   s.hazards.push_back(make_hazard(s, HazardScope::household, p, {true, sev}, 1.0));
   const Model model = build_model(s);
-  const auto net = run_farm(model);
+  const auto net = test::farm_net_by_year(model);
   // Harvest in year 3 only: revenue 1000 * prod_{tau=1..3} (1 - L_tau), L_tau in {0, 0.5}.
   std::vector<double> count(4, 0.0);
   for (double v : net[0]) EXPECT_EQ(v, 0.0);
@@ -114,13 +103,13 @@ TEST(Hazards, CombinedYearLossOfTwoHazards) {
   Scenario s = farm_scenario(1, 1, 1);
   s.hazards.push_back(make_hazard(s, HazardScope::county, 1.0, {true, 0.3}, 1.0));
   const Model one = build_model(s);
-  EXPECT_DOUBLE_EQ(run_farm(one)[0][0], 1000.0 * 0.7);
+  EXPECT_DOUBLE_EQ(test::farm_net_by_year(one)[0][0], 1000.0 * 0.7);
   s.hazards.push_back(make_hazard(s, HazardScope::household, 1.0, {true, 0.2}, 2.0));
   const Model two = build_model(s);
-  EXPECT_NEAR(run_farm(two)[0][0], 1000.0 * 0.7 * 0.6, 1e-9);
+  EXPECT_NEAR(test::farm_net_by_year(two)[0][0], 1000.0 * 0.7 * 0.6, 1e-9);
   s.hazards.back().severity.value = 0.6;
   const Model capped = build_model(s);
-  EXPECT_DOUBLE_EQ(run_farm(capped)[0][0], 0.0);
+  EXPECT_DOUBLE_EQ(test::farm_net_by_year(capped)[0][0], 0.0);
 }
 
 TEST(Hazards, BetaSeverityHasBetaMoments) {

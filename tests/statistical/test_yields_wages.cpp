@@ -7,22 +7,14 @@
 
 #include "incsim/model.h"
 #include "incsim/simulate.h"
+#include "kernel_support.h"
 #include "support.h"
 
 namespace incsim {
 namespace {
 
-// Runs the kernel and returns farm net income per household-year-replication, [t][r*H + h].
 std::vector<std::vector<double>> farm_net(const Scenario& s) {
-  const Model model = build_model(s);
-  const Kernel kernel(model);
-  Workspace ws(model);
-  std::vector<std::vector<double>> out(s.years);
-  for (std::int64_t r = 0; r < s.replications; ++r)
-    kernel.run_replication(r, ws, [&](const YearOutcome& y) {
-      for (double v : y.farm_net_income) out[y.year - 1].push_back(v);
-    });
-  return out;
+  return test::farm_net_by_year(build_model(s));
 }
 
 TEST(Yields, LognormalFactorHasMeanOneAndStatedCv) {
