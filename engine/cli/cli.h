@@ -7,9 +7,14 @@
 #include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "incsim/model.h"
 #include "incsim/stats.h"
+
+namespace CLI {
+class App;
+}
 
 namespace incsim::cli {
 
@@ -36,5 +41,20 @@ void print_summary(std::ostream& os, const Model& model, const RunResults& resul
 // income, poverty, government cost, groups, insurance when present). Returns 0, or 1 after a
 // message on stderr when `path` is missing, not HDF5, or not an incsim result.
 int inspect_file(const std::string& path, std::ostream& os);
+
+// `incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]`
+// (sweep_cli.cpp): registers the subcommand, and runs it once parsed. Returns the exit status;
+// an invalid sweep file throws ScenarioError (exit 2 in main).
+struct SweepArgs {
+  std::string file;
+  std::string output;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool restart = false;
+  bool table_only = false;
+  bool quiet = false;
+};
+CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args);
+int sweep_command(const SweepArgs& args);
 
 }  // namespace incsim::cli

@@ -1,7 +1,7 @@
 // `incsim inspect OUT.h5`: the headline tables of a finished result file, read back through the
 // HDF5 helpers of incsim/hdf5.h (never from the engine's in-memory results), so what is printed
 // is what an analyst will find in the file. Optional parts (relapse, groups, insurance, ...)
-// are printed only when present.
+// are printed only when present. A sweep result prints its /sweep table instead.
 #include <hdf5.h>
 
 #include <algorithm>
@@ -280,6 +280,96 @@ double exit_target_of(const Reader& r) {
   }
 }
 
+// ---- sweep results --------------------------------------------------------------------------
+
+// A per-point parameter column as text (numbers or strings).
+std::vector<std::string> point_labels(const h5::File& file, const std::string& path) {
+  try {
+    std::vector<std::string> out;
+    for (double v : h5::read_doubles(file, path)) out.push_back(strf("%g", v));
+    return out;
+  } catch (const h5::H5Error&) {
+    return h5::read_strings(file, path);
+  }
+}
+
+// The /sweep table of the last year: per headline measure, each point's value and its
+// difference from point 0, with standard errors (the difference's paired by replication).
+void print_sweep(std::ostream& os, const std::string& path, h5::File& file, const Reader& r) {
+  const std::vector<std::int64_t> years = h5::read_int64s(file, "/sweep/year");
+  const std::vector<std::int64_t> index = h5::read_int64s(file, "/sweep/point");
+  const std::size_t points = index.size(), n = years.size();
+  os << "incsim sweep result " << path << "\n";
+  os << "  sweep file    " << r.text("sweep_file") << "\n";
+  os << "  base          " << r.text("base_scenario_file") << "\n";
+  const std::vector<std::string> overrides = r.texts("overrides");
+  if (!overrides.empty()) os << "  overrides     " << join(overrides, ", ") << "\n";
+  os << "  mode          " << r.text("mode") << ", " << points << " points, keep " << r.text("keep")
+     << "\n";
+  os << "  version       incsim " << r.text("incsim_version") << ", output schema "
+     << r.text("schema_version") << "\n";
+  os << "  seed          " << r.unsigned_integer("seed") << " (common to every point)\n";
+  os << "  created       " << r.text("created_utc") << "\n";
+  if (points == 0 || n == 0) return;
+
+  std::vector<std::string> names = h5::read_strings_attribute(file, "/sweep", "parameters");
+  std::vector<std::vector<std::string>> labels;
+  std::vector<int> widths;
+  for (const std::string& name : names) {
+    labels.push_back(point_labels(file, "/sweep/" + name));
+    std::size_t w = name.size();
+    for (const std::string& l : labels.back()) w = std::max(w, l.size());
+    widths.push_back(static_cast<int>(w));
+  }
+  struct Shown {
+    std::string name, title;
+    double scale;
+    int precision;
+  };
+  std::vector<Shown> shown = {{"mean_income", "mean income, yuan per capita", 1, 1},
+                              {"fgt0", "headcount FGT0, %", 100, 3},
+                              {"fgt1", "poverty gap FGT1, %", 100, 3},
+                              {"fgt2", "poverty severity FGT2, %", 100, 4},
+                              {"government_cost", "government cost, yuan", 1, 0},
+                              {"target_risk", "target risk P(FGT0 > exit target)", 1, 4}};
+  for (const char* product : {"agricultural", "income_index", "poverty_guard"}) {
+    shown.push_back({std::string("payout_") + product,
+                     std::string(product) + " insurance payouts, yuan", 1, 0});
+  }
+  const std::size_t t = n - 1;
+  os << "\nSweep table for " << years[t] << ": diff = value - value at point 0"
+     << (r.has("/sweep/mean_income_increment") ? "; increment = value - value at the point before"
+                                               : "")
+     << "\n(standard errors of differences are paired by replication: common random numbers)\n";
+  for (const Shown& m : shown) {
+    const std::string base = "/sweep/" + m.name;
+    if (!r.has(base)) continue;
+    const auto get = [&](const std::string& suffix) {
+      return r.series_or_nan(base + suffix, points * n);
+    };
+    const std::vector<double> value = get(""), se = get("_se"), diff = get("_diff"),
+                              diff_se = get("_diff_se");
+    const bool stack = r.has(base + "_increment");  // mode stack: the effect of each overlay
+    const std::vector<double> step = get("_increment"), step_se = get("_increment_se");
+    os << "\n  " << m.title << "\n";
+    std::string header = "  point";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      header += strf("  %-*s", widths[i], names[i].c_str());
+    header += "  " + se_header("value", 12, 10) + "  " + se_header("diff", 12, 10);
+    row(os, header + (stack ? "  " + se_header("increment", 12, 10) : ""));
+    for (std::size_t k = 0; k < points; ++k) {
+      std::string line = strf("  %5lld", static_cast<long long>(index[k]));
+      for (std::size_t i = 0; i < names.size(); ++i)
+        line += strf("  %-*s", widths[i], k < labels[i].size() ? labels[i][k].c_str() : "?");
+      const std::size_t c = k * n + t;
+      line += "  " + with_se(value[c], se[c], m.precision, m.scale, 12, 10) + "  " +
+              with_se(diff[c], diff_se[c], m.precision, m.scale, 12, 10);
+      if (stack) line += "  " + with_se(step[c], step_se[c], m.precision, m.scale, 12, 10);
+      row(os, line);
+    }
+  }
+}
+
 }  // namespace
 
 int inspect_file(const std::string& path, std::ostream& os) {
@@ -301,6 +391,10 @@ int inspect_file(const std::string& path, std::ostream& os) {
     return 1;
   }
   const Reader r(*file);
+  if (r.has_attribute("incsim_version") && r.has("/sweep/point") && r.has("/sweep/year")) {
+    print_sweep(os, path, *file, r);
+    return 0;
+  }
   if (!r.has_attribute("incsim_version") || !r.has("/income/mean") || !r.has("/year")) {
     std::cerr << "incsim inspect: " << path
               << " is not an incsim result file (no incsim_version attribute, /year or "

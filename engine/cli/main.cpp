@@ -2,6 +2,7 @@
 //   incsim run SCENARIO [-o OUT.h5] [--replications N] [--seed S] [--threads K] [--set p=v]...
 //   incsim validate SCENARIO [--set p=v]...
 //   incsim inspect OUT.h5
+//   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -124,6 +125,9 @@ int main(int argc, char** argv) {
       app.add_subcommand("inspect", "print the headline tables of a result file (OUT.h5)");
   inspect->add_option("file", inspect_path, "incsim result file (HDF5)")->required();
 
+  incsim::cli::SweepArgs sweep_args;
+  CLI::App* sweep = incsim::cli::add_sweep_command(app, sweep_args);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -134,6 +138,7 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed()) return run_command(run_args, output, replications, seed, threads, quiet);
     if (inspect->parsed()) return incsim::cli::inspect_file(inspect_path, std::cout);
+    if (sweep->parsed()) return incsim::cli::sweep_command(sweep_args);
     return validate_command(validate_args);
   } catch (const incsim::ScenarioError& e) {
     return print_errors(e);

@@ -4,6 +4,7 @@
 // reported at the sweep file line that gave it, naming the values that fail.
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -17,9 +18,12 @@ namespace incsim {
 
 const char* to_string(SweepMode mode) {
   switch (mode) {
-    case SweepMode::grid: return "grid";
-    case SweepMode::zip: return "zip";
-    case SweepMode::stack: return "stack";
+    case SweepMode::grid:
+      return "grid";
+    case SweepMode::zip:
+      return "zip";
+    case SweepMode::stack:
+      return "stack";
   }
   return "?";
 }
@@ -41,8 +45,12 @@ const std::vector<std::string> kModes = {"grid", "zip", "stack"};
 const std::vector<std::string> kKeep = {"all", "table"};
 constexpr std::size_t kMaxPoints = 1000000;
 
-int line_of(const YAML::Mark& mark) { return mark.is_null() ? 0 : mark.line + 1; }
-int column_of(const YAML::Mark& mark) { return mark.is_null() ? 0 : mark.column + 1; }
+int line_of(const YAML::Mark& mark) {
+  return mark.is_null() ? 0 : mark.line + 1;
+}
+int column_of(const YAML::Mark& mark) {
+  return mark.is_null() ? 0 : mark.column + 1;
+}
 
 // One-line YAML text of a value, as `--set` takes it (flow style for mappings and lists).
 std::string yaml_text(const YAML::Node& node) {
@@ -191,9 +199,10 @@ class SweepReader {
 
   bool check_path(const Value& entry, const std::string& path) {
     if (valid_path(path)) return true;
-    entry.error_at_key("expected a dotted scenario path such as markets.crayfish.volatility, "
-                       "found " +
-                       quote(path));
+    entry.error_at_key(
+        "expected a dotted scenario path such as markets.crayfish.volatility, "
+        "found " +
+        quote(path));
     return false;
   }
 
@@ -202,9 +211,10 @@ class SweepReader {
     std::vector<SweepOverride> out;
     if (!v.present()) return out;
     if (!v.is_null() && !v.is_map()) {
-      v.error("expected a mapping of scenario paths to values, e.g. {insurance.agricultural."
-              "deductible: 0.2}, found " +
-              v.found());
+      v.error(
+          "expected a mapping of scenario paths to values, e.g. {insurance.agricultural."
+          "deductible: 0.2}, found " +
+          v.found());
       return out;
     }
     for (const auto& [path, value] : v.named_entries()) {
@@ -236,8 +246,7 @@ class SweepReader {
       p.line = line_of(list.key_mark());
       p.column = column_of(list.key_mark());
       if (!list.is_list()) {
-        list.error_at_key("expected a list of values, e.g. [0.6, 0.8, 1.0], found " +
-                          list.found());
+        list.error_at_key("expected a list of values, e.g. [0.6, 0.8, 1.0], found " + list.found());
         continue;
       }
       if (list.size() == 0) {
@@ -248,9 +257,10 @@ class SweepReader {
       bool ok = true;
       for (const Value& item : list.items()) {
         if (!item.is_scalar()) {
-          item.error_plain("parameter " + path + ": expected a single value (number or text), "
-                           "found " + item.found() +
-                           "; set whole sections with mode: stack overlays");
+          item.error_plain("parameter " + path +
+                           ": expected a single value (number or text), "
+                           "found " +
+                           item.found() + "; set whole sections with mode: stack overlays");
           ok = false;
           continue;
         }
@@ -343,18 +353,20 @@ std::string first_leaf(const YAML::Node& node, const std::string& path) {
   return path;
 }
 
-void check_targets(const SweepSpec& spec, DiagnosticSink& sink) {
+// Reports parameters whose target in the base is a mapping or list; returns false if any is.
+bool check_targets(const SweepSpec& spec, DiagnosticSink& sink) {
   YAML::Node root;
   try {
     root.reset(YAML::Load(spec.base_text));
   } catch (const YAML::Exception&) {
-    return;  // every point reports the syntax error
+    return true;  // every point reports the syntax error
   }
   DiagnosticSink scratch(spec.base_file);
   std::vector<Override> fixed;
   for (const SweepOverride& o : spec.fixed) fixed.push_back(o.item);
   fixed.insert(fixed.end(), spec.command_line.begin(), spec.command_line.end());
   apply_overrides(root, fixed, scratch);
+  bool ok = true;
   for (const SweepParameter& p : spec.parameters) {
     const YAML::Node target = find_node(root, p.path);
     if (!target.IsDefined() || !(target.IsMap() || target.IsSequence())) continue;
@@ -363,7 +375,9 @@ void check_targets(const SweepSpec& spec, DiagnosticSink& sink) {
               "parameters." + p.path + ": the base scenario has " + what +
                   " here, not a single value; a sweep parameter sets one value, e.g. " +
                   first_leaf(target, p.path) + " (replace whole sections with mode: stack)"});
+    ok = false;
   }
+  return ok;
 }
 
 struct MappedKey {
@@ -387,8 +401,8 @@ class PointValidator {
   void validate() {
     for (std::size_t k = 0; k < spec_.points.size(); ++k) {
       try {
-        const Scenario s = load_scenario_text(spec_.base_text, spec_.base_file,
-                                              spec_.overrides_of(k));
+        const Scenario s =
+            load_scenario_text(spec_.base_text, spec_.base_file, spec_.overrides_of(k));
         check_horizon(k, s);
         for (const std::string& w : s.warnings) {
           if (std::find(spec_.warnings.begin(), spec_.warnings.end(), w) == spec_.warnings.end())
@@ -430,7 +444,18 @@ class PointValidator {
       for (std::size_t i = 0; i < spec_.parameters.size(); ++i)
         parts.push_back(spec_.parameters[i].path + "=" + spec_.points[k].labels[i]);
     }
-    return "sweep point " + std::to_string(k) + " (" + shorten(join(parts, ", "), 120) + ")";
+    return "sweep point " + std::to_string(k) + ": " + shorten(join(parts, ", "), 120);
+  }
+
+  // "overlay 'name':" for an override of a stack overlay.
+  std::string overlay_of(const SweepOverride& o) const {
+    for (const SweepOverlay& overlay : spec_.overlays) {
+      for (const SweepOverride& item : overlay.set) {
+        if (item.line == o.line && item.column == o.column)
+          return "overlay " + quote(overlay.name) + ":";
+      }
+    }
+    return "overlay";
   }
 
   // A "--set" diagnostic of one of the sweep's own overrides goes to the sweep file line that
@@ -447,7 +472,7 @@ class PointValidator {
       };
       for (const SweepOverride& o : spec_.fixed) consider(o, "set");
       for (const SweepOverride& o : spec_.points[k].overrides) {
-        consider(o, spec_.mode == SweepMode::stack ? "overlay" : "parameter");
+        consider(o, spec_.mode == SweepMode::stack ? overlay_of(o) : "parameter");
       }
       if (from != nullptr) {
         const std::string rest =
@@ -484,7 +509,7 @@ class PointValidator {
                  "every sweep point must cover the same years (the /sweep table is indexed by "
                  "year): " +
                      describe_point(k) + " runs " + std::to_string(s.years) + " years from " +
-                     std::to_string(s.start_year) + ", point 0 runs " +
+                     std::to_string(s.start_year) + "; point 0 runs " +
                      std::to_string(spec_.years) + " from " + std::to_string(spec_.start_year)};
     for (const SweepOverride& o : spec_.points[k].overrides) {
       if (o.item.path == "scenario.years" || o.item.path == "scenario.start_year") {
@@ -529,7 +554,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   reader.expand();
   spec.table_only = spec.table_only || table_only;
 
-  check_targets(spec, sink);
+  // A parameter aimed at a whole section would make every point fail in confusing ways.
+  if (!check_targets(spec, sink)) throw ScenarioError(sink.take_sorted());
   PointValidator validator(spec);
   validator.validate();
   std::vector<Diagnostic> problems = validator.take();
@@ -542,6 +568,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   return spec;
 }
 
-std::string sweep_sidecar(const std::string& output) { return output + ".points"; }
+std::string sweep_sidecar(const std::string& output) {
+  return output + ".points";
+}
 
 }  // namespace incsim

@@ -53,9 +53,9 @@ struct SweepSpec {
   std::string base_file;  // base scenario path (relative to the sweep file's directory)
   std::string base_text;  // its text as read at load time (every point is run from it)
   SweepMode mode = SweepMode::grid;
-  bool table_only = false;               // `keep: table` or --table-only
-  std::vector<SweepOverride> fixed;      // the sweep file's `set:`, applied to every point
-  std::vector<Override> command_line;    // `--set` on the command line, after `set:`
+  bool table_only = false;                 // `keep: table` or --table-only
+  std::vector<SweepOverride> fixed;        // the sweep file's `set:`, applied to every point
+  std::vector<Override> command_line;      // `--set` on the command line, after `set:`
   std::vector<SweepParameter> parameters;  // grid and zip
   std::vector<SweepOverlay> overlays;      // stack
   std::vector<SweepPoint> points;          // K >= 1; stack: point 0 is the base itself

@@ -1,0 +1,186 @@
+// `incsim sweep`: argument parsing, Ctrl-C handling and progress for run_sweep. The first
+// Ctrl-C lets the point being computed finish and keeps every finished point for a later
+// resume; a second one stops at once (atomic renames mean no half-written point is kept).
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+#include "cli/cli.h"
+#include "incsim/sweep.h"
+
+namespace incsim::cli {
+namespace {
+
+constexpr int kExitInvalid = 2;
+constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
+
+// Set by the SIGINT handler; the only state a signal handler may touch.
+std::atomic<bool> interrupted{false};
+
+extern "C" void on_interrupt(int) {
+  interrupted.store(true);
+  static const char message[] =
+      "\nincsim sweep: interrupted; finishing the current point (Ctrl-C again to stop now)\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
+  (void)ignored;
+}
+
+// Installs on_interrupt for SIGINT for its lifetime; SA_RESETHAND makes a second Ctrl-C fatal.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &action, &previous_);
+  }
+  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct sigaction previous_ {};
+};
+
+std::string point_label(const SweepSpec& spec, std::size_t k) {
+  const SweepPoint& p = spec.points[k];
+  if (spec.mode == SweepMode::stack) return k == 0 ? "base" : "+ " + p.labels.front();
+  std::string text;
+  for (std::size_t i = 0; i < spec.parameters.size(); ++i)
+    text += (i ? ", " : "") + spec.parameters[i].path + "=" + p.labels[i];
+  return text;
+}
+
+std::string seconds_text(double s) {
+  char buffer[32];
+  if (s < 120)
+    std::snprintf(buffer, sizeof buffer, "%.1f s", s);
+  else
+    std::snprintf(buffer, sizeof buffer, "%.1f min", s / 60);
+  return buffer;
+}
+
+// Prints one line per point on stderr (and the replication progress of the current point when
+// stderr is a terminal).
+class SweepProgress {
+ public:
+  SweepProgress(const SweepSpec& spec, std::string sidecar)
+      : spec_(spec), sidecar_(std::move(sidecar)) {}
+
+  void operator()(const SweepEvent& e) {
+    switch (e.kind) {
+      case SweepEvent::reused:
+        ++reused_;
+        break;
+      case SweepEvent::starting:
+        report_reused();
+        replications_.store(0);
+        bar_.emplace(e.replications, replications_);
+        break;
+      case SweepEvent::finished: {
+        bar_.reset();
+        ++computed_;
+        seconds_ += e.seconds;
+        const double eta = seconds_ / double(computed_) * double(e.points - e.done);
+        std::fprintf(stderr, "  point %zu/%zu done in %s (%s); %zu of %zu done%s\n", e.point + 1,
+                     e.points, seconds_text(e.seconds).c_str(), point_label(spec_, e.point).c_str(),
+                     e.done, e.points,
+                     e.done < e.points ? (", ETA " + seconds_text(eta)).c_str() : "");
+        break;
+      }
+    }
+  }
+  void report_reused() {
+    if (reused_ == 0 || reported_) return;
+    reported_ = true;
+    std::fprintf(stderr, "  resuming: %zu of %zu points already computed in %s/\n", reused_,
+                 spec_.points.size(), sidecar_.c_str());
+  }
+  std::atomic<std::int64_t>& counter() { return replications_; }
+
+ private:
+  const SweepSpec& spec_;
+  std::string sidecar_;
+  std::size_t reused_ = 0, computed_ = 0;
+  bool reported_ = false;
+  double seconds_ = 0.0;
+  std::atomic<std::int64_t> replications_{0};
+  std::optional<Progress> bar_;
+};
+
+}  // namespace
+
+CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
+  CLI::App* cmd = app.add_subcommand(
+      "sweep", "run a scenario at every point of a parameter sweep (common random numbers)");
+  cmd->add_option("sweep", args.file, "sweep YAML file (base, parameters or overlays)")->required();
+  cmd->add_option("-o,--output", args.output, "output file (default: <sweep file name>.h5)");
+  cmd->add_option("--threads", args.threads, "worker threads (default: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--set", args.sets,
+                  "override a value of the base scenario at every point (repeatable; applied "
+                  "after the sweep file's set: and before the point's own values)")
+      ->type_name("PATH=VALUE");
+  cmd->add_flag("--restart", args.restart,
+                "discard the finished points of an earlier, different run of this sweep");
+  cmd->add_flag("--table-only", args.table_only,
+                "keep only the /sweep table, not each point's full tree (keep: table)");
+  cmd->add_flag("-q,--quiet", args.quiet, "print no table at the end");
+  return cmd;
+}
+
+int sweep_command(const SweepArgs& args) {
+  std::vector<Override> overrides;
+  for (const std::string& s : args.sets) overrides.push_back(parse_override(s));
+  const SweepSpec spec = load_sweep(args.file, overrides, args.table_only);
+  const std::string output =
+      args.output.empty() ? std::filesystem::path(args.file).stem().string() + ".h5" : args.output;
+  const auto dir = std::filesystem::absolute(output).parent_path();
+  if (!std::filesystem::is_directory(dir)) {
+    std::cerr << "incsim: output directory does not exist: " << dir.string() << "\n";
+    return kExitInvalid;
+  }
+  for (const std::string& w : spec.warnings) std::cerr << "warning: " << w << "\n";
+  std::cerr << "incsim sweep: " << spec.points.size() << " points (" << to_string(spec.mode)
+            << ") of " << spec.base_file << " -> " << output << "\n";
+
+  const auto start = std::chrono::steady_clock::now();
+  SweepProgress progress(spec, sweep_sidecar(output));
+  SweepOptions options;
+  options.output = output;
+  options.threads = args.threads;
+  options.restart = args.restart;
+  options.stop = &interrupted;
+  options.progress = &progress.counter();
+  options.on_event = [&progress](const SweepEvent& e) { progress(e); };
+  SweepSummary summary;
+  try {
+    InterruptGuard guard;
+    summary = run_sweep(spec, options);
+  } catch (const SweepMismatch& e) {
+    std::cerr << "incsim sweep: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  progress.report_reused();
+  if (!summary.complete) {
+    std::cerr << "incsim sweep: stopped with " << summary.reused + summary.computed << " of "
+              << summary.points << " points kept in " << sweep_sidecar(output)
+              << "/; run the same command again to compute the rest\n";
+    return kExitInterrupted;
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!args.quiet) inspect_file(output, std::cout);
+  std::cout << "\nwrote " << output << " (" << summary.points << " points: " << summary.computed
+            << " computed, " << summary.reused << " reused) in " << seconds_text(seconds) << "\n";
+  return 0;
+}
+
+}  // namespace incsim::cli

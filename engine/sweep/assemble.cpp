@@ -1,0 +1,276 @@
+// Assembly of a sweep result from its point files: /points/<k> trees and the /sweep table
+// (MODEL.md section 11). Differences between points are paired by replication: with common
+// random numbers replication r of every point sees the same shocks, so the standard error of
+// a difference is the spread of the per-replication differences, sd(x_k - x_0) / sqrt(R).
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <optional>
+
+#include "incsim/hdf5.h"
+#include "incsim/version.h"
+#include "sweep/internal.h"
+
+namespace incsim::sweep_detail {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// One point's (R, T) columns, by measure name.
+struct PointColumns {
+  std::int64_t replications = 0;
+  std::map<std::string, std::vector<double>> values;
+};
+
+PointColumns read_columns(const h5::File& file, const std::vector<Measure>& measures,
+                          const h5::Group& root, int years) {
+  PointColumns out;
+  out.replications = h5::read_int64_attribute(file, "/", "replications");
+  const std::size_t cells = static_cast<std::size_t>(out.replications) * years;
+  for (const Measure& m : measures) {
+    const std::string path = "/table/" + m.name;
+    if (!root.exists(path)) {  // a product not configured at this point pays nothing
+      out.values[m.name].assign(cells, 0.0);
+      continue;
+    }
+    std::vector<hsize_t> dims;
+    out.values[m.name] = h5::read_doubles(file, path, &dims);
+    if (dims.size() != 2 || dims[0] != static_cast<hsize_t>(out.replications) ||
+        dims[1] != static_cast<hsize_t>(years)) {
+      throw h5::H5Error("sweep: " + path + " has an unexpected shape in a point file");
+    }
+  }
+  return out;
+}
+
+// Standard error of mean(a) - mean(b) for year t: paired when both have the same replications
+// (common random numbers), else from the two standard errors.
+double difference_se(const PointColumns& a, const PointColumns& b, const std::string& name,
+                     int years, int t, double se_a, double se_b) {
+  if (a.replications != b.replications) return std::sqrt(se_a * se_a + se_b * se_b);
+  const std::vector<double>& x = a.values.at(name);
+  const std::vector<double>& y = b.values.at(name);
+  std::vector<double> d(static_cast<std::size_t>(a.replications));
+  for (std::size_t r = 0; r < d.size(); ++r) d[r] = x[r * years + t] - y[r * years + t];
+  return mean_and_se(d, 1, 0, d.size()).se[0];
+}
+
+// (K, T) tables of one measure.
+struct Table {
+  std::vector<double> mean, se, diff, diff_se, increment, increment_se;
+};
+
+class SweepWriter {
+ public:
+  SweepWriter(h5::Group group, std::size_t points, int years, int start_year)
+      : group_(std::move(group)), points_(points), years_(years) {
+    std::vector<std::int64_t> index(points), calendar(static_cast<std::size_t>(years));
+    std::iota(index.begin(), index.end(), 0);
+    std::iota(calendar.begin(), calendar.end(), start_year);
+    point_.emplace(group_.write("point", index)
+                       .attr("units", "1")
+                       .attr("description", "sweep point index (0 = the reference point)")
+                       .make_scale("point"));
+    year_.emplace(group_.write("year", calendar)
+                      .attr("units", "year")
+                      .attr("description", "calendar year")
+                      .make_scale("year"));
+  }
+
+  void per_point(h5::Dataset dataset, const std::string& units, const std::string& description) {
+    dataset.attr("units", units)
+        .attr("description", description)
+        .attach_scale(*point_, 0)
+        .label_dimension(0, "point");
+  }
+
+  void numbers(const std::string& name, const std::vector<double>& values, const std::string& units,
+               const std::string& description) {
+    per_point(group_.write(name, values), units, description);
+  }
+  void integers(const std::string& name, const std::vector<std::int64_t>& values,
+                const std::string& units, const std::string& description) {
+    per_point(group_.write(name, values), units, description);
+  }
+  void strings(const std::string& name, const std::vector<std::string>& values,
+               const std::string& description) {
+    per_point(group_.write_strings(name, values), "1", description);
+  }
+
+  void table(const std::string& name, const std::vector<double>& values, const std::string& units,
+             const std::string& description) {
+    group_.write(name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(years_)})
+        .attr("units", units)
+        .attr("description", description)
+        .attach_scale(*point_, 0)
+        .attach_scale(*year_, 1)
+        .label_dimension(0, "point")
+        .label_dimension(1, "year");
+  }
+
+  h5::Group& group() { return group_; }
+
+ private:
+  h5::Group group_;
+  std::size_t points_;
+  int years_;
+  std::optional<h5::Dataset> point_, year_;
+};
+
+void write_root_attributes(h5::Group& root, const SweepSpec& spec) {
+  std::vector<std::string> command_line;
+  for (const Override& o : spec.command_line) command_line.push_back(o.path + "=" + o.value);
+  std::vector<std::string> fixed;
+  for (const SweepOverride& o : spec.fixed) fixed.push_back(o.item.path + "=" + o.item.value);
+  root.attr("incsim_version", INCSIM_VERSION)
+      .attr("schema_version", INCSIM_SCHEMA_VERSION)
+      .attr("sweep", spec.text)
+      .attr("sweep_file", spec.file)
+      .attr("base_scenario", spec.base_text)
+      .attr("base_scenario_file", spec.base_file)
+      .attr("mode", to_string(spec.mode))
+      .attr("keep", spec.table_only ? "table" : "all")
+      .attr("points", static_cast<std::int64_t>(spec.points.size()))
+      .attr("years", static_cast<std::int64_t>(spec.years))
+      .attr("start_year", static_cast<std::int64_t>(spec.start_year))
+      .attr("fixed_overrides", fixed)
+      .attr("overrides", command_line)
+      .attr("created_utc", utc_now());
+  root.attr("seed", std::uint64_t{spec.seed});
+}
+
+void write_parameters(SweepWriter& w, const SweepSpec& spec) {
+  h5::Group& sweep = w.group();
+  std::vector<std::string> overrides;
+  for (const SweepPoint& p : spec.points) {
+    std::vector<std::string> parts;
+    for (const SweepOverride& o : p.overrides) parts.push_back(o.item.path + "=" + o.item.value);
+    std::string text;
+    for (const std::string& part : parts) text += (text.empty() ? "" : "; ") + part;
+    overrides.push_back(text);
+  }
+  w.strings("overrides", overrides,
+            "the point's own overrides, applied to the base scenario after the sweep's fixed "
+            "ones");
+  if (spec.mode == SweepMode::stack) {
+    std::vector<std::string> names;
+    for (const SweepPoint& p : spec.points) names.push_back(p.labels.front());
+    w.strings("overlay", names,
+              "the last overlay applied (point k applies overlays 1..k; point 0 is the base)");
+    sweep.attr("parameters", std::vector<std::string>{"overlay"});
+    return;
+  }
+  std::vector<std::string> paths;
+  std::vector<std::int64_t> shape;
+  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
+    const SweepParameter& p = spec.parameters[i];
+    paths.push_back(p.path);
+    shape.push_back(static_cast<std::int64_t>(p.values.size()));
+    const std::string description = "scenario value " + p.path + " at each point";
+    if (p.numeric) {
+      std::vector<double> values;
+      for (const SweepPoint& point : spec.points) values.push_back(std::stod(point.labels[i]));
+      w.numbers(p.path, values, "as in the scenario", description);
+    } else {
+      std::vector<std::string> values;
+      for (const SweepPoint& point : spec.points) values.push_back(point.labels[i]);
+      w.strings(p.path, values, description);
+    }
+  }
+  sweep.attr("parameters", paths);
+  if (spec.mode == SweepMode::grid) sweep.attr("grid_shape", shape);
+}
+
+}  // namespace
+
+void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point_files,
+                    const std::string& output) {
+  const std::size_t points = point_files.size();
+  const int years = spec.years;
+  std::vector<h5::File> files;
+  files.reserve(points);
+  std::vector<std::string> products;
+  for (const std::string& path : point_files) files.push_back(h5::File::open_read(path));
+  for (const char* product : kProductNames) {
+    for (h5::File& f : files) {
+      if (f.root().exists(std::string("/table/payout_") + product)) {
+        products.push_back(product);
+        break;
+      }
+    }
+  }
+  const std::vector<Measure> measures = headline_measures(products);
+
+  h5::AtomicFile out(output);
+  h5::Group root = out.file().root();
+  write_root_attributes(root, spec);
+  if (!spec.table_only) {
+    for (std::size_t k = 0; k < points; ++k) {
+      copy_tree(files[k].id(), "tree", out.file().id(), "points/" + std::to_string(k));
+    }
+  }
+
+  SweepWriter w(root.group("sweep"), points, years, spec.start_year);
+  w.group().attr("description",
+                 "headline measures per sweep point and year; *_se: Monte Carlo standard error; "
+                 "*_diff: difference from point 0; *_diff_se: its standard error, paired by "
+                 "replication (common random numbers)");
+  write_parameters(w, spec);
+
+  const std::size_t cells = points * static_cast<std::size_t>(years);
+  std::map<std::string, Table> tables;
+  for (const Measure& m : measures) {
+    Table& t = tables[m.name];
+    for (auto* v : {&t.mean, &t.se, &t.diff, &t.diff_se, &t.increment, &t.increment_se})
+      v->assign(cells, kNaN);
+  }
+  std::vector<std::int64_t> replications;
+  PointColumns first, previous;
+  for (std::size_t k = 0; k < points; ++k) {
+    PointColumns current = read_columns(files[k], measures, files[k].root(), years);
+    replications.push_back(current.replications);
+    const PointColumns& reference = k == 0 ? current : first;
+    const PointColumns& before = k == 0 ? current : previous;
+    for (const Measure& m : measures) {
+      Table& t = tables[m.name];
+      for (int y = 0; y < years; ++y) {
+        const std::size_t c = k * years + y;
+        const Estimate e = mean_and_se(current.values[m.name], years, y, current.replications);
+        t.mean[c] = e.mean[0];
+        // A share of replications: the binomial standard error, as in /poverty/target_risk.
+        t.se[c] = m.name == "target_risk"
+                      ? std::sqrt(e.mean[0] * (1 - e.mean[0]) / double(current.replications))
+                      : e.se[0];
+        const std::size_t c0 = static_cast<std::size_t>(y);
+        t.diff[c] = t.mean[c] - t.mean[c0];
+        t.diff_se[c] = difference_se(current, reference, m.name, years, y, t.se[c], t.se[c0]);
+        const std::size_t cb = k == 0 ? c : c - years;
+        t.increment[c] = t.mean[c] - t.mean[cb];
+        t.increment_se[c] = difference_se(current, before, m.name, years, y, t.se[c], t.se[cb]);
+      }
+    }
+    if (k == 0) first = current;
+    previous = std::move(current);
+  }
+  w.integers("replications", replications, "1", "replications run at each point");
+
+  for (const Measure& m : measures) {
+    const Table& t = tables[m.name];
+    w.table(m.name, t.mean, m.units, m.description);
+    w.table(m.name + "_se", t.se, m.units, "Monte Carlo standard error of " + m.name);
+    w.table(m.name + "_diff", t.diff, m.units, m.name + " minus its value at point 0");
+    w.table(m.name + "_diff_se", t.diff_se, m.units,
+            "standard error of " + m.name +
+                "_diff, paired by replication: sd(x_k - x_0) / sqrt(R) (unpaired "
+                "sqrt(se_k^2 + se_0^2) where the replication counts differ)");
+    if (spec.mode != SweepMode::stack) continue;
+    w.table(m.name + "_increment", t.increment, m.units,
+            m.name + " minus its value at the previous point: the effect of the overlay added");
+    w.table(m.name + "_increment_se", t.increment_se, m.units,
+            "standard error of " + m.name + "_increment, paired by replication");
+  }
+  files.clear();
+  out.commit();
+}
+
+}  // namespace incsim::sweep_detail

@@ -1,0 +1,268 @@
+// Running a sweep with resume: the sidecar directory OUT.h5.points/ holds a manifest (what
+// sweep this is) and one file per finished point, each renamed into place when complete. A
+// later run of the same sweep computes only the missing points; a different sweep is refused.
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "incsim/version.h"
+#include "sweep/internal.h"
+
+namespace incsim {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sweep_detail;
+
+// 64-bit FNV-1a: enough to notice that a text changed (not a security check).
+std::string fingerprint(const std::string& text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string point_name(std::size_t k) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "point-%06zu.h5", k);
+  return buffer;
+}
+
+// What identifies a sweep: the fields of the manifest, in the order they are checked.
+struct Identity {
+  std::string incsim_version = INCSIM_VERSION;
+  std::string schema_version = INCSIM_SCHEMA_VERSION;
+  std::string sweep_file, sweep_fnv1a64;
+  std::string base_file, base_fnv1a64;
+  std::vector<std::string> overrides;  // command line
+  std::string keep;
+  std::size_t points = 0;
+};
+
+Identity identity_of(const SweepSpec& spec) {
+  Identity id;
+  id.sweep_file = spec.file;
+  id.sweep_fnv1a64 = fingerprint(spec.text);
+  id.base_file = spec.base_file;
+  id.base_fnv1a64 = fingerprint(spec.base_text);
+  for (const Override& o : spec.command_line) id.overrides.push_back(o.path + "=" + o.value);
+  id.keep = spec.table_only ? "table" : "all";
+  id.points = spec.points.size();
+  return id;
+}
+
+std::string manifest_text(const Identity& id) {
+  YAML::Emitter out;
+  out << YAML::Comment("incsim sweep in progress: finished points are point-<k>.h5")
+      << YAML::BeginMap << YAML::Key << "incsim_version" << YAML::Value << id.incsim_version
+      << YAML::Key << "schema_version" << YAML::Value << id.schema_version << YAML::Key
+      << "sweep_file" << YAML::Value << id.sweep_file << YAML::Key << "sweep_fnv1a64" << YAML::Value
+      << id.sweep_fnv1a64 << YAML::Key << "base_scenario" << YAML::Value << id.base_file
+      << YAML::Key << "base_fnv1a64" << YAML::Value << id.base_fnv1a64 << YAML::Key << "overrides"
+      << YAML::Value << YAML::Flow << id.overrides << YAML::Key << "keep" << YAML::Value << id.keep
+      << YAML::Key << "points" << YAML::Value << id.points << YAML::EndMap;
+  return std::string(out.c_str()) + "\n";
+}
+
+// Reasons why the sidecar's manifest does not describe `now`; empty if it does.
+std::vector<std::string> differences(const std::string& manifest_path, const Identity& now) {
+  YAML::Node m;
+  try {
+    m = YAML::LoadFile(manifest_path);
+  } catch (const YAML::Exception& e) {
+    return {"its manifest " + manifest_path + " cannot be read (" + e.msg + ")"};
+  }
+  auto text = [&](const char* key) {
+    try {
+      return m[key] ? m[key].as<std::string>() : std::string("?");
+    } catch (const YAML::Exception&) {
+      return std::string("?");
+    }
+  };
+  std::vector<std::string> why;
+  if (text("incsim_version") != now.incsim_version ||
+      text("schema_version") != now.schema_version) {
+    why.push_back("it was computed by incsim " + text("incsim_version") + " (output schema " +
+                  text("schema_version") + "), this is incsim " + now.incsim_version +
+                  " (output schema " + now.schema_version + ")");
+  }
+  if (text("base_fnv1a64") != now.base_fnv1a64) {  // its text counts, not the path used
+    why.push_back("the base scenario " + now.base_file +
+                  " differs from the one the sweep was started with (" + text("base_scenario") +
+                  ")");
+  }
+  if (text("sweep_fnv1a64") != now.sweep_fnv1a64) {
+    why.push_back("the sweep file " + now.sweep_file + " has changed since it was started");
+  }
+  std::vector<std::string> overrides;
+  try {
+    if (m["overrides"]) overrides = m["overrides"].as<std::vector<std::string>>();
+  } catch (const YAML::Exception&) {
+    overrides = {"?"};
+  }
+  if (overrides != now.overrides) {
+    auto list = [](const std::vector<std::string>& v) {
+      std::string s;
+      for (const std::string& o : v) {  // appended piecewise: GCC 12's -Wrestrict
+        if (!s.empty()) s += ' ';
+        s += "--set ";
+        s += o;
+      }
+      return s.empty() ? std::string("none") : s;
+    };
+    why.push_back("the command-line overrides differ (started with: " + list(overrides) +
+                  "; now: " + list(now.overrides) + ")");
+  }
+  if (text("keep") != now.keep) {
+    why.push_back("it was started keeping " + text("keep") + ", this run keeps " + now.keep +
+                  " (--table-only)");
+  }
+  if (text("points") != std::to_string(now.points)) {
+    why.push_back("it has " + text("points") + " points, this sweep " + std::to_string(now.points));
+  }
+  return why;
+}
+
+void write_text_atomically(const fs::path& path, const std::string& text) {
+  const fs::path temp = path.string() + ".tmp-" + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::binary);
+    out << text;
+    out.close();
+    if (!out) throw std::runtime_error("cannot write " + temp.string());
+  }
+  fs::rename(temp, path);
+}
+
+bool process_alive(long pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+// Removes "<name>.tmp-<pid>" files left by a killed run: every one in the sidecar, and those of
+// `output` whose process is gone.
+void remove_stale_temporaries(const fs::path& sidecar, const fs::path& output) {
+  std::error_code ec;
+  if (fs::is_directory(sidecar, ec)) {
+    for (const auto& entry : fs::directory_iterator(sidecar, ec)) {
+      if (entry.path().filename().string().find(".tmp-") != std::string::npos)
+        fs::remove(entry.path(), ec);
+    }
+  }
+  const fs::path dir = fs::absolute(output).parent_path();
+  const std::string prefix = output.filename().string() + ".tmp-";
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with(prefix)) continue;
+    char* end = nullptr;
+    const long pid = std::strtol(name.c_str() + prefix.size(), &end, 10);
+    if (end != nullptr && *end == '\0' && pid != ::getpid() && !process_alive(pid))
+      fs::remove(entry.path(), ec);
+  }
+}
+
+std::size_t count_points(const fs::path& sidecar, std::size_t points) {
+  std::size_t found = 0;
+  for (std::size_t k = 0; k < points; ++k) found += fs::exists(sidecar / point_name(k));
+  return found;
+}
+
+// Makes the sidecar ready for `spec`: created with its manifest, or checked against it.
+void prepare_sidecar(const fs::path& sidecar, const fs::path& output, const SweepSpec& spec,
+                     bool restart) {
+  const Identity now = identity_of(spec);
+  const fs::path manifest = sidecar / "manifest.yaml";
+  if (fs::exists(sidecar) && !fs::is_directory(sidecar)) {
+    throw SweepMismatch(sidecar.string() + " exists and is not a directory");
+  }
+  if (fs::is_directory(sidecar) && !restart) {
+    remove_stale_temporaries(sidecar, output);
+    if (fs::exists(manifest)) {
+      const std::vector<std::string> why = differences(manifest.string(), now);
+      if (why.empty()) return;
+      std::string message = sidecar.string() + "/ holds " +
+                            std::to_string(count_points(sidecar, spec.points.size())) +
+                            " finished points of a different sweep: ";
+      for (std::size_t i = 0; i < why.size(); ++i) message += (i ? "; " : "") + why[i];
+      throw SweepMismatch(message +
+                          ". Run again with --restart to discard them and start over, or "
+                          "restore what changed to resume.");
+    }
+    if (!fs::is_empty(sidecar)) {
+      throw SweepMismatch(sidecar.string() +
+                          "/ has no manifest.yaml, so its points cannot be checked against "
+                          "this sweep; run again with --restart to discard it");
+    }
+  }
+  if (restart) fs::remove_all(sidecar);
+  remove_stale_temporaries(sidecar, output);
+  fs::create_directories(sidecar);
+  write_text_atomically(manifest, manifest_text(now));
+}
+
+}  // namespace
+
+SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
+  const fs::path output(options.output);
+  const fs::path sidecar(sweep_sidecar(options.output));
+  prepare_sidecar(sidecar, output, spec, options.restart);
+
+  SweepSummary summary;
+  summary.points = spec.points.size();
+  std::vector<std::string> files;
+  std::size_t done = 0;
+  auto notify = [&](SweepEvent event) {
+    event.points = summary.points;
+    event.done = done;
+    if (options.on_event) options.on_event(event);
+  };
+  for (std::size_t k = 0; k < summary.points; ++k) {
+    const fs::path file = sidecar / point_name(k);
+    files.push_back(file.string());
+    if (fs::exists(file)) {
+      ++done;
+      ++summary.reused;
+      notify({SweepEvent::reused, k});
+    }
+  }
+  for (std::size_t k = 0; k < summary.points; ++k) {
+    if (fs::exists(files[k])) continue;
+    if (options.stop != nullptr && options.stop->load()) return summary;
+    const Scenario scenario =
+        load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
+    SweepEvent start{SweepEvent::starting, k};
+    start.replications = scenario.replications;
+    notify(start);
+    const auto began = std::chrono::steady_clock::now();
+    if (options.progress != nullptr) options.progress->store(0);
+    const Model model = build_model(scenario, options.threads);
+    const RunResults results = run_simulation(model, {options.threads, options.progress});
+    write_point_file(files[k], spec, k, model, results);
+    ++done;
+    ++summary.computed;
+    SweepEvent finished{SweepEvent::finished, k};
+    finished.replications = scenario.replications;
+    finished.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
+    notify(finished);
+  }
+  if (options.stop != nullptr && options.stop->load() && done < summary.points) return summary;
+  assemble_sweep(spec, files, options.output);
+  std::error_code ignored;
+  fs::remove_all(sidecar, ignored);
+  summary.complete = true;
+  return summary;
+}
+
+}  // namespace incsim

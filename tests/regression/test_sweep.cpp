@@ -1,0 +1,435 @@
+// `incsim sweep` end to end (MODEL.md sections 10 and 11): a sweep point is bit for bit the single
+// run of the same overridden scenario; paired standard errors of differences are smaller than
+// unpaired ones and match the spread of repeated sweeps; stack increments add up; a killed or
+// interrupted sweep resumes to the same file; a changed base is refused on resume; invalid
+// sweep files are reported at their line with nothing written.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <hdf5.h>
+#include <hdf5_hl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "incsim/hdf5.h"
+#include "incsim/sweep.h"
+#include "support.h"
+
+namespace incsim {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kScenarios = std::string(INCSIM_SOURCE_DIR) + "/scenarios/";
+
+// Relative path -> raw bytes of every dataset below `group` (variable-length strings as text).
+std::map<std::string, std::string> dataset_bytes(const std::string& file,
+                                                 const std::string& group = "/") {
+  std::map<std::string, std::string> out;
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_GE(f, 0) << file;
+  if (f < 0) return out;
+  const hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
+  EXPECT_GE(g, 0) << file << " " << group;
+  auto visit = [](hid_t obj, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    auto& map = *static_cast<std::map<std::string, std::string>*>(data);
+    const hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
+    const hid_t type = H5Dget_type(d);
+    const hid_t space = H5Dget_space(d);
+    const hssize_t n = H5Sget_simple_extent_npoints(space);
+    std::string bytes;
+    if (H5Tis_variable_str(type) > 0) {
+      std::vector<char*> strings(static_cast<std::size_t>(n));
+      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings.data());
+      for (char* s : strings) bytes += std::string(s ? s : "") + '\0';
+      H5Dvlen_reclaim(type, space, H5P_DEFAULT, strings.data());
+    } else {
+      bytes.resize(static_cast<std::size_t>(n) * H5Tget_size(type));
+      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    }
+    map[name] = bytes;
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(d);
+    return 0;
+  };
+  if (g >= 0) {
+    H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, static_cast<H5O_iterate_t>(+visit), &out);
+    H5Gclose(g);
+  }
+  H5Fclose(f);
+  return out;
+}
+
+void expect_same_datasets(const std::map<std::string, std::string>& a,
+                          const std::map<std::string, std::string>& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.count(name)) << what << ": " << name << " missing";
+    EXPECT_TRUE(b.at(name) == bytes) << what << ": " << name << " differs";
+  }
+}
+
+// A fresh directory for the current test.
+fs::path test_dir() {
+  const fs::path dir = test::temp_path("_dir");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string q(const fs::path& p) {
+  return test::shell_quote(p.string());
+}
+
+std::vector<std::string> leftovers(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::recursive_directory_iterator(dir))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos)
+      found.push_back(e.path().string());
+  return found;
+}
+
+// ---- (1) a point equals the single run ---------------------------------------------------------
+
+TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
+  const fs::path dir = test_dir();
+  const fs::path sweep = dir / "grid.yaml", out = dir / "grid.h5", single = dir / "single.h5";
+  test::write_file(sweep, "base: " + kScenarios +
+                              "tongshan_double_insurance.yaml\n"
+                              "set: {population.households: 150, scenario.replications: 24,\n"
+                              "      choice.pilot_replications: 20}\n"
+                              "parameters:\n"
+                              "  markets.crayfish.volatility: [0.2, 0.4]\n"
+                              "  insurance.income_index.coverage: [0.7, 0.9]\n");
+  const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " --threads 2 -q");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const auto s = test::run_incsim(
+      "run " + q(kScenarios + "tongshan_double_insurance.yaml") + " -o " + q(single) +
+      " -q --threads 1 --set population.households=150 --set scenario.replications=24"
+      " --set choice.pilot_replications=20"
+      " --set markets.crayfish.volatility=0.4 --set insurance.income_index.coverage=0.7");
+  ASSERT_EQ(s.exit_status, 0) << s.err;
+  const auto point = dataset_bytes(out.string(), "/points/2");
+  ASSERT_GT(point.size(), 60u);
+  expect_same_datasets(dataset_bytes(single.string()), point, "/points/2 vs the single run");
+
+  // The table carries the point's own estimates, and the copied tree keeps its scales.
+  const h5::File f = h5::File::open_read(out.string());
+  const auto fgt0 = h5::read_doubles(f, "/sweep/fgt0");
+  const auto point_fgt0 = h5::read_doubles(f, "/points/2/poverty/fgt0");
+  ASSERT_EQ(fgt0.size(), 4u * point_fgt0.size());
+  for (std::size_t t = 0; t < point_fgt0.size(); ++t)
+    EXPECT_EQ(fgt0[2 * point_fgt0.size() + t], point_fgt0[t]);
+  EXPECT_EQ(h5::read_doubles(f, "/sweep/markets.crayfish.volatility"),
+            (std::vector<double>{0.2, 0.2, 0.4, 0.4}));
+  const hid_t d = H5Dopen2(f.id(), "/points/2/poverty/fgt0", H5P_DEFAULT);
+  ASSERT_GE(d, 0);
+  EXPECT_EQ(H5DSget_num_scales(d, 0), 1);
+  std::string scale;
+  H5DSiterate_scales(
+      d, 0, nullptr,
+      [](hid_t, unsigned, hid_t scale_id, void* data) -> herr_t {
+        char name[256] = {};
+        H5Iget_name(scale_id, name, sizeof name);
+        *static_cast<std::string*>(data) = name;
+        return 1;
+      },
+      &scale);
+  EXPECT_EQ(scale, "/points/2/poverty/year");  // write_results attaches group-local copies
+  H5Dclose(d);
+  EXPECT_EQ(h5::read_string_attribute(f, "/", "mode"), "grid");
+  EXPECT_EQ(h5::read_int64_attribute(f, "/", "points"), 4);
+  EXPECT_FALSE(fs::exists(dir / "grid.h5.points"));
+}
+
+// ---- (2) paired standard errors ---------------------------------------------------------------
+
+// One market, one industry, identical households (nothing about the population depends on the
+// seed), so repeated sweeps differ only by their shocks.
+const char* kPairedBase = R"(scenario: {years: 3, replications: 40, seed: 1}
+markets:
+  grain: {unit: kg, price: 10, volatility: 0.2, persistence: 0.5}
+industries:
+  farm:
+    unit: mu
+    operating_cost: 200
+    needs: {farmland_mu: 1, labor_days: 10}
+    products: [{market: grain, yield: 100, yield_cv: 0.2}]
+population:
+  households: 40
+  size: {values: [2], weights: [1]}
+  farmland_mu: {mean: 2, cv: 0}
+  forest_mu: {mean: 1, cv: 0}
+  capital: {mean: 10000, cv: 0}
+income:
+  wage: {per_laborer: 3000, cv: 0.3, employment_rate: 0.8}
+choice:
+  rule: fixed
+  portfolios: [{main: farm, share: 1}]
+poverty: {line: 1800}
+)";
+
+TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
+  const fs::path dir = test_dir();
+  test::write_file(dir / "base.yaml", kPairedBase);
+  test::write_file(dir / "sweep.yaml",
+                   "base: base.yaml\nkeep: table\n"
+                   "parameters: {markets.grain.volatility: [0.2, 0.3]}\n");
+  std::vector<double> diffs, diff_ses;
+  double paired_over_unpaired = 0.0;
+  const int sweeps = 100;
+  for (int s = 0; s < sweeps; ++s) {
+    const SweepSpec spec =
+        load_sweep((dir / "sweep.yaml").string(), {{"scenario.seed", std::to_string(1000 + s)}});
+    SweepOptions options;
+    options.output = (dir / "seed").string() + std::to_string(s) + ".h5";
+    options.threads = 2;
+    ASSERT_TRUE(run_sweep(spec, options).complete);
+    const h5::File f = h5::File::open_read(options.output);
+    const auto diff = h5::read_doubles(f, "/sweep/mean_income_diff");
+    const auto diff_se = h5::read_doubles(f, "/sweep/mean_income_diff_se");
+    const auto se = h5::read_doubles(f, "/sweep/mean_income_se");
+    const std::size_t t = 2, at = 3 + t;  // point 1, last year
+    const double unpaired = std::sqrt(se[at] * se[at] + se[t] * se[t]);
+    EXPECT_LT(diff_se[at], unpaired) << "seed " << 1000 + s;
+    paired_over_unpaired += diff_se[at] / unpaired / sweeps;
+    EXPECT_EQ(diff[t], 0.0);
+    EXPECT_EQ(diff_se[t], 0.0);
+    diffs.push_back(diff[at]);
+    diff_ses.push_back(diff_se[at]);
+  }
+  const test::SampleStats spread = test::sample_stats(diffs);
+  const double reported = test::sample_stats(diff_ses).mean;
+  const double ratio = std::sqrt(spread.var) / reported;
+  std::cout << "sd of " << sweeps << " paired differences / mean reported paired se = " << ratio
+            << "; mean paired / unpaired se = " << paired_over_unpaired << "\n";
+  EXPECT_GT(ratio, 1 / 1.25) << "sd of " << sweeps << " differences " << std::sqrt(spread.var)
+                             << ", mean reported paired se " << reported;
+  EXPECT_LT(ratio, 1.25) << "sd of " << sweeps << " differences " << std::sqrt(spread.var)
+                         << ", mean reported paired se " << reported;
+}
+
+// ---- (3) stack increments ---------------------------------------------------------------------
+
+const std::string kStackSweep =
+    "base: " + kScenarios +
+    "tongshan_no_insurance.yaml\n"
+    "mode: stack\n"
+    "set: {population.households: 200, scenario.replications: 30,\n"
+    "      choice.pilot_replications: 20}\n"
+    "overlays:\n"
+    "  - name: agricultural\n"
+    "    set:\n"
+    "      insurance.agricultural: {covers: [rice_crayfish_115, chicken_135],\n"
+    "        sum_insured: {rice_crayfish_115: 3000, chicken_135: 4000}, deductible: 0.1,\n"
+    "        premium_rate: 0.06, subsidy: {poor: 1, other: 0.7}, enrollment: {poor: 1, other: "
+    "0.3}}\n"
+    "  - name: income index\n"
+    "    set:\n"
+    "      insurance.income_index: {covers: [rice_crayfish_115], coverage: 0.8,\n"
+    "        premium_rate: 0.05, subsidy: {poor: 1, other: 0.5}, enrollment: {poor: 1, other: "
+    "0.1}}\n"
+    "  - name: poverty guard\n"
+    "    set: {insurance.poverty_guard: {threshold: 1.5, cap: 10000, premium_per_capita: 40,\n"
+    "          subsidy: {poor: 1, other: 1}, enrollment: {poor: 1, other: 0.5}}}\n";
+
+TEST(Sweep, StackIncrementsAddUpToTheTotal) {
+  const fs::path dir = test_dir();
+  const fs::path sweep = dir / "stack.yaml", out = dir / "stack.h5";
+  test::write_file(sweep, kStackSweep);
+  const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " --threads 2");
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_NE(r.out.find("Sweep table"), std::string::npos) << r.out;
+  const h5::File f = h5::File::open_read(out.string());
+  EXPECT_EQ(h5::read_strings(f, "/sweep/overlay"),
+            (std::vector<std::string>{"base", "agricultural", "income index", "poverty guard"}));
+  const std::size_t points = 4, years = 5;
+  for (const std::string m : {"mean_income", "fgt0", "fgt1", "fgt2", "government_cost",
+                              "target_risk", "payout_agricultural", "payout_poverty_guard"}) {
+    const auto value = h5::read_doubles(f, "/sweep/" + m);
+    const auto diff = h5::read_doubles(f, "/sweep/" + m + "_diff");
+    const auto increment = h5::read_doubles(f, "/sweep/" + m + "_increment");
+    ASSERT_EQ(value.size(), points * years) << m;
+    for (std::size_t t = 0; t < years; ++t) {
+      double sum = 0.0;
+      for (std::size_t k = 1; k < points; ++k) sum += increment[k * years + t];
+      const double total = diff[(points - 1) * years + t];
+      EXPECT_NEAR(sum, total, 1e-9 * (1 + std::fabs(value[t]))) << m << " year " << t;
+      EXPECT_EQ(total, value[(points - 1) * years + t] - value[t]) << m;
+    }
+  }
+  // A product not yet configured pays nothing; once configured it appears in the point's tree.
+  const auto guard = h5::read_doubles(f, "/sweep/payout_poverty_guard");
+  for (std::size_t i = 0; i < 3 * years; ++i) EXPECT_EQ(guard[i], 0.0);
+  EXPECT_TRUE(f.id() >= 0 && H5Lexists(f.id(), "/points/3/insurance/poverty_guard", H5P_DEFAULT));
+  const auto inspect = test::run_incsim("inspect " + q(out));
+  EXPECT_EQ(inspect.exit_status, 0);
+  EXPECT_NE(inspect.out.find("poverty_guard insurance payouts"), std::string::npos);
+}
+
+// ---- (4) kill and resume ----------------------------------------------------------------------
+
+// Starts `incsim sweep` in the background; waits until its sidecar holds a finished point, then
+// sends `signal`. Returns the exit status (-signal if it was killed by it).
+int interrupt_sweep(const fs::path& sweep, const fs::path& out, int signal) {
+  const fs::path sidecar = out.string() + ".points";
+  const std::string log = out.string() + ".log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(INCSIM_BINARY, INCSIM_BINARY, "sweep", sweep.c_str(), "-o", out.c_str(), "--threads", "2",
+          "-q", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool seen = false;
+  while (!seen && std::chrono::steady_clock::now() < deadline) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(sidecar, ec))
+      if (e.path().filename().string().starts_with("point-") && e.path().extension() == ".h5")
+        seen = true;
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1000;
+}
+
+TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
+  const fs::path dir = test_dir();
+  const fs::path sweep = dir / "sweep.yaml";
+  test::write_file(sweep, "base: " + kScenarios +
+                              "tongshan_double_insurance.yaml\n"
+                              "set: {population.households: 300, scenario.replications: 60,\n"
+                              "      insurance.income_index.fair_replications: 2000,\n"
+                              "      choice.pilot_replications: 20}\n"
+                              "mode: zip\n"
+                              "parameters:\n"
+                              "  markets.crayfish.volatility: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n"
+                              "  insurance.income_index.loading: [0, 0.1, 0.2, 0.3, 0.4, 0.5]\n");
+  const fs::path reference = dir / "reference.h5";
+  ASSERT_EQ(test::run_incsim("sweep " + q(sweep) + " -o " + q(reference) + " -q").exit_status, 0);
+  const auto expected = dataset_bytes(reference.string());
+
+  for (const int signal : {SIGKILL, SIGINT}) {
+    const fs::path out = dir / (signal == SIGKILL ? "killed.h5" : "interrupted.h5");
+    const fs::path sidecar = out.string() + ".points";
+    const int status = interrupt_sweep(sweep, out, signal);
+    EXPECT_EQ(status, signal == SIGKILL ? -SIGKILL : 130) << test::read_file(out.string() + ".log");
+    ASSERT_FALSE(fs::exists(out)) << "the sweep finished before it was interrupted";
+    ASSERT_TRUE(fs::is_directory(sidecar));
+    if (signal == SIGINT) {
+      EXPECT_TRUE(leftovers(dir).empty()) << leftovers(dir).front();
+      EXPECT_NE(test::read_file(out.string() + ".log").find("run the same command again"),
+                std::string::npos);
+    }
+    const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " -q");
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
+    EXPECT_NE(r.out.find("reused"), std::string::npos) << r.out;
+    expect_same_datasets(expected, dataset_bytes(out.string()),
+                         signal == SIGKILL ? "after SIGKILL" : "after SIGINT");
+    EXPECT_FALSE(fs::exists(sidecar));
+    EXPECT_TRUE(leftovers(dir).empty());
+  }
+}
+
+// ---- (5) resume checks ------------------------------------------------------------------------
+
+TEST(Sweep, ResumeRefusesAChangedBaseUnlessRestarted) {
+  const fs::path dir = test_dir();
+  const std::string base_text = test::read_file(kScenarios + "tongshan_no_insurance.yaml");
+  test::write_file(dir / "base.yaml", base_text);
+  test::write_file(dir / "sweep.yaml",
+                   "base: base.yaml\n"
+                   "set: {population.households: 100, scenario.replications: 10,\n"
+                   "      choice.pilot_replications: 20}\n"
+                   "parameters: {income.transfers_per_capita: [200, 300, 400]}\n");
+  const fs::path out = dir / "out.h5";
+  {  // stop after the first point, as a Ctrl-C would
+    const SweepSpec spec = load_sweep((dir / "sweep.yaml").string());
+    std::atomic<bool> stop{false};
+    SweepOptions options;
+    options.output = out.string();
+    options.stop = &stop;
+    options.on_event = [&](const SweepEvent& e) {
+      if (e.kind == SweepEvent::finished) stop = true;
+    };
+    const SweepSummary summary = run_sweep(spec, options);
+    ASSERT_FALSE(summary.complete);
+    ASSERT_EQ(summary.computed, 1u);
+  }
+  test::write_file(dir / "base.yaml", base_text + "\n# edited\n");
+  const std::string command = "sweep " + q(dir / "sweep.yaml") + " -o " + q(out) + " -q";
+  const auto refused = test::run_incsim(command);
+  EXPECT_EQ(refused.exit_status, 2);
+  EXPECT_NE(refused.err.find("base scenario"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--restart"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::exists(out.string() + ".points/point-000000.h5"));
+  const auto changed_set = test::run_incsim(command + " --set scenario.seed=9");
+  EXPECT_EQ(changed_set.exit_status, 2);
+
+  const auto restarted = test::run_incsim(command + " --restart");
+  ASSERT_EQ(restarted.exit_status, 0) << restarted.err;
+  EXPECT_NE(restarted.out.find("3 computed, 0 reused"), std::string::npos) << restarted.out;
+  EXPECT_TRUE(fs::exists(out));
+}
+
+// ---- (6) invalid sweep files ------------------------------------------------------------------
+
+TEST(Sweep, InvalidSweepFilesNameTheirLineAndWriteNothing) {
+  const fs::path dir = test_dir();
+  const std::string base = "base: " + kScenarios + "tongshan_double_insurance.yaml\n";
+  struct Case {
+    std::string name, text;
+    int line;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {"unknown_path", base + "parameters:\n  markets.crayfish.volatilty: [0.1, 0.2]\n", 3,
+       "did you mean 'volatility'"},
+      {"unknown_product", base + "parameters:\n  insurance.income_indx.coverage: [0.7]\n", 3,
+       "unknown key 'income_indx'"},
+      {"non_scalar_target", base + "parameters:\n  markets: [1, 2]\n", 3, "a mapping"},
+      {"non_scalar_value", base + "parameters:\n  markets.rice.price: [{a: 1}]\n", 3,
+       "expected a single value"},
+      {"empty_list", base + "parameters:\n  markets.rice.price: []\n", 3, "empty list"},
+      {"zip_unequal",
+       base + "mode: zip\nparameters:\n  markets.rice.price: [4, 5]\n"
+              "  markets.crayfish.price: [30, 35, 40]\n",
+       5, "equal length"},
+      {"unknown_key", base + "mod: zip\nparameters: {markets.rice.price: [4]}\n", 2,
+       "did you mean 'mode'"},
+      {"bad_value", base + "parameters:\n  markets.rice.persistence: [0.5, 1.5]\n", 3, "1.5"},
+      {"empty_overlays", base + "mode: stack\noverlays: []\n", 3, "at least one overlay"},
+      {"unknown_mode", base + "mode: grd\nparameters: {markets.rice.price: [4]}\n", 2,
+       "did you mean 'grid'"},
+      {"missing_base", "parameters: {markets.rice.price: [4]}\n", 1, "base"},
+  };
+  for (const Case& c : cases) {
+    const fs::path sweep = dir / (c.name + ".yaml"), out = dir / (c.name + ".h5");
+    test::write_file(sweep, c.text);
+    const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out));
+    EXPECT_EQ(r.exit_status, 2) << c.name << "\n" << r.err;
+    EXPECT_NE(r.err.find(sweep.string() + ":" + std::to_string(c.line) + ":"), std::string::npos)
+        << c.name << "\n"
+        << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << "\n" << r.err;
+    EXPECT_FALSE(fs::exists(out)) << c.name;
+    EXPECT_FALSE(fs::exists(out.string() + ".points")) << c.name;
+  }
+}
+
+}  // namespace
+}  // namespace incsim
