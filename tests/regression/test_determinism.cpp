@@ -7,45 +7,13 @@
 #include <cstring>
 #include <map>
 
+#include "h5_bytes.h"
 #include "incsim/engine.h"
 #include "incsim/hdf5.h"
 #include "support.h"
 
 namespace incsim {
 namespace {
-
-// path -> raw bytes of each dataset in the file (variable-length strings as their text).
-std::map<std::string, std::string> dataset_bytes(const std::string& file) {
-  std::map<std::string, std::string> out;
-  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  EXPECT_GE(f, 0) << file;
-  auto visit = [](hid_t obj, const char* name, const H5O_info_t* info, void* data) -> herr_t {
-    if (info->type != H5O_TYPE_DATASET) return 0;
-    auto& map = *static_cast<std::map<std::string, std::string>*>(data);
-    const hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
-    const hid_t type = H5Dget_type(d);
-    const hid_t space = H5Dget_space(d);
-    const hssize_t n = H5Sget_simple_extent_npoints(space);
-    std::string bytes;
-    if (H5Tis_variable_str(type) > 0) {
-      std::vector<char*> strings(static_cast<std::size_t>(n));
-      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings.data());
-      for (char* s : strings) bytes += std::string(s ? s : "") + '\0';
-      H5Dvlen_reclaim(type, space, H5P_DEFAULT, strings.data());
-    } else {
-      bytes.resize(static_cast<std::size_t>(n) * H5Tget_size(type));
-      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    }
-    map[name] = bytes;
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Dclose(d);
-    return 0;
-  };
-  H5Ovisit(f, H5_INDEX_NAME, H5_ITER_INC, static_cast<H5O_iterate_t>(+visit), &out);
-  H5Fclose(f);
-  return out;
-}
 
 Scenario determinism_scenario() {
   Scenario s = test::simple_scenario(700, 4, 37);  // 37: blocks do not divide evenly
@@ -73,7 +41,7 @@ void expect_identical_files(const Scenario& s) {
     const std::string path = test::temp_path(std::to_string(threads) + "threads.h5").string();
     const Model model = build_model(s, threads);  // the choice stage runs in parallel too
     write_results(path, model, run_simulation(model, {threads, nullptr}));
-    const auto bytes = dataset_bytes(path);
+    const auto bytes = test::dataset_bytes(path);
     ASSERT_GT(bytes.size(), 40u);
     if (threads == 1) {
       reference = bytes;

@@ -15,6 +15,7 @@
 #include <map>
 #include <thread>
 
+#include "h5_bytes.h"
 #include "incsim/hdf5.h"
 #include "incsim/sweep.h"
 #include "support.h"
@@ -25,46 +26,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kScenarios = std::string(INCSIM_SOURCE_DIR) + "/scenarios/";
-
-// Relative path -> raw bytes of every dataset below `group` (variable-length strings as text).
-std::map<std::string, std::string> dataset_bytes(const std::string& file,
-                                                 const std::string& group = "/") {
-  std::map<std::string, std::string> out;
-  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  EXPECT_GE(f, 0) << file;
-  if (f < 0) return out;
-  const hid_t g = H5Gopen2(f, group.c_str(), H5P_DEFAULT);
-  EXPECT_GE(g, 0) << file << " " << group;
-  auto visit = [](hid_t obj, const char* name, const H5O_info_t* info, void* data) -> herr_t {
-    if (info->type != H5O_TYPE_DATASET) return 0;
-    auto& map = *static_cast<std::map<std::string, std::string>*>(data);
-    const hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
-    const hid_t type = H5Dget_type(d);
-    const hid_t space = H5Dget_space(d);
-    const hssize_t n = H5Sget_simple_extent_npoints(space);
-    std::string bytes;
-    if (H5Tis_variable_str(type) > 0) {
-      std::vector<char*> strings(static_cast<std::size_t>(n));
-      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, strings.data());
-      for (char* s : strings) bytes += std::string(s ? s : "") + '\0';
-      H5Dvlen_reclaim(type, space, H5P_DEFAULT, strings.data());
-    } else {
-      bytes.resize(static_cast<std::size_t>(n) * H5Tget_size(type));
-      H5Dread(d, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    }
-    map[name] = bytes;
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Dclose(d);
-    return 0;
-  };
-  if (g >= 0) {
-    H5Ovisit(g, H5_INDEX_NAME, H5_ITER_INC, static_cast<H5O_iterate_t>(+visit), &out);
-    H5Gclose(g);
-  }
-  H5Fclose(f);
-  return out;
-}
 
 void expect_same_datasets(const std::map<std::string, std::string>& a,
                           const std::map<std::string, std::string>& b, const std::string& what) {
@@ -115,9 +76,9 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
       " --set choice.pilot_replications=20"
       " --set markets.crayfish.volatility=0.4 --set insurance.income_index.coverage=0.7");
   ASSERT_EQ(s.exit_status, 0) << s.err;
-  const auto point = dataset_bytes(out.string(), "/points/2");
+  const auto point = test::dataset_bytes(out.string(), "/points/2");
   ASSERT_GT(point.size(), 60u);
-  expect_same_datasets(dataset_bytes(single.string()), point, "/points/2 vs the single run");
+  expect_same_datasets(test::dataset_bytes(single.string()), point, "/points/2 vs the single run");
 
   // The table carries the point's own estimates, and the copied tree keeps its scales.
   const h5::File f = h5::File::open_read(out.string());
@@ -319,7 +280,7 @@ TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
                               "  insurance.income_index.loading: [0, 0.1, 0.2, 0.3, 0.4, 0.5]\n");
   const fs::path reference = dir / "reference.h5";
   ASSERT_EQ(test::run_incsim("sweep " + q(sweep) + " -o " + q(reference) + " -q").exit_status, 0);
-  const auto expected = dataset_bytes(reference.string());
+  const auto expected = test::dataset_bytes(reference.string());
 
   for (const int signal : {SIGKILL, SIGINT}) {
     const fs::path out = dir / (signal == SIGKILL ? "killed.h5" : "interrupted.h5");
@@ -337,7 +298,7 @@ TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("reused"), std::string::npos) << r.out;
-    expect_same_datasets(expected, dataset_bytes(out.string()),
+    expect_same_datasets(expected, test::dataset_bytes(out.string()),
                          signal == SIGKILL ? "after SIGKILL" : "after SIGINT");
     EXPECT_FALSE(fs::exists(sidecar));
     EXPECT_TRUE(leftovers(dir).empty());
