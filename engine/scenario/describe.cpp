@@ -129,8 +129,8 @@ void describe_income(std::ostringstream& out, const Scenario& s) {
   out << "  dibao: ";
   if (income.dibao.enabled) {
     out << "line " << num(income.dibao.line) << " per capita, eligible: "
-        << (income.dibao.eligible == DibaoEligible::poor ? "poor" : "all")
-        << ", take-up " << num(income.dibao.take_up) << "\n";
+        << (income.dibao.eligible == DibaoEligible::poor ? "poor" : "all") << ", take-up "
+        << num(income.dibao.take_up) << "\n";
   } else {
     out << "none\n";
   }

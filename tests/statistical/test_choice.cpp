@@ -18,8 +18,8 @@ namespace {
 
 // Two industries on their own markets: `safe` (1000 per unit, price volatility 0.05) and
 // `risky` (1300 per unit, volatility 0.6, yield cv 0.3). Households of 1 to 4 persons with
-// laborers earning 2000 each and 1 mu of land: room for one unit of one industry, so the choice is between
-// safe and risky alone (the pairs are infeasible).
+// laborers earning 2000 each and 1 mu of land: room for one unit of one industry, so the choice is
+// between safe and risky alone (the pairs are infeasible).
 Scenario safe_risky(int households = 300) {
   Scenario s = test::simple_scenario(households, 3, 10);
   s.markets = {{"safe", "kg", 10.0, 0.0, 0.05, 0.0}, {"risky", "kg", 10.0, 0.0, 0.6, 0.3}};
@@ -221,7 +221,8 @@ TEST(Choice, IdenticalForOneAndTwoThreads) {
   EXPECT_EQ(one.households.aux, two.households.aux);
   for (std::size_t h = 0; h < one.households.count(); ++h)
     EXPECT_EQ(std::memcmp(&one.households.certainty_equivalent[h],
-                          &two.households.certainty_equivalent[h], sizeof(double)), 0);
+                          &two.households.certainty_equivalent[h], sizeof(double)),
+              0);
 }
 
 TEST(Choice, CertaintyEquivalentClosedForms) {
@@ -229,7 +230,8 @@ TEST(Choice, CertaintyEquivalentClosedForms) {
   c.crra = 2.0;
   c.floor = 1.0;
   // CRRA 2: harmonic mean.
-  EXPECT_NEAR(certainty_equivalent(c, {1000.0, 4000.0}), 1.0 / ((1.0 / 1000 + 1.0 / 4000) / 2), 1e-9);
+  EXPECT_NEAR(certainty_equivalent(c, {1000.0, 4000.0}), 1.0 / ((1.0 / 1000 + 1.0 / 4000) / 2),
+              1e-9);
   c.crra = 1.0;  // geometric mean
   EXPECT_NEAR(certainty_equivalent(c, {1000.0, 4000.0}), 2000.0, 1e-9);
   c.crra = 0.0;
