@@ -9,6 +9,8 @@ import os
 import subprocess
 import sys
 
+from checks import Checks
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCRIPTS = ["plot_income_fan.py", "plot_headcount.py", "plot_headcount_distribution.py",
            "plot_vulnerability_by_village.py", "plot_fiscal.py"]
@@ -17,19 +19,6 @@ INSURANCE = ("insurance={income_index: {covers: [rice_crayfish_115], coverage: 0
              "enrollment: {poor: 1.0, other: 0.2}}, "
              "poverty_guard: {threshold: 1.5, cap: 10000, premium_per_capita: 40, "
              "subsidy: {poor: 1.0, other: 1.0}, enrollment: {poor: 1.0, other: 0.5}}}")
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-
-    def check(self, ok, what):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed.append(what)
-            print("FAIL:", what)
 
 
 def headless_env(tmp):

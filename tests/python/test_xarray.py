@@ -13,6 +13,8 @@ import traceback
 import h5py
 import numpy as np
 
+from checks import Checks
+
 INSURANCE = ("insurance={income_index: {covers: [rice_crayfish_115], coverage: 0.8, "
              "premium_rate: 0.05, subsidy: {poor: 1.0, other: 0.5}, "
              "enrollment: {poor: 1.0, other: 0.2}}, "
@@ -42,19 +44,6 @@ EXPECTED_INSURANCE_DIMS = {
                                 "loss_ratio_se": ("year",)},
     "insurance/income_index": {"payout": ("year",), "rate_used": ("index_industry", "year")},
 }
-
-
-class Checks:
-    def __init__(self):
-        self.passed = 0
-        self.failed = []
-
-    def check(self, ok, what):
-        if ok:
-            self.passed += 1
-        else:
-            self.failed.append(what)
-            print("FAIL:", what)
 
 
 def same_values(a, b):
