@@ -2,6 +2,7 @@
 // silences HDF5's automatic error printing, checks each call, and turns a failure into an
 // H5Error naming the operation, the object path, the file and HDF5's innermost message.
 #include "incsim/hdf5.h"
+#include "output/hdf5_detail.h"
 
 #include <hdf5_hl.h>
 #include <unistd.h>
@@ -13,29 +14,8 @@
 #include <system_error>
 
 namespace incsim::h5 {
+using namespace detail;
 namespace {
-
-// Turns HDF5's automatic error-stack printing off for the guard's lifetime and restores the
-// previous handler afterwards: we check every call, so the stderr dump would only be noise.
-class QuietErrors {
- public:
-  QuietErrors() {
-    if (H5Eget_auto2(H5E_DEFAULT, &func_, &data_) >= 0) {
-      saved_ = true;
-      H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-    }
-  }
-  ~QuietErrors() {
-    if (saved_) H5Eset_auto2(H5E_DEFAULT, func_, data_);
-  }
-  QuietErrors(const QuietErrors&) = delete;
-  QuietErrors& operator=(const QuietErrors&) = delete;
-
- private:
-  H5E_auto2_t func_ = nullptr;
-  void* data_ = nullptr;
-  bool saved_ = false;
-};
 
 struct ErrorEntry {
   std::string desc;
@@ -84,33 +64,6 @@ std::string object_name_of(hid_t object) {
   std::string name(static_cast<std::size_t>(length), '\0');
   if (H5Iget_name(object, name.data(), name.size() + 1) < 0) return "?";
   return name;
-}
-
-// "HDF5: cannot <op> in <file>: <reason>". `where` is any object of the file, or -1 when
-// `op` already names the file.
-[[noreturn]] void fail_because(hid_t where, const std::string& op, const std::string& reason) {
-  std::string message = "HDF5: cannot " + op;
-  if (where >= 0) {
-    const std::string file = file_name_of(where);
-    if (!file.empty()) message += " in " + file;
-  }
-  if (!reason.empty()) message += ": " + reason;
-  throw H5Error(message);
-}
-
-// Same, with HDF5's own explanation of the call that just failed.
-[[noreturn]] void fail(hid_t where, const std::string& op) {
-  const std::string detail = hdf5_detail();
-  fail_because(where, op, detail);
-}
-
-void check(herr_t status, hid_t where, const std::string& op) {
-  if (status < 0) fail(where, op);
-}
-
-Handle own(hid_t id, Handle::Closer closer, hid_t where, const std::string& op) {
-  if (id < 0) fail(where, op);
-  return Handle(id, closer, op);
 }
 
 std::string join_path(const std::string& base, const std::string& name) {
@@ -188,20 +141,6 @@ Handle simple_space(const std::vector<hsize_t>& dims, hid_t where, const std::st
   if (dims.empty()) return own(H5Screate(H5S_SCALAR), H5Sclose, where, op);
   return own(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose, where,
              op);
-}
-
-std::vector<hsize_t> extent_of(hid_t space, hid_t where, const std::string& op) {
-  const int rank = H5Sget_simple_extent_ndims(space);
-  if (rank < 0) fail(where, op);
-  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
-  if (rank > 0 && H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0) fail(where, op);
-  return dims;
-}
-
-std::size_t point_count(hid_t space, hid_t where, const std::string& op) {
-  const hssize_t count = H5Sget_simple_extent_npoints(space);
-  if (count < 0) fail(where, op);
-  return static_cast<std::size_t>(count);
 }
 
 // Chunk shape: the requested one clipped to the dataset, or about 1 MiB by halving the
@@ -283,115 +222,49 @@ void write_number_attribute(hid_t object, const std::string& name, const T* data
   write_attribute(object, name, NativeType<T>::get(), space.id(), count == 0 ? nullptr : data);
 }
 
-// Reads every element of a string dataset or attribute, variable- or fixed-length, converting
-// into a memory type of the stored character set (HDF5 will not convert ASCII <-> UTF-8).
-std::vector<std::string> read_string_values(hid_t object, bool is_attribute, hid_t where,
-                                            const std::string& op) {
-  Handle file_type =
-      own(is_attribute ? H5Aget_type(object) : H5Dget_type(object), H5Tclose, where, op);
-  if (H5Tget_class(file_type.id()) != H5T_STRING) fail_because(where, op, "it is not a string");
-  Handle space =
-      own(is_attribute ? H5Aget_space(object) : H5Dget_space(object), H5Sclose, where, op);
-  const std::size_t count = point_count(space.id(), where, op);
-  const htri_t variable = H5Tis_variable_str(file_type.id());
-  const H5T_cset_t cset = H5Tget_cset(file_type.id());
-  if (variable < 0 || cset < 0) fail(where, op);
-  Handle memory_type = own(H5Tcopy(H5T_C_S1), H5Tclose, where, op);
-  check(H5Tset_cset(memory_type.id(), cset), where, op);
-  auto read_into = [&](void* buffer) {
-    const herr_t status =
-        is_attribute ? H5Aread(object, memory_type.id(), buffer)
-                     : H5Dread(object, memory_type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buffer);
-    check(status, where, op);
-  };
-  std::vector<std::string> values;
-  values.reserve(count);
-  if (count == 0) return values;
-  if (variable > 0) {
-    check(H5Tset_size(memory_type.id(), H5T_VARIABLE), where, op);
-    std::vector<char*> pointers(count, nullptr);
-    read_into(pointers.data());
-    for (const char* text : pointers) values.emplace_back(text != nullptr ? text : "");
-#if H5_VERSION_GE(1, 12, 0)
-    H5Treclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
-#else
-    H5Dvlen_reclaim(memory_type.id(), space.id(), H5P_DEFAULT, pointers.data());
-#endif
-    return values;
-  }
-  const std::size_t size = H5Tget_size(file_type.id());
-  if (size == 0) fail(where, op);
-  check(H5Tset_size(memory_type.id(), size), where, op);
-  check(H5Tset_strpad(memory_type.id(), H5T_STR_NULLPAD), where, op);
-  std::vector<char> buffer(count * size, '\0');
-  read_into(buffer.data());
-  for (std::size_t i = 0; i < count; ++i) {
-    const char* text = buffer.data() + i * size;
-    values.emplace_back(text, strnlen(text, size));
-  }
-  return values;
-}
-
-template <class T>
-std::vector<T> read_numbers(const File& file, const std::string& path, std::vector<hsize_t>* dims,
-                            const char* as) {
-  QuietErrors quiet;
-  const std::string op = std::string("read dataset ") + path + " as " + as;
-  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
-                       "open dataset " + path);
-  Handle type = own(H5Dget_type(dataset.id()), H5Tclose, file.id(), op);
-  const H5T_class_t type_class = H5Tget_class(type.id());
-  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
-    fail_because(file.id(), op, "it is not numeric");
-  }
-  Handle space = own(H5Dget_space(dataset.id()), H5Sclose, file.id(), op);
-  const auto extent = extent_of(space.id(), file.id(), op);
-  std::vector<T> values(point_count(space.id(), file.id(), op));
-  if (!values.empty()) {
-    check(H5Dread(dataset.id(), NativeType<T>::get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()),
-          file.id(), op);
-  }
-  if (dims != nullptr) *dims = extent;
-  return values;
-}
-
-Handle open_attribute(const File& file, const std::string& object_path, const std::string& name) {
-  return own(
-      H5Aopen_by_name(file.id(), object_path.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-      H5Aclose, file.id(), "open attribute " + name + " of " + object_path);
-}
-
-template <class T>
-std::vector<T> read_number_attribute(const File& file, const std::string& object_path,
-                                     const std::string& name) {
-  QuietErrors quiet;
-  Handle attribute = open_attribute(file, object_path, name);
-  const std::string op = "read attribute " + name + " of " + object_path;
-  Handle type = own(H5Aget_type(attribute.id()), H5Tclose, file.id(), op);
-  const H5T_class_t type_class = H5Tget_class(type.id());
-  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
-    fail_because(file.id(), op, "it is not numeric");
-  }
-  Handle space = own(H5Aget_space(attribute.id()), H5Sclose, file.id(), op);
-  std::vector<T> values(point_count(space.id(), file.id(), op));
-  if (!values.empty()) {
-    check(H5Aread(attribute.id(), NativeType<T>::get(), values.data()), file.id(), op);
-  }
-  return values;
-}
-
-template <class T>
-T single(std::vector<T> values, const File& file, const std::string& object_path,
-         const std::string& name) {
-  QuietErrors quiet;
-  if (values.size() != 1) {
-    fail_because(file.id(), "read attribute " + name + " of " + object_path,
-                 "it holds " + std::to_string(values.size()) + " values, expected 1");
-  }
-  return std::move(values.front());
-}
-
 }  // namespace
+
+namespace detail {
+
+[[noreturn]] void fail(hid_t where, const std::string& op) {
+  const std::string detail = hdf5_detail();
+  fail_because(where, op, detail);
+}
+
+[[noreturn]] void fail_because(hid_t where, const std::string& op, const std::string& reason) {
+  std::string message = "HDF5: cannot " + op;
+  if (where >= 0) {
+    const std::string file = file_name_of(where);
+    if (!file.empty()) message += " in " + file;
+  }
+  if (!reason.empty()) message += ": " + reason;
+  throw H5Error(message);
+}
+
+void check(herr_t status, hid_t where, const std::string& op) {
+  if (status < 0) fail(where, op);
+}
+
+Handle own(hid_t id, Handle::Closer closer, hid_t where, const std::string& op) {
+  if (id < 0) fail(where, op);
+  return Handle(id, closer, op);
+}
+
+std::vector<hsize_t> extent_of(hid_t space, hid_t where, const std::string& op) {
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank < 0) fail(where, op);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  if (rank > 0 && H5Sget_simple_extent_dims(space, dims.data(), nullptr) < 0) fail(where, op);
+  return dims;
+}
+
+std::size_t point_count(hid_t space, hid_t where, const std::string& op) {
+  const hssize_t count = H5Sget_simple_extent_npoints(space);
+  if (count < 0) fail(where, op);
+  return static_cast<std::size_t>(count);
+}
+
+}  // namespace detail
 
 // ---- Handle ----------------------------------------------------------------------------------
 
@@ -672,54 +545,6 @@ void AtomicFile::commit() {
                   error.message());
   }
   committed_ = true;
-}
-
-// ---- Reading ---------------------------------------------------------------------------------
-
-std::vector<double> read_doubles(const File& file, const std::string& path,
-                                 std::vector<hsize_t>* dims) {
-  return read_numbers<double>(file, path, dims, "double");
-}
-
-std::vector<std::int64_t> read_int64s(const File& file, const std::string& path,
-                                      std::vector<hsize_t>* dims) {
-  return read_numbers<std::int64_t>(file, path, dims, "int64");
-}
-
-std::vector<std::string> read_strings(const File& file, const std::string& path) {
-  QuietErrors quiet;
-  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
-                       "open dataset " + path);
-  return read_string_values(dataset.id(), false, file.id(), "read strings from dataset " + path);
-}
-
-std::vector<std::string> read_strings_attribute(const File& file, const std::string& object_path,
-                                                const std::string& name) {
-  QuietErrors quiet;
-  Handle attribute = open_attribute(file, object_path, name);
-  return read_string_values(attribute.id(), true, file.id(),
-                            "read attribute " + name + " of " + object_path);
-}
-
-std::string read_string_attribute(const File& file, const std::string& object_path,
-                                  const std::string& name) {
-  return single(read_strings_attribute(file, object_path, name), file, object_path, name);
-}
-
-std::vector<double> read_doubles_attribute(const File& file, const std::string& object_path,
-                                           const std::string& name) {
-  return read_number_attribute<double>(file, object_path, name);
-}
-
-double read_double_attribute(const File& file, const std::string& object_path,
-                             const std::string& name) {
-  return single(read_number_attribute<double>(file, object_path, name), file, object_path, name);
-}
-
-std::int64_t read_int64_attribute(const File& file, const std::string& object_path,
-                                  const std::string& name) {
-  return single(read_number_attribute<std::int64_t>(file, object_path, name), file, object_path,
-                name);
 }
 
 }  // namespace incsim::h5
