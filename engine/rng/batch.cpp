@@ -16,6 +16,10 @@
 #include <cstring>
 #include <numbers>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "incsim/rng.h"
 
 namespace incsim::rng {
@@ -47,6 +51,57 @@ KeySchedule schedule(Key key) {
   return ks;
 }
 
+#if defined(__AVX2__)
+// The high and low 32 bits of the 32x32->64 products of each lane of `a` with `m` (AVX2 has
+// vpmuludq for the even lanes only: the odd lanes are shifted down and multiplied apart).
+inline void mulhilo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+  const __m256i even = _mm256_mul_epu32(a, m);
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+// Philox4x32-10 on kChunk counters {units[i], replication, year, index}, eight lanes per
+// AVX2 register and two registers in flight so one group's multiply latency overlaps the
+// other's work. The words equal the scalar philox4x32_10 bit for bit (tested).
+__attribute__((noinline)) void philox_chunk(
+    const KeySchedule& ks, const std::uint32_t* __restrict units, std::uint32_t replication,
+    std::uint32_t year, std::uint32_t index, std::uint32_t* __restrict w0,
+    std::uint32_t* __restrict w1, std::uint32_t* __restrict w2, std::uint32_t* __restrict w3) {
+  constexpr int kGroups = 2;
+  static_assert(kChunk % (8 * kGroups) == 0);
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kMul0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(kMul1));
+  for (std::size_t i = 0; i < kChunk; i += 8 * kGroups) {
+    __m256i c0[kGroups], c1[kGroups], c2[kGroups], c3[kGroups];
+    for (int g = 0; g < kGroups; ++g) {
+      c0[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(units + i + 8 * g));
+      c1[g] = _mm256_set1_epi32(static_cast<int>(replication));
+      c2[g] = _mm256_set1_epi32(static_cast<int>(year));
+      c3[g] = _mm256_set1_epi32(static_cast<int>(index));
+    }
+    for (int r = 0; r < kRounds; ++r) {
+      const __m256i k0 = _mm256_set1_epi32(static_cast<int>(ks.k0[r]));
+      const __m256i k1 = _mm256_set1_epi32(static_cast<int>(ks.k1[r]));
+      for (int g = 0; g < kGroups; ++g) {
+        __m256i hi0, lo0, hi1, lo1;
+        mulhilo(c0[g], m0, hi0, lo0);
+        mulhilo(c2[g], m1, hi1, lo1);
+        c0[g] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[g]), k0);
+        c1[g] = lo1;
+        c2[g] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[g]), k1);
+        c3[g] = lo0;
+      }
+    }
+    for (int g = 0; g < kGroups; ++g) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w0 + i + 8 * g), c0[g]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w1 + i + 8 * g), c1[g]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w2 + i + 8 * g), c2[g]);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w3 + i + 8 * g), c3[g]);
+    }
+  }
+}
+#else
 // Philox4x32-10 on kChunk counters {units[i], replication, year, index}. Lanes are
 // independent and the rounds are unrolled, so the lane loop vectorises (32x32->64 products
 // become vpmuludq).
@@ -76,6 +131,7 @@ __attribute__((noinline)) void philox_chunk(
     w3[i] = c3;
   }
 }
+#endif
 
 // rng::uniform(w) = (w + 0.5) 2^-32, written so that it vectorises on AVX2 (which has no
 // unsigned 32-bit -> double conversion): the signed value w - 2^31 converts exactly, and
