@@ -68,6 +68,29 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
     group_y_.emplace_back(g.labels.size(), 0.0);
     group_poor_.emplace_back(g.labels.size(), 0.0);
   }
+  // Combined cells: households with the same group in every grouping share one cell, so the
+  // year loop scatters once per household instead of once per grouping (when there are
+  // fewer cells than households; otherwise every household is its own cell).
+  std::size_t cells = 1;
+  for (const Grouping& g : groupings) cells *= g.labels.size();
+  if (cells <= std::max<std::size_t>(64, n / 2)) {
+    cell_of_.resize(n);
+    for (std::size_t h = 0; h < n; ++h) {
+      std::size_t c = 0;
+      for (const Grouping& g : groupings) c = c * g.labels.size() + g.group_of[h];
+      cell_of_[h] = static_cast<std::int32_t>(c);
+    }
+  } else {
+    cells = n;
+    cell_of_.resize(n);
+    for (std::size_t h = 0; h < n; ++h) cell_of_[h] = static_cast<std::int32_t>(h);
+  }
+  cell_group_.assign(groupings.size(), std::vector<std::int32_t>(cells, 0));
+  for (std::size_t h = 0; h < n; ++h)
+    for (std::size_t k = 0; k < groupings.size(); ++k)
+      cell_group_[k][cell_of_[h]] = groupings[k].group_of[h];
+  cell_y_.assign(cells, 0.0);
+  cell_poor_.assign(cells, 0.0);
   minimum.assign(t + 1, std::numeric_limits<double>::infinity());
   maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
   prev_poor_.assign(n, 0);
@@ -95,6 +118,8 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   std::uint64_t* hist = histogram.data() + static_cast<std::size_t>(t - 1) * quantile_bins::kCount;
   for (auto& g : group_y_) std::fill(g.begin(), g.end(), 0.0);
   for (auto& g : group_poor_) std::fill(g.begin(), g.end(), 0.0);
+  std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
+  std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
 
   double sum_wy = 0.0, f0 = 0.0, f1 = 0.0, f2 = 0.0;
   double relapse_num = 0.0, relapse_den = 0.0;
@@ -131,10 +156,15 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
     hi = std::max(hi, yh);
     household_income_sum[h * years + (t - 1)] += yh;
     household_poor_count[h * years + (t - 1)] += poor;
-    for (std::size_t k = 0; k < group_y_.size(); ++k) {
-      const std::int32_t g = (*groupings_)[k].group_of[h];
-      group_y_[k][g] += w * yh;
-      group_poor_[k][g] += poor ? w : 0.0;
+    const std::int32_t c = cell_of_[h];
+    cell_y_[c] += w * yh;
+    cell_poor_[c] += poor ? w : 0.0;
+  }
+  for (std::size_t k = 0; k < group_y_.size(); ++k) {
+    const std::int32_t* group_of_cell = cell_group_[k].data();
+    for (std::size_t c = 0; c < cell_y_.size(); ++c) {
+      group_y_[k][group_of_cell[c]] += cell_y_[c];
+      group_poor_[k][group_of_cell[c]] += cell_poor_[c];
     }
   }
   minimum[t - 1] = lo;

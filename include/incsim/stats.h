@@ -117,6 +117,9 @@ class Accumulator {
   std::vector<std::uint8_t> prev_poor_, ever_poor_, consecutive_ever_;
   std::vector<double> horizon_sum_;
   std::vector<std::vector<double>> group_y_, group_poor_;
+  std::vector<std::int32_t> cell_of_;                  // per household
+  std::vector<std::vector<std::int32_t>> cell_group_;  // per grouping: group of each cell
+  std::vector<double> cell_y_, cell_poor_;
 };
 
 // Estimates with standard errors, ready to write (shapes as MODEL.md section 11).
