@@ -182,6 +182,46 @@ TEST(Choice, LogitAtSmallTemperatureAgreesWithExpectedUtility) {
     EXPECT_NEAR(share_running(flat, main, -1), 0.5, 4 * std::sqrt(0.25 / 300)) << main;
 }
 
+// At a moderate temperature each household's choice follows the softmax of its certainty
+// equivalents over all four feasible portfolios (land for two units): the realised share of
+// each portfolio matches the mean of the households' probabilities within 4 standard errors
+// (independent draws with those probabilities).
+TEST(Choice, LogitSharesFollowTheSoftmaxOfCertaintyEquivalents) {
+  Scenario s = safe_risky(3000);
+  s.population.farmland_mu = {2.0, 0.0};
+  s.choice.rule = ChoiceRule::logit;
+  s.choice.crra = 8.0;
+  s.choice.pilot_replications = 100;
+  s.choice.temperature = 400.0;
+  const Model m = build_model(s);
+  Scenario fixed = s;
+  fixed.choice.rule = ChoiceRule::fixed;
+  const Model base = build_model(fixed);
+  const auto portfolios = candidate_portfolios(s);
+  const std::size_t np = portfolios.size();
+  ASSERT_EQ(np, 4u);
+  const std::vector<double> ce = certainty_equivalents(base, portfolios, 2);
+  std::vector<double> expected(np, 0.0), variance(np, 0.0), realised(np, 0.0);
+  for (std::size_t h = 0; h < base.households.count(); ++h) {
+    double best = -1e300, total = 0.0;
+    for (std::size_t p = 0; p < np; ++p) best = std::max(best, ce[h * np + p]);
+    for (std::size_t p = 0; p < np; ++p)
+      total += std::exp((ce[h * np + p] - best) / s.choice.temperature);
+    for (std::size_t p = 0; p < np; ++p) {
+      const double prob = std::exp((ce[h * np + p] - best) / s.choice.temperature) / total;
+      expected[p] += prob;
+      variance[p] += prob * (1 - prob);
+      realised[p] += m.households.main[h] == portfolios[p].first &&
+                     m.households.aux[h] == portfolios[p].second;
+    }
+  }
+  for (std::size_t p = 0; p < np; ++p) {
+    EXPECT_GT(variance[p], 20.0) << "portfolio " << p
+                                 << ": the temperature should leave randomness";
+    EXPECT_NEAR(realised[p], expected[p], 4 * std::sqrt(variance[p])) << "portfolio " << p;
+  }
+}
+
 TEST(Choice, ShortLandOrCapitalGivesASmallerOrNoPortfolio) {
   Scenario s = safe_risky(3);
   s.industries[1].max_units = 3;
