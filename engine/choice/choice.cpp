@@ -162,18 +162,19 @@ Model build_model(const Scenario& scenario, int threads) {
     if (best < 0) continue;  // no feasible portfolio: runs none
     if (scenario.choice.rule == ChoiceRule::logit) {
       // P(p) proportional to exp(CE_p / temperature), shifted by the best CE for stability.
+      const double shift = ce[h * np + best];
+      auto weight = [&](std::size_t p) { return std::exp((ce[h * np + p] - shift) / temperature); };
       double total = 0.0;
       for (std::size_t p = 0; p < np; ++p)
-        if (!std::isnan(ce[h * np + p]))
-          total += std::exp((ce[h * np + p] - ce[h * np + best]) / temperature);
+        if (!std::isnan(ce[h * np + p])) total += weight(p);
       const double u =
           rng::uniform(draw(static_cast<std::uint32_t>(h), 0, 0, draws::kLogitPortfolio)[0]) *
           total;
       double cumulative = 0.0;
       for (std::size_t p = 0; p < np; ++p) {
         if (std::isnan(ce[h * np + p])) continue;
-        cumulative += std::exp((ce[h * np + p] - ce[h * np + best]) / temperature);
-        best = static_cast<int>(p);
+        cumulative += weight(p);
+        best = static_cast<int>(p);  // the last feasible one if rounding leaves u >= total
         if (u < cumulative) break;
       }
     }
