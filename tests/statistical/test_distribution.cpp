@@ -101,6 +101,41 @@ TEST(Distribution, PooledMeanAndStdMatchTheSamplePaths) {
   }
 }
 
+// income/histogram counts every person-replication once, on edges that are fine-bin
+// boundaries: recomputed from the sample paths, each share agrees exactly (up to rounding).
+TEST(Distribution, HistogramSharesMatchTheSamplePaths) {
+  Scenario s = varied(30);
+  s.output.sample_paths = s.replications;
+  s.output.histogram_bins = 40;
+  const Model model = build_model(s);
+  const RunResults res = run_simulation(model, {2, nullptr});
+  const std::vector<double>& edges = res.bin_edges;
+  const std::size_t bins = edges.size() - 1, n = model.households.count(), years = 3;
+  ASSERT_GE(bins, 10u);
+  for (std::size_t k = 0; k < bins; ++k) ASSERT_LT(edges[k], edges[k + 1]);
+  for (std::size_t t = 0; t < years; ++t) {
+    std::vector<double> share(bins, 0.0);
+    double total = 0.0;
+    for (std::int64_t r = 0; r < s.replications; ++r)
+      for (std::size_t h = 0; h < n; ++h) {
+        const double y = res.sample_paths[(r * n + h) * years + t];
+        const double w = model.households.size[h];
+        total += w;
+        ASSERT_GE(y, edges.front());
+        ASSERT_LE(y, edges.back());
+        const auto k = std::upper_bound(edges.begin(), edges.end(), y) - edges.begin() - 1;
+        share[std::min<std::size_t>(static_cast<std::size_t>(k), bins - 1)] += w;
+      }
+    double sum = 0.0;
+    for (std::size_t k = 0; k < bins; ++k) {
+      EXPECT_NEAR(res.histogram[t * bins + k], share[k] / total, 1e-12)
+          << "year " << t + 1 << " bin " << k;
+      sum += res.histogram[t * bins + k];
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-12);
+  }
+}
+
 TEST(Convergence, StopsAtTheSameReplicationCountForOneAndTwoThreads) {
   Scenario s = varied(5000, 200);
   s.output.target = {true, "fgt0", 2, 0.004, 0.0, 50};
