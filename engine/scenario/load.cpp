@@ -445,6 +445,12 @@ class ScenarioReader {
     assign(v["pilot_replications"], c.pilot_replications, at_least(1));
     assign(v["temperature"], c.temperature, above(0));
     read_candidates(v["candidates"]);
+    if (c.rule != ChoiceRule::fixed && c.two_industries && c.candidates.size() == 1) {
+      const Value at = v["candidates"].present() ? v["candidates"] : v["rule"];
+      at.error(
+          "two_industries needs at least two candidate industries (a main and an auxiliary); "
+          "add candidates or set two_industries: false");
+    }
     const Value portfolios = v["portfolios"];
     read_portfolios(portfolios);
     if (c.rule != ChoiceRule::fixed) {

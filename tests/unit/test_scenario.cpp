@@ -854,3 +854,14 @@ TEST(ScenarioDescribe, ListsHazardsAndInsuranceProducts) {
 }
 
 }  // namespace
+
+TEST(ScenarioChoice, TwoIndustriesNeedsTwoCandidates) {
+  const std::string text = replace(kMinimal, "choice: {portfolios: [{main: rice_only, share: 1}]}",
+                                   "choice: {rule: expected_utility, candidates: [rice_only]}");
+  const auto errors = errors_of(text);
+  EXPECT_NE(find(errors, "two_industries needs at least two candidate industries"), nullptr);
+  const std::string single =
+      replace(kMinimal, "choice: {portfolios: [{main: rice_only, share: 1}]}",
+              "choice: {rule: expected_utility, two_industries: false, candidates: [rice_only]}");
+  EXPECT_NO_THROW(incsim::load_scenario_text(single, "s.yaml"));
+}
