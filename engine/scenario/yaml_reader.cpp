@@ -165,7 +165,7 @@ void check_keys(const YAML::Node& node, const std::string& path, DiagnosticSink&
                 const std::vector<std::string>* allowed) {
   std::vector<std::pair<std::string, YAML::Mark>> seen;
   for (auto it = node.begin(); it != node.end(); ++it) {
-    const YAML::Node& key = it->first;
+    const YAML::Node key = it->first;  // a copy: `it->` yields a temporary proxy
     if (!key.IsScalar()) {
       sink.report(key.Mark(), path, "expected a name as key, found a mapping or list");
       continue;
@@ -214,7 +214,7 @@ std::vector<std::pair<std::string, Value>> Value::named_entries() const {
   std::vector<std::string> names;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (!it->first.IsScalar()) continue;
-    const std::string& name = it->first.Scalar();
+    const std::string name = it->first.Scalar();
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;  // duplicate
     names.push_back(name);
     result.emplace_back(name,

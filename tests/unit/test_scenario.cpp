@@ -489,15 +489,15 @@ TEST(ScenarioChoice, LogitKeysAreValidatedAndPortfoliosRejected) {
 
 TEST(ScenarioChoice, ExpectedUtilityDefaults) {
   const std::string text = replace(kMinimal, "choice: {portfolios: [{main: rice_only, share: 1}]}",
-                                   "choice: {rule: expected_utility}");
+                                   "choice: {rule: expected_utility, two_industries: false}");
   const incsim::Scenario s = incsim::load_scenario_text(text, "minimal.yaml");
   EXPECT_EQ(s.choice.rule, incsim::ChoiceRule::expected_utility);
   EXPECT_EQ(s.choice.utility, incsim::UtilityKind::crra);
   EXPECT_DOUBLE_EQ(s.choice.crra, 2.0);
   EXPECT_DOUBLE_EQ(s.choice.floor, 500.0);
   EXPECT_EQ(s.choice.pilot_replications, 200);
-  EXPECT_TRUE(s.choice.two_industries);
-  EXPECT_EQ(s.choice.candidates.size(), s.industries.size());
+  EXPECT_FALSE(s.choice.two_industries);
+  EXPECT_EQ(s.choice.candidates.size(), s.industries.size()) << "candidates default to all";
 }
 
 TEST(ScenarioDescribe, SummarisesTheScenario) {
