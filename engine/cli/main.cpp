@@ -4,12 +4,15 @@
 //   incsim inspect OUT.h5
 //   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
+
 #include <chrono>
 #include <filesystem>
 #include <iostream>
 
 #include "cli/cli.h"
+#include "incsim/choice.h"
 #include "incsim/engine.h"
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
@@ -63,6 +66,11 @@ int run_command(const Common& c, std::string output, std::optional<std::int64_t>
     return kExitInvalid;
   }
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
+  if (scenario.choice.rule != incsim::ChoiceRule::fixed && isatty(STDERR_FILENO)) {
+    std::cerr << "choosing portfolios: " << incsim::candidate_portfolios(scenario).size()
+              << " candidate portfolios x " << scenario.choice.pilot_replications
+              << " pilot replications per household...\n";
+  }
   const auto choice_start = std::chrono::steady_clock::now();
   const incsim::Model model = incsim::build_model(scenario, threads);
   const double choice_seconds =
