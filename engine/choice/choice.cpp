@@ -109,6 +109,9 @@ std::vector<double> certainty_equivalents(const Model& base,
     Model trial = base;
     set_portfolios(trial, std::vector<int>(n, portfolios[p].first),
                    std::vector<int>(n, portfolios[p].second), {});
+    // Households for which the portfolio is infeasible run none: their CE is not needed, so
+    // the pilot skips them (every household's draws are its own, so nothing else changes).
+    std::erase_if(trial.groups, [](const PortfolioGroup& g) { return g.main < 0; });
     const Kernel kernel(trial, rng::Stream::choice_pilot);
     Workspace ws(trial);
     std::vector<CertaintyEquivalent> acc(n, CertaintyEquivalent(base.scenario.choice));
