@@ -242,10 +242,7 @@ Model build_population_model(const Scenario& scenario) {
     detail::generate_population(scenario, hh, model.village_labels);
   else
     detail::import_population(scenario, hh, model.village_labels);
-  for (std::size_t h = 0; h < hh.count(); ++h) {
-    model.persons += hh.size[h];
-    model.max_laborers = std::max(model.max_laborers, int{hh.laborers[h]});
-  }
+  for (std::size_t h = 0; h < hh.count(); ++h) model.persons += hh.size[h];
   assign_posts(scenario, hh);
   detail::assign_enrollment(scenario, hh);
   set_portfolios(model, std::vector<int>(hh.count(), -1), std::vector<int>(hh.count(), -1), {});

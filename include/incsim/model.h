@@ -146,7 +146,6 @@ struct Model {
   std::vector<std::string> village_labels;
   std::vector<double> poverty_line;  // z_t, index t-1
   std::int64_t persons = 0;
-  int max_laborers = 0;
 
   // Government yuan per year (T) independent of shocks: posts + transfers + premium
   // subsidies (+ setup subsidies in year 1). Dibao is added by the kernel.

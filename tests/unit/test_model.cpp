@@ -99,7 +99,7 @@ TEST(Population, LognormalResourcesAndPoorShare) {
   const Households& hh = m.households;
   const test::SampleStats land = test::sample_stats(hh.farmland_mu);
   EXPECT_NEAR(land.mean, 3.0, 4.0 * land.se_mean());
-  EXPECT_NEAR(std::sqrt(land.var) / land.mean, 0.6, 0.03);  // cv; SE of cv ~ 0.006 here
+  EXPECT_NEAR(land.var, (0.6 * 3.0) * (0.6 * 3.0), 4.0 * land.se_var());  // cv 0.6 of mean 3
   const test::SampleStats cap = test::sample_stats(hh.capital);
   EXPECT_NEAR(cap.mean, 8000.0, 4.0 * cap.se_mean());
   double poor = 0, posts = 0;
