@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 
 #include "incsim/engine.h"
 #include "incsim/simulate.h"
@@ -87,30 +88,136 @@ void ReplicationTable::truncate(std::int64_t r) {
   replications = r;
 }
 
+namespace {
+
+int thread_count(const RunOptions& options) {
+  return options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
+}
+
+std::int64_t sample_path_count(const Model& model) {
+  return std::min(model.scenario.output.sample_paths, model.replications);
+}
+
+}  // namespace
+
+void ReplicationTable::copy_rows(const ReplicationTable& from, std::int64_t begin,
+                                 std::int64_t end) {
+  const auto a = static_cast<std::size_t>(begin) * years;
+  const auto b = static_cast<std::size_t>(end) * years;
+  auto copy = [&](const std::vector<double>& src, std::vector<double>& dst, std::size_t width) {
+    std::copy(src.begin() + a * width, src.begin() + b * width, dst.begin() + a * width);
+  };
+  copy(from.mean_income, mean_income, 1);
+  copy(from.within_var, within_var, 1);
+  copy(from.fgt0, fgt0, 1);
+  copy(from.fgt1, fgt1, 1);
+  copy(from.fgt2, fgt2, 1);
+  copy(from.relapse, relapse, 1);
+  copy(from.government_cost, government_cost, 1);
+  copy(from.dibao, dibao, 1);
+  copy(from.negative_farm_share, negative_farm_share, 1);
+  copy(from.two_consecutive_poor, two_consecutive_poor, 1);
+  copy(from.prices, prices, static_cast<std::size_t>(markets));
+  for (int p = 0; p < kProducts; ++p) {
+    copy(from.insurance[p].premium, insurance[p].premium, 1);
+    copy(from.insurance[p].subsidy, insurance[p].subsidy, 1);
+    copy(from.insurance[p].payout, insurance[p].payout, 1);
+    copy(from.insurance[p].paid_share, insurance[p].paid_share, 1);
+  }
+  std::copy(from.ever_poor.begin() + begin, from.ever_poor.begin() + end,
+            ever_poor.begin() + begin);
+  std::copy(from.two_consecutive_poor_ever.begin() + begin,
+            from.two_consecutive_poor_ever.begin() + end,
+            two_consecutive_poor_ever.begin() + begin);
+}
+
+std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts) {
+  if (parts < 1 || (parts & (parts - 1)) != 0)
+    throw std::invalid_argument("part_boundaries: the number of parts must be a power of two");
+  const std::int64_t grain = reduction_grain(replications);
+  std::vector<std::int64_t> cuts = {0, replications};
+  for (int n = 1; n < parts; n *= 2) {
+    std::vector<std::int64_t> next = {0};
+    for (std::size_t k = 1; k < cuts.size(); ++k) {
+      const std::int64_t b = cuts[k - 1], e = cuts[k];
+      // blocked_range splits at the middle while the range is larger than the grain.
+      if (e - b <= grain)
+        throw std::invalid_argument("part_boundaries: too few replications for that many parts");
+      next.push_back(b + (e - b) / 2);
+      next.push_back(e);
+    }
+    cuts = std::move(next);
+  }
+  return cuts;
+}
+
+RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
+                 const RunOptions& options) {
+  const Kernel kernel(model);
+  RunPart part;
+  part.begin = begin;
+  part.end = end;
+  part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
+  part.table =
+      ReplicationTable(model.replications, model.years, static_cast<int>(model.markets.size()));
+  SamplePaths paths;
+  paths.count = sample_path_count(model);
+  paths.income.assign(
+      static_cast<std::size_t>(paths.count) * model.households.count() * model.years, 0.0f);
+  Body body(kernel, *part.groupings, part.table, paths, options.progress);
+  tbb::task_arena arena(thread_count(options));
+  arena.execute([&] {
+    tbb::parallel_deterministic_reduce(
+        tbb::blocked_range<std::int64_t>(begin, end, reduction_grain(model.replications)), body);
+  });
+  part.accumulator = std::make_unique<Accumulator>(body.accumulator());
+  part.sample_path_count = paths.count;
+  part.sample_paths = std::move(paths.income);
+  return part;
+}
+
+void merge_parts(RunPart& left, RunPart&& right) {
+  if (right.begin != left.end)
+    throw std::invalid_argument("merge_parts: parts must be merged in replication order");
+  left.accumulator->merge(*right.accumulator);
+  left.table.copy_rows(right.table, right.begin, right.end);
+  // Sample path slot r (r < S) belongs to replication r.
+  const std::int64_t s_count = left.sample_path_count;
+  if (s_count > 0) {
+    const std::size_t width = left.sample_paths.size() / static_cast<std::size_t>(s_count);
+    const std::int64_t a = std::min(right.begin, s_count), b = std::min(right.end, s_count);
+    std::copy(right.sample_paths.begin() + a * width, right.sample_paths.begin() + b * width,
+              left.sample_paths.begin() + a * width);
+  }
+  left.end = right.end;
+}
+
+RunResults finish_run(const Model& model, RunPart&& whole) {
+  if (whole.begin != 0 || whole.end != model.replications)
+    throw std::invalid_argument("finish_run: the part does not cover every replication");
+  RunResults out = finalize(model, *whole.accumulator, whole.table, *whole.groupings);
+  out.replications_requested = model.replications;
+  out.sample_path_count = whole.sample_path_count;
+  out.sample_paths = std::move(whole.sample_paths);
+  return out;
+}
+
 RunResults run_simulation(const Model& model, const RunOptions& options) {
+  const ConvergenceTarget& target = model.scenario.output.target;
+  if (!target.enabled) return finish_run(model, run_part(model, 0, model.replications, options));
   const Kernel kernel(model);
   const std::vector<Grouping> groupings = make_groupings(model);
   const std::int64_t max_reps = model.replications;
   ReplicationTable table(max_reps, model.years, static_cast<int>(model.markets.size()));
   SamplePaths paths;
-  paths.count = std::min(model.scenario.output.sample_paths, max_reps);
+  paths.count = sample_path_count(model);
   paths.income.assign(
       static_cast<std::size_t>(paths.count) * model.households.count() * model.years, 0.0f);
   Body body(kernel, groupings, table, paths, options.progress);
-  const ConvergenceTarget& target = model.scenario.output.target;
   std::vector<ConvergenceRow> convergence;
   std::int64_t done = 0;
-
-  const int threads =
-      options.threads > 0 ? options.threads : tbb::this_task_arena::max_concurrency();
-  tbb::task_arena arena(threads);
+  tbb::task_arena arena(thread_count(options));
   arena.execute([&] {
-    if (!target.enabled) {
-      tbb::parallel_deterministic_reduce(
-          tbb::blocked_range<std::int64_t>(0, max_reps, reduction_grain(max_reps)), body);
-      done = max_reps;
-      return;
-    }
     // Convergence mode: batches in order, each reduced on its own and merged into `body` in
     // batch order; the stopping rule reads only the per-replication table, so the stopping
     // point is the same for any thread count.

@@ -6,7 +6,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "incsim/hdf5.h"
 #include "incsim/model.h"
@@ -29,6 +31,33 @@ inline std::int64_t reduction_grain(std::int64_t replications) {
 }
 
 RunResults run_simulation(const Model& model, const RunOptions& options = {});
+
+// A run restricted to the replications [begin, end) (MODEL.md sections 10 and 13): the
+// reduced accumulator of that range, its per-replication rows and sample paths. Parts of one
+// run merge into exactly the unsplit run when they are merged in replication order and their
+// boundaries fall on the run's reduction tree (see part_boundaries).
+struct RunPart {
+  std::int64_t begin = 0, end = 0;
+  std::shared_ptr<const std::vector<Grouping>> groupings;  // the accumulator points into it
+  std::unique_ptr<Accumulator> accumulator;
+  ReplicationTable table{0, 0, 0};     // (R, T) of the whole run; rows outside the range are NaN
+  std::int64_t sample_path_count = 0;  // S
+  std::vector<float> sample_paths;     // (S, H, T) of the whole run; zero outside the range
+};
+
+// Boundaries 0 = b_0 < ... < b_N = R of N parts whose merge is exact: the nodes of the fixed
+// reduction tree at depth log2(N). N must be a power of two.
+std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts);
+
+// Simulates replications [begin, end) of `model` (convergence mode is not split).
+RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
+                 const RunOptions& options = {});
+
+// Appends `right` (which must start where `left` ends) to `left`.
+void merge_parts(RunPart& left, RunPart&& right);
+
+// The finished results of a part that covers every replication.
+RunResults finish_run(const Model& model, RunPart&& whole);
 
 // Writes `results` (and the model's households, choice table and provenance) to `path`
 // atomically: a temporary file renamed on success, nothing left behind on failure.

@@ -72,6 +72,8 @@ struct ReplicationTable {
 
   ReplicationTable(std::int64_t r, int t, int m);
   void truncate(std::int64_t r);  // keep the first r replications (convergence mode)
+  // Copies the rows of replications [begin, end) from a table of the same shape.
+  void copy_rows(const ReplicationTable& from, std::int64_t begin, std::int64_t end);
   std::size_t at(std::int64_t r, int t) const {
     return static_cast<std::size_t>(r) * years + (t - 1);
   }
