@@ -1,11 +1,14 @@
 // Parallel replications with a deterministic reduction (see incsim/engine.h).
 #include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "incsim/engine.h"
 #include "incsim/simulate.h"
@@ -19,50 +22,65 @@ struct SamplePaths {
   std::vector<float> income;
 };
 
-// The reduce body: one accumulator and one kernel workspace per body.
-class Body {
- public:
-  Body(const Kernel& kernel, const std::vector<Grouping>& groupings, ReplicationTable& table,
-       SamplePaths& paths, std::atomic<std::int64_t>* progress)
-      : kernel_(kernel),
-        groupings_(groupings),
-        table_(table),
-        paths_(paths),
-        progress_(progress),
-        acc_(kernel.model(), groupings),
-        ws_(kernel.model()) {}
-  Body(Body& other, tbb::split)
-      : Body(other.kernel_, other.groupings_, other.table_, other.paths_, other.progress_) {}
-
-  void operator()(const tbb::blocked_range<std::int64_t>& range) {
-    const std::size_t n = kernel_.model().households.count();
-    const auto years = static_cast<std::size_t>(kernel_.model().years);
-    for (std::int64_t r = range.begin(); r != range.end(); ++r) {
-      acc_.begin_replication();
-      kernel_.run_replication(r, ws_, [&](const YearOutcome& y) {
-        acc_.add_year(r, y, table_);
-        if (r < paths_.count) {  // each replication owns its slot: no sharing between bodies
-          float* out = paths_.income.data() + static_cast<std::size_t>(r) * n * years;
-          for (std::size_t h = 0; h < n; ++h)
-            out[h * years + (y.year - 1)] = static_cast<float>(y.income_per_capita[h]);
-        }
-      });
-      acc_.end_replication(r, table_);
-      if (progress_) progress_->fetch_add(1, std::memory_order_relaxed);
-    }
-  }
-  void join(Body& rhs) { acc_.merge(rhs.acc_); }
-  const Accumulator& accumulator() const { return acc_; }
-
- private:
-  const Kernel& kernel_;
-  const std::vector<Grouping>& groupings_;
-  ReplicationTable& table_;
-  SamplePaths& paths_;
-  std::atomic<std::int64_t>* progress_;
-  Accumulator acc_;
-  Workspace ws_;
+// What the workers share while simulating: the kernel and where per-replication rows go.
+// Each replication writes only its own rows and sample-path slot.
+struct RangeJob {
+  const Kernel& kernel;
+  const std::vector<Grouping>& groupings;
+  ReplicationTable& table;
+  SamplePaths& paths;
+  std::atomic<std::int64_t>* progress;
 };
+
+// One worker's kernel buffers and accumulator.
+struct Worker {
+  Worker(const Model& model, const std::vector<Grouping>& groupings)
+      : acc(model, groupings), ws(model) {}
+  Accumulator acc;
+  Workspace ws;
+};
+
+void simulate_block(const RangeJob& job, std::int64_t begin, std::int64_t end, Worker& w) {
+  const Model& model = job.kernel.model();
+  const std::size_t n = model.households.count();
+  const auto years = static_cast<std::size_t>(model.years);
+  for (std::int64_t r = begin; r != end; ++r) {
+    w.acc.begin_replication();
+    job.kernel.run_replication(r, w.ws, [&](const YearOutcome& y) {
+      w.acc.add_year(r, y, job.table);
+      if (r < job.paths.count) {  // each replication owns its slot
+        float* out = job.paths.income.data() + static_cast<std::size_t>(r) * n * years;
+        for (std::size_t h = 0; h < n; ++h)
+          out[h * years + (y.year - 1)] = static_cast<float>(y.income_of(h));
+      }
+    });
+    w.acc.end_replication(r, job.table);
+    if (job.progress) job.progress->fetch_add(1, std::memory_order_relaxed);
+  }
+  w.acc.end_block();
+}
+
+// Simulates [begin, end) in blocks cut at multiples of `grain` and adds them into `into`.
+// A block's replications are summed in order by one worker, then folded into exact sums, so
+// the result depends only on the block grid, never on the threads or their schedule.
+void simulate_range(const RangeJob& job, std::int64_t begin, std::int64_t end, std::int64_t grain,
+                    Accumulator& into) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> blocks;
+  for (std::int64_t b = begin; b < end;) {
+    const std::int64_t e = std::min(end, (b / grain + 1) * grain);
+    blocks.push_back({b, e});
+    b = e;
+  }
+  const Model& model = job.kernel.model();
+  tbb::enumerable_thread_specific<Worker> workers([&] { return Worker(model, job.groupings); });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, blocks.size(), 1),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      Worker& w = workers.local();
+                      for (std::size_t k = range.begin(); k != range.end(); ++k)
+                        simulate_block(job, blocks[k].first, blocks[k].second, w);
+                    });
+  for (const Worker& w : workers) into.merge(w.acc);
+}
 
 // The per-replication column of the convergence measure.
 const std::vector<double>& measure_column(const ReplicationTable& table, const std::string& m) {
@@ -132,22 +150,15 @@ void ReplicationTable::copy_rows(const ReplicationTable& from, std::int64_t begi
 }
 
 std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts) {
-  if (parts < 1 || (parts & (parts - 1)) != 0)
-    throw std::invalid_argument("part_boundaries: the number of parts must be a power of two");
+  if (parts < 1) throw std::invalid_argument("part_boundaries: at least one part");
   const std::int64_t grain = reduction_grain(replications);
-  std::vector<std::int64_t> cuts = {0, replications};
-  for (int n = 1; n < parts; n *= 2) {
-    std::vector<std::int64_t> next = {0};
-    for (std::size_t k = 1; k < cuts.size(); ++k) {
-      const std::int64_t b = cuts[k - 1], e = cuts[k];
-      // blocked_range splits at the middle while the range is larger than the grain.
-      if (e - b <= grain)
-        throw std::invalid_argument("part_boundaries: too few replications for that many parts");
-      next.push_back(b + (e - b) / 2);
-      next.push_back(e);
-    }
-    cuts = std::move(next);
-  }
+  const std::int64_t blocks = (replications + grain - 1) / grain;
+  if (parts > blocks)
+    throw std::invalid_argument("part_boundaries: " + std::to_string(parts) + " parts of " +
+                                std::to_string(blocks) + " blocks of replications");
+  std::vector<std::int64_t> cuts;
+  for (int i = 0; i <= parts; ++i)
+    cuts.push_back(std::min(replications, blocks * i / parts * grain));
   return cuts;
 }
 
@@ -160,17 +171,16 @@ RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
   part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
   part.table =
       ReplicationTable(model.replications, model.years, static_cast<int>(model.markets.size()));
+  part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
   SamplePaths paths;
   paths.count = sample_path_count(model);
   paths.income.assign(
       static_cast<std::size_t>(paths.count) * model.households.count() * model.years, 0.0f);
-  Body body(kernel, *part.groupings, part.table, paths, options.progress);
+  const RangeJob job{kernel, *part.groupings, part.table, paths, options.progress};
   tbb::task_arena arena(thread_count(options));
   arena.execute([&] {
-    tbb::parallel_deterministic_reduce(
-        tbb::blocked_range<std::int64_t>(begin, end, reduction_grain(model.replications)), body);
+    simulate_range(job, begin, end, reduction_grain(model.replications), *part.accumulator);
   });
-  part.accumulator = std::make_unique<Accumulator>(body.accumulator());
   part.sample_path_count = paths.count;
   part.sample_paths = std::move(paths.income);
   return part;
@@ -213,21 +223,18 @@ RunResults run_simulation(const Model& model, const RunOptions& options) {
   paths.count = sample_path_count(model);
   paths.income.assign(
       static_cast<std::size_t>(paths.count) * model.households.count() * model.years, 0.0f);
-  Body body(kernel, groupings, table, paths, options.progress);
+  Accumulator acc(model, groupings);
+  const RangeJob job{kernel, groupings, table, paths, options.progress};
   std::vector<ConvergenceRow> convergence;
   std::int64_t done = 0;
   tbb::task_arena arena(thread_count(options));
   arena.execute([&] {
-    // Convergence mode: batches in order, each reduced on its own and merged into `body` in
-    // batch order; the stopping rule reads only the per-replication table, so the stopping
-    // point is the same for any thread count.
+    // Convergence mode: batches in order on the run's block grid; the stopping rule reads only
+    // the per-replication table, so the stopping point is the same for any thread count.
     const std::vector<double>& column = measure_column(table, target.measure);
     while (done < max_reps) {
       const std::int64_t n = std::min(target.batch, max_reps - done);
-      Body batch(kernel, groupings, table, paths, options.progress);
-      tbb::parallel_deterministic_reduce(
-          tbb::blocked_range<std::int64_t>(done, done + n, reduction_grain(n)), batch);
-      body.join(batch);
+      simulate_range(job, done, done + n, reduction_grain(max_reps), acc);
       done += n;
       const Estimate e =
           mean_and_se(column, static_cast<std::size_t>(model.years),
@@ -242,7 +249,7 @@ RunResults run_simulation(const Model& model, const RunOptions& options) {
   paths.count = std::min(paths.count, done);
   paths.income.resize(static_cast<std::size_t>(paths.count) * model.households.count() *
                       model.years);
-  RunResults out = finalize(model, body.accumulator(), table, groupings);
+  RunResults out = finalize(model, acc, table, groupings);
   out.replications_requested = max_reps;
   out.convergence = std::move(convergence);
   out.sample_path_count = paths.count;

@@ -111,20 +111,20 @@ std::vector<double> certainty_equivalents(const Model& base,
                    std::vector<int>(n, portfolios[p].second), {});
     // Households for which the portfolio is infeasible run none: their CE is not needed, so
     // the pilot skips them (every household's draws are its own, so nothing else changes).
-    std::erase_if(trial.groups, [](const PortfolioGroup& g) { return g.main < 0; });
+    std::erase_if(trial.kernel.segments, [](const KernelSegment& g) { return g.main < 0; });
     const Kernel kernel(trial, rng::Stream::choice_pilot);
     Workspace ws(trial);
     std::vector<CertaintyEquivalent> acc(n, CertaintyEquivalent(base.scenario.choice));
-    std::vector<double> ybar(n);
+    std::vector<double> ybar(n);  // per kernel position
     for (int r = 0; r < pilots; ++r) {
       std::fill(ybar.begin(), ybar.end(), 0.0);
       kernel.run_replication(r, ws, [&](const YearOutcome& y) {
-        for (std::size_t h = 0; h < n; ++h) ybar[h] += y.income_per_capita[h];
+        for (std::size_t k = 0; k < n; ++k) ybar[k] += y.income_per_capita[k];
       });
-      for (std::size_t h = 0; h < n; ++h) acc[h].add(ybar[h] / years);
+      for (std::size_t k = 0; k < n; ++k) acc[k].add(ybar[k] / years);
     }
-    for (std::size_t h = 0; h < n; ++h)
-      if (trial.households.main[h] >= 0) ce[h * np + p] = acc[h].value();  // else infeasible
+    for (std::size_t h = 0; h < n; ++h)  // else infeasible
+      if (trial.households.main[h] >= 0) ce[h * np + p] = acc[trial.kernel.position[h]].value();
   };
   tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
   arena.execute(

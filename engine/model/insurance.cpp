@@ -106,36 +106,34 @@ void assign_enrollment(const Scenario& s, Households& hh) {
   }
 }
 
-// Premiums due from household h in year t, split into the household's and the government's
-// shares, and added to the product plans (totals and exposed households).
-HouseholdPremiums premiums_due(Model& model, std::size_t h, int t) {
+}  // namespace incsim::detail
+
+namespace incsim {
+
+ProductPremiums premiums_of(const Model& model, std::size_t h, const PortfolioSlots& slots, int t) {
   const Households& hh = model.households;
   const InsuranceSpec& spec = model.scenario.insurance;
-  InsuranceModel& ins = model.insurance;
+  const InsuranceModel& ins = model.insurance;
   const bool poor = hh.poor[h];
-  HouseholdPremiums out;
+  ProductPremiums out;
   auto charge = [&](InsuranceProduct p, double premium, const GroupShare& subsidy) {
-    ProductPlan& plan = ins.plan[p];
     const double government = premium * subsidy.of(poor);
-    plan.premium[t - 1] += premium;
-    plan.subsidy[t - 1] += government;
-    plan.exposed[t - 1] += 1.0;
+    out.product[p] = {premium, government, true};
     out.household += premium - government;
     out.government += government;
   };
-  const int slots[2][2] = {{hh.main[h], hh.units_main[h]}, {hh.aux[h], hh.units_aux[h]}};
   double agri = 0.0, index = 0.0;
   bool agri_exposed = false, index_exposed = false;
-  for (const auto& slot : slots) {
-    const int i = slot[0];
+  for (int s = 0; s < 2; ++s) {
+    const int i = slots.industry[s];
     if (i < 0) continue;
     if (hh.enrolled_agricultural[h] && ins.sum_insured[i] > 0.0) {
-      agri += slot[1] * ins.sum_insured[i] * spec.agricultural.premium_rate;
+      agri += slots.units[s] * ins.sum_insured[i] * spec.agricultural.premium_rate;
       agri_exposed = true;
     }
     const double g = ins.guarantee[i * model.years + (t - 1)];
     if (hh.enrolled_income_index[h] && g > 0.0) {
-      index += slot[1] * g * ins.rate_used[i * model.years + (t - 1)];
+      index += slots.units[s] * g * ins.rate_used[i * model.years + (t - 1)];
       index_exposed = true;
     }
   }
@@ -147,4 +145,4 @@ HouseholdPremiums premiums_due(Model& model, std::size_t h, int t) {
   return out;
 }
 
-}  // namespace incsim::detail
+}  // namespace incsim

@@ -18,13 +18,10 @@ void import_population(const Scenario& scenario, Households& hh,
 // model.cpp: everything but the portfolios (every household runs none).
 Model build_population_model(const Scenario& scenario);
 
+// kernel_tables.cpp: Model::kernel from the households' portfolios, units and fixed income.
+void build_kernel_tables(Model& model);
+
 // insurance.cpp
 void build_insurance(Model& model);  // needs markets, industries and hazards
 void assign_enrollment(const Scenario& scenario, Households& hh);
-struct HouseholdPremiums {
-  double household = 0.0;   // the household's share, yuan
-  double government = 0.0;  // premium subsidies, yuan
-};
-HouseholdPremiums premiums_due(Model& model, std::size_t h, int t);
-
 }  // namespace incsim::detail

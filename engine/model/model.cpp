@@ -7,7 +7,6 @@
 #include <cmath>
 #include <map>
 #include <stdexcept>
-#include <tuple>
 
 #include "incsim/draws.h"
 #include "incsim/rng.h"
@@ -111,55 +110,75 @@ std::vector<HazardModel> build_hazards(const Scenario& s) {
   return out;
 }
 
-// Everything a household gets or pays each year that does not depend on the shocks.
+// Everything every household gets or pays each year that does not depend on the shocks, and
+// the product plans (premium totals, subsidies, exposed households).
 void compute_fixed_income(Model& model) {
-  const Scenario& s = model.scenario;
   Households& hh = model.households;
-  const bool wage_fixed = !model.stochastic_wage();
   const int years = model.years;
   for (ProductPlan& plan : model.insurance.plan)
     plan.premium = plan.subsidy = plan.exposed = std::vector<double>(years, 0.0);
   hh.fixed_income.assign(hh.count() * years, 0.0);
   hh.farm_cost.assign(hh.count() * years, 0.0);
   model.government_fixed.assign(years, 0.0);
+  const double transfers_per_capita = model.scenario.income.transfers_per_capita;
   for (std::size_t h = 0; h < hh.count(); ++h) {
-    double transfers = hh.size[h] * s.income.transfers_per_capita;
-    if (hh.public_post[h]) transfers += s.income.public_posts.amount;
-    const double wage = wage_fixed ? hh.laborers[h] * s.income.wage.per_laborer : 0.0;
-    const int slots[2][2] = {{hh.main[h], hh.units_main[h]}, {hh.aux[h], hh.units_aux[h]}};
+    PortfolioSlots slots;
+    slots.industry[0] = hh.main[h];
+    slots.industry[1] = hh.aux[h];
+    slots.units[0] = hh.units_main[h];
+    slots.units[1] = hh.units_aux[h];
     for (int t = 1; t <= years; ++t) {
-      double cost = 0.0, setup_subsidy = 0.0;
-      for (const auto& slot : slots) {
-        if (slot[0] < 0) continue;
-        const IndustryModel& ind = model.industries[slot[0]];
-        cost += slot[1] * ind.operating_cost;
-        if (t == 1) {
-          cost += slot[1] * ind.setup_cost * (1.0 - ind.setup_subsidy);
-          setup_subsidy += slot[1] * ind.setup_cost * ind.setup_subsidy;
-        }
+      const FixedIncome f = fixed_income_of(model, h, slots, t);
+      for (int p = 0; p < kProducts; ++p) {
+        const auto& share = f.premiums.product[p];
+        if (!share.exposed) continue;
+        ProductPlan& plan = model.insurance.plan[p];
+        plan.premium[t - 1] += share.premium;
+        plan.subsidy[t - 1] += share.government;
+        plan.exposed[t - 1] += 1.0;
       }
-      const detail::HouseholdPremiums premiums = detail::premiums_due(model, h, t);
-      hh.farm_cost[model.cell(h, t)] = cost;
-      hh.fixed_income[model.cell(h, t)] = transfers + wage - cost - premiums.household;
-      model.government_fixed[t - 1] += transfers + setup_subsidy + premiums.government;
+      hh.farm_cost[model.cell(h, t)] = f.farm_cost;
+      hh.fixed_income[model.cell(h, t)] = f.income;
+      double transfers = hh.size[h] * transfers_per_capita;
+      if (hh.public_post[h]) transfers += model.scenario.income.public_posts.amount;
+      model.government_fixed[t - 1] += transfers + f.setup_subsidy + f.premiums.government;
     }
   }
 }
 
-// Kernel groups by (main, aux, laborers); /choice rows: `listed` in order, then any other
-// portfolio run, then "none".
-void build_groups(Model& model, const std::vector<std::pair<int, int>>& listed) {
+}  // namespace
+
+FixedIncome fixed_income_of(const Model& model, std::size_t h, const PortfolioSlots& slots, int t) {
+  const Scenario& s = model.scenario;
   const Households& hh = model.households;
-  model.groups.clear();
+  double transfers = hh.size[h] * s.income.transfers_per_capita;
+  if (hh.public_post[h]) transfers += s.income.public_posts.amount;
+  const double wage =
+      model.income.stochastic_wage ? 0.0 : hh.laborers[h] * s.income.wage.per_laborer;
+  FixedIncome f;
+  for (int k = 0; k < 2; ++k) {
+    if (slots.industry[k] < 0) continue;
+    const IndustryModel& ind = model.industries[slots.industry[k]];
+    f.farm_cost += slots.units[k] * ind.operating_cost;
+    if (t == 1) {
+      f.farm_cost += slots.units[k] * ind.setup_cost * (1.0 - ind.setup_subsidy);
+      f.setup_subsidy += slots.units[k] * ind.setup_cost * ind.setup_subsidy;
+    }
+  }
+  f.premiums = premiums_of(model, h, slots, t);
+  f.income = transfers + wage - f.farm_cost - f.premiums.household;
+  return f;
+}
+
+namespace {
+
+// /choice rows: `listed` in order, then any other portfolio run, then "none".
+void build_portfolio_rows(Model& model, const std::vector<std::pair<int, int>>& listed) {
+  const Households& hh = model.households;
   model.portfolios.clear();
-  std::map<std::tuple<int, int, int>, std::size_t> kernel_index;
   std::map<std::pair<int, int>, std::pair<double, double>> run;  // households, persons
   for (std::size_t h = 0; h < hh.count(); ++h) {
-    const int main = hh.main[h], aux = hh.aux[h], laborers = hh.laborers[h];
-    auto [it, inserted] =
-        kernel_index.emplace(std::make_tuple(main, aux, laborers), model.groups.size());
-    if (inserted) model.groups.push_back({main, aux, laborers, {}});
-    model.groups[it->second].members.push_back(static_cast<std::uint32_t>(h));
+    const int main = hh.main[h], aux = hh.aux[h];
     auto& counts = run[{main, aux}];
     counts.first += 1.0;
     counts.second += hh.size[h];
@@ -184,8 +203,7 @@ void build_groups(Model& model, const std::vector<std::pair<int, int>>& listed) 
 }  // namespace
 
 bool Model::stochastic_wage() const {
-  const WageSpec& w = scenario.income.wage;
-  return w.per_laborer > 0.0 && (w.cv > 0.0 || w.employment_rate < 1.0);
+  return income.stochastic_wage;
 }
 
 Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, double forest_mu,
@@ -232,6 +250,13 @@ Model build_population_model(const Scenario& scenario) {
   model.innovation_factor = innovation_factor(scenario);
   model.industries = build_industries(scenario);
   model.hazards = build_hazards(scenario);
+  const WageSpec& wage = scenario.income.wage;
+  model.income.stochastic_wage =
+      wage.per_laborer > 0.0 && (wage.cv > 0.0 || wage.employment_rate < 1.0);
+  model.income.wage = wage.per_laborer;
+  model.income.wage_log_sigma = std::sqrt(std::log1p(wage.cv * wage.cv));
+  model.income.employment_rate = wage.employment_rate;
+  model.income.dibao_line = scenario.income.dibao.line;
   detail::build_insurance(model);
   for (int t = 1; t <= scenario.years; ++t)
     model.poverty_line.push_back(scenario.poverty.line *
@@ -267,7 +292,8 @@ void set_portfolios(Model& model, const std::vector<int>& main, const std::vecto
     hh.units_aux[h] = n.aux;
   }
   compute_fixed_income(model);
-  build_groups(model, listed);
+  detail::build_kernel_tables(model);
+  build_portfolio_rows(model, listed);
 }
 
 }  // namespace incsim

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "incsim/stats.h"
 
@@ -21,9 +23,18 @@ ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
   two_consecutive_poor_ever.assign(static_cast<std::size_t>(r), 0.0);
 }
 
+template <int FractionBits>
+void FixedSum<FractionBits>::overflow(double x) {
+  throw std::overflow_error("a sum over replications is not finite or too large (" +
+                            std::to_string(x) + "): the scenario produces absurd incomes");
+}
+template class FixedSum<40>;
+template class FixedSum<96>;
+
 std::vector<Grouping> make_groupings(const Model& model) {
   const Households& hh = model.households;
-  const std::size_t n = hh.count();
+  const KernelTables& kt = model.kernel;
+  const std::size_t n = kt.count();
   std::vector<Grouping> out(4);
   out[0].name = "main_industry";
   for (const IndustryModel& ind : model.industries) out[0].labels.push_back(ind.name);
@@ -39,32 +50,34 @@ std::vector<Grouping> make_groupings(const Model& model) {
     g.group_of.resize(n);
     g.persons.assign(g.labels.size(), 0.0);
   }
-  for (std::size_t h = 0; h < n; ++h) {
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::uint32_t h = kt.unit[k];
     const bool insured =
         hh.enrolled_agricultural[h] || hh.enrolled_income_index[h] || hh.enrolled_poverty_guard[h];
-    out[0].group_of[h] = hh.main[h] < 0 ? none : hh.main[h];
-    out[1].group_of[h] = hh.village[h];
-    out[2].group_of[h] = hh.poor[h] ? 0 : 1;
-    out[3].group_of[h] = insured ? 0 : 1;
-    for (Grouping& g : out) g.persons[g.group_of[h]] += hh.size[h];
+    out[0].group_of[k] = hh.main[h] < 0 ? none : hh.main[h];
+    out[1].group_of[k] = hh.village[h];
+    out[2].group_of[k] = hh.poor[h] ? 0 : 1;
+    out[3].group_of[k] = insured ? 0 : 1;
+    for (Grouping& g : out) g.persons[g.group_of[k]] += hh.size[h];
   }
   return out;
 }
 
 Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupings)
     : model_(&model), groupings_(&groupings) {
-  const std::size_t n = model.households.count();
+  const std::size_t n = model.kernel.count();
   const auto t = static_cast<std::size_t>(model.years);
   histogram.assign((t + 1) * quantile_bins::kCount, 0);
-  household_income_sum.assign(n * t, 0.0);
+  household_income_sum.assign(n * t, IncomeSum{});
   household_poor_count.assign(n * t, 0);
   household_poor_horizon.assign(n, 0);
+  block_income_sum_.assign(n * t, 0.0);
   for (const Grouping& g : groupings) {
     const std::size_t cells = g.labels.size() * t;
-    group_income_sum.emplace_back(cells, 0.0);
-    group_income_sumsq.emplace_back(cells, 0.0);
-    group_fgt0_sum.emplace_back(cells, 0.0);
-    group_fgt0_sumsq.emplace_back(cells, 0.0);
+    group_income_sum.emplace_back(cells);
+    group_income_sumsq.emplace_back(cells);
+    group_fgt0_sum.emplace_back(cells);
+    group_fgt0_sumsq.emplace_back(cells);
     group_y_.emplace_back(g.labels.size(), 0.0);
     group_poor_.emplace_back(g.labels.size(), 0.0);
   }
@@ -73,8 +86,8 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
   // fewer cells than households; otherwise every household is its own cell).
   std::size_t cells = 1;
   for (const Grouping& g : groupings) cells *= g.labels.size();
+  cell_of_.resize(n);
   if (cells <= std::max<std::size_t>(64, n / 2)) {
-    cell_of_.resize(n);
     for (std::size_t h = 0; h < n; ++h) {
       std::size_t c = 0;
       for (const Grouping& g : groupings) c = c * g.labels.size() + g.group_of[h];
@@ -82,7 +95,6 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
     }
   } else {
     cells = n;
-    cell_of_.resize(n);
     for (std::size_t h = 0; h < n; ++h) cell_of_[h] = static_cast<std::int32_t>(h);
   }
   cell_group_.assign(groupings.size(), std::vector<std::int32_t>(cells, 0));
@@ -104,20 +116,21 @@ void Accumulator::begin_replication() {
   std::fill(ever_poor_.begin(), ever_poor_.end(), 0);
   std::fill(consecutive_ever_.begin(), consecutive_ever_.end(), 0);
   std::fill(horizon_sum_.begin(), horizon_sum_.end(), 0.0);
+  block_open_ = true;
 }
 
 void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table) {
   const Model& m = *model_;
-  const Households& hh = m.households;
-  const std::size_t n = hh.count();
+  const KernelTables& kt = m.kernel;
+  const std::size_t n = kt.count();
   const int t = year.year;
-  const auto years = static_cast<std::size_t>(m.years);
   const double z = m.poverty_line[t - 1];
   const double persons = static_cast<double>(m.persons);
   const double* y = year.income_per_capita.data();
+  const double* size = kt.size.data();
   std::uint64_t* hist = histogram.data() + static_cast<std::size_t>(t - 1) * quantile_bins::kCount;
-  for (auto& g : group_y_) std::fill(g.begin(), g.end(), 0.0);
-  for (auto& g : group_poor_) std::fill(g.begin(), g.end(), 0.0);
+  double* income_sum = block_income_sum_.data() + static_cast<std::size_t>(t - 1) * n;
+  std::uint32_t* poor_count = household_poor_count.data() + static_cast<std::size_t>(t - 1) * n;
   std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
   std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
 
@@ -126,7 +139,7 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   double farming = 0.0, farm_negative = 0.0, consecutive = 0.0;
   double lo = minimum[t - 1], hi = maximum[t - 1];
   for (std::size_t h = 0; h < n; ++h) {
-    const double w = hh.size[h];
+    const double w = size[h];
     const double yh = y[h];
     const bool poor = yh < z;
     sum_wy += w * yh;
@@ -140,7 +153,7 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
       relapse_den += w;
       if (poor) relapse_num += w;
     }
-    if (hh.main[h] >= 0) {
+    if (kt.farming[h]) {
       farming += w;
       if (year.farm_net_income[h] < 0.0) farm_negative += w;
     }
@@ -151,21 +164,14 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
     prev_poor_[h] = poor;
     ever_poor_[h] |= poor;
     horizon_sum_[h] += yh;
-    hist[quantile_bins::bin_of(yh)] += static_cast<std::uint64_t>(hh.size[h]);
+    hist[quantile_bins::bin_of(yh)] += static_cast<std::uint64_t>(w);
     lo = std::min(lo, yh);
     hi = std::max(hi, yh);
-    household_income_sum[h * years + (t - 1)] += yh;
-    household_poor_count[h * years + (t - 1)] += poor;
+    income_sum[h] += yh;
+    poor_count[h] += poor;
     const std::int32_t c = cell_of_[h];
     cell_y_[c] += w * yh;
     cell_poor_[c] += poor ? w : 0.0;
-  }
-  for (std::size_t k = 0; k < group_y_.size(); ++k) {
-    const std::int32_t* group_of_cell = cell_group_[k].data();
-    for (std::size_t c = 0; c < cell_y_.size(); ++c) {
-      group_y_[k][group_of_cell[c]] += cell_y_[c];
-      group_poor_[k][group_of_cell[c]] += cell_poor_[c];
-    }
   }
   minimum[t - 1] = lo;
   maximum[t - 1] = hi;
@@ -174,7 +180,7 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   double sum_dev2 = 0.0;  // second pass: exact within-replication variance
   for (std::size_t h = 0; h < n; ++h) {
     const double d = y[h] - mean;
-    sum_dev2 += hh.size[h] * d * d;
+    sum_dev2 += size[h] * d * d;
   }
   const std::size_t cell = table.at(r, t);
   table.mean_income[cell] = mean;
@@ -200,26 +206,38 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
     c.paid_share[cell] =
         py.exposed > 0.0 ? py.paid / py.exposed : std::numeric_limits<double>::quiet_NaN();
   }
+  add_groups(t);
+}
 
+// Each grouping's mean income and headcount of the year, from the combined cells.
+void Accumulator::add_groups(int t) {
+  const auto years = static_cast<std::size_t>(model_->years);
   for (std::size_t k = 0; k < group_y_.size(); ++k) {
+    std::fill(group_y_[k].begin(), group_y_[k].end(), 0.0);
+    std::fill(group_poor_[k].begin(), group_poor_[k].end(), 0.0);
+    const std::int32_t* group_of_cell = cell_group_[k].data();
+    for (std::size_t c = 0; c < cell_y_.size(); ++c) {
+      group_y_[k][group_of_cell[c]] += cell_y_[c];
+      group_poor_[k][group_of_cell[c]] += cell_poor_[c];
+    }
     const Grouping& grouping = (*groupings_)[k];
     for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
       if (grouping.persons[g] <= 0.0) continue;
       const double gm = group_y_[k][g] / grouping.persons[g];
       const double gf = group_poor_[k][g] / grouping.persons[g];
       const std::size_t c = g * years + (t - 1);
-      group_income_sum[k][c] += gm;
-      group_income_sumsq[k][c] += gm * gm;
-      group_fgt0_sum[k][c] += gf;
-      group_fgt0_sumsq[k][c] += gf * gf;
+      group_income_sum[k][c].add(gm);
+      group_income_sumsq[k][c].add(gm * gm);
+      group_fgt0_sum[k][c].add(gf);
+      group_fgt0_sumsq[k][c].add(gf * gf);
     }
   }
 }
 
 void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   const Model& m = *model_;
-  const Households& hh = m.households;
-  const std::size_t n = hh.count();
+  const KernelTables& kt = m.kernel;
+  const std::size_t n = kt.count();
   const auto years = static_cast<std::size_t>(m.years);
   double mean_line = 0.0;
   for (double z : m.poverty_line) mean_line += z;
@@ -229,10 +247,10 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   double lo = minimum[years], hi = maximum[years];
   for (std::size_t h = 0; h < n; ++h) {
     const double ybar = horizon_sum_[h] / m.years;
-    hist[quantile_bins::bin_of(ybar)] += static_cast<std::uint64_t>(hh.size[h]);
+    hist[quantile_bins::bin_of(ybar)] += static_cast<std::uint64_t>(kt.size[h]);
     household_poor_horizon[h] += ybar < mean_line;
-    if (ever_poor_[h]) ever += hh.size[h];
-    if (consecutive_ever_[h]) consecutive += hh.size[h];
+    if (ever_poor_[h]) ever += kt.size[h];
+    if (consecutive_ever_[h]) consecutive += kt.size[h];
     lo = std::min(lo, ybar);
     hi = std::max(hi, ybar);
   }
@@ -244,18 +262,27 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   ++replications;
 }
 
+void Accumulator::end_block() {
+  if (!block_open_) return;
+  for (std::size_t i = 0; i < block_income_sum_.size(); ++i) {
+    household_income_sum[i].add(block_income_sum_[i]);
+    block_income_sum_[i] = 0.0;
+  }
+  block_open_ = false;
+}
+
 void Accumulator::merge(const Accumulator& other) {
   replications += other.replications;
   for (std::size_t i = 0; i < histogram.size(); ++i) histogram[i] += other.histogram[i];
   for (std::size_t i = 0; i < household_income_sum.size(); ++i)
-    household_income_sum[i] += other.household_income_sum[i];
+    household_income_sum[i].add(other.household_income_sum[i]);
   for (std::size_t i = 0; i < household_poor_count.size(); ++i)
     household_poor_count[i] += other.household_poor_count[i];
   for (std::size_t i = 0; i < household_poor_horizon.size(); ++i)
     household_poor_horizon[i] += other.household_poor_horizon[i];
-  auto add = [](std::vector<std::vector<double>>& a, const std::vector<std::vector<double>>& b) {
+  auto add = [](auto& a, const auto& b) {
     for (std::size_t k = 0; k < a.size(); ++k)
-      for (std::size_t i = 0; i < a[k].size(); ++i) a[k][i] += b[k][i];
+      for (std::size_t i = 0; i < a[k].size(); ++i) a[k][i].add(b[k][i]);
   };
   add(group_income_sum, other.group_income_sum);
   add(group_income_sumsq, other.group_income_sumsq);

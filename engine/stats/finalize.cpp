@@ -82,16 +82,18 @@ void coarse_histogram(const Model& model, const Accumulator& acc, RunResults& ou
   }
 }
 
-Estimate estimate_from_sums(const std::vector<double>& sum, const std::vector<double>& sumsq,
-                            double n, const std::vector<double>& persons, int years) {
+template <class Sum>
+Estimate estimate_from_sums(const std::vector<Sum>& sums, const std::vector<Sum>& sumsqs, double n,
+                            const std::vector<double>& persons, int years) {
   Estimate e;
-  e.mean.assign(sum.size(), kNaN);
-  e.se.assign(sum.size(), kNaN);
-  for (std::size_t i = 0; i < sum.size(); ++i) {
+  e.mean.assign(sums.size(), kNaN);
+  e.se.assign(sums.size(), kNaN);
+  for (std::size_t i = 0; i < sums.size(); ++i) {
     if (persons[i / years] <= 0.0) continue;
-    e.mean[i] = sum[i] / n;
+    const double sum = sums[i].value(), sumsq = sumsqs[i].value();
+    e.mean[i] = sum / n;
     if (n > 1) {
-      const double var = std::max(0.0, (sumsq[i] - sum[i] * sum[i] / n) / (n - 1));
+      const double var = std::max(0.0, (sumsq - sum * sum / n) / (n - 1));
       e.se[i] = std::sqrt(var / n);
     }
   }
@@ -264,6 +266,7 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
     if (model.insurance.plan[p].enabled) out.insurance.push_back(insurance_result(model, table, p));
 
   // Households and vulnerability.
+  // The accumulator is (T, K) in kernel order; the results are (H, T) in population order.
   const Households& hh = model.households;
   const double r_count = static_cast<double>(reps);
   out.household_mean_income.resize(n * years);
@@ -272,13 +275,14 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   out.vulnerable_share.assign(years, 0.0);
   double horizon_share = 0.0;
   for (std::size_t h = 0; h < n; ++h) {
+    const std::size_t k = model.kernel.position[h];
     for (int t = 0; t < years; ++t) {
-      const std::size_t c = h * years + t;
-      out.household_mean_income[c] = acc.household_income_sum[c] / r_count;
-      out.household_vulnerability[c] = acc.household_poor_count[c] / r_count;
+      const std::size_t c = h * years + t, a = static_cast<std::size_t>(t) * n + k;
+      out.household_mean_income[c] = acc.household_income_sum[a].value() / r_count;
+      out.household_vulnerability[c] = acc.household_poor_count[a] / r_count;
       if (out.household_vulnerability[c] >= 0.5) out.vulnerable_share[t] += hh.size[h];
     }
-    out.household_vulnerability_horizon[h] = acc.household_poor_horizon[h] / r_count;
+    out.household_vulnerability_horizon[h] = acc.household_poor_horizon[k] / r_count;
     if (out.household_vulnerability_horizon[h] >= 0.5) horizon_share += hh.size[h];
   }
   for (double& v : out.vulnerable_share) v /= static_cast<double>(model.persons);

@@ -1,7 +1,7 @@
 // Engine entry points: scenario -> model -> parallel replications -> results -> file.
-// Replications run in fixed blocks (reduction_grain) under tbb::parallel_deterministic_reduce,
-// whose split/join tree depends only on the replication count, so every result is bit-identical for
-// any thread count (MODEL.md section 10).
+// Replications run in fixed blocks (reduction_grain), each summed in order by one worker and
+// then folded into exact (fixed-point) sums, so every result is bit-identical for any thread
+// count and any split of the blocks into parts merged in any order (MODEL.md sections 10, 13).
 #pragma once
 
 #include <atomic>
@@ -22,9 +22,9 @@ struct RunOptions {
   std::atomic<std::int64_t>* progress = nullptr;
 };
 
-// Replications per leaf of the reduction tree: a function of the replication count only
-// (about 64 leaves, 1 to 64 replications each), never of the thread count. Part of the
-// reproducibility contract: the summation order of the accumulators depends on it.
+// Replications per block: a function of the replication count only (about 64 blocks, 1 to 64
+// replications each), never of the thread count. Part of the reproducibility contract: the
+// per-household sums of a block are rounded to the exact grid once, so results depend on it.
 inline std::int64_t reduction_grain(std::int64_t replications) {
   const std::int64_t per_leaf = (replications + 63) / 64;
   return per_leaf < 1 ? 1 : (per_leaf > 64 ? 64 : per_leaf);
@@ -33,9 +33,9 @@ inline std::int64_t reduction_grain(std::int64_t replications) {
 RunResults run_simulation(const Model& model, const RunOptions& options = {});
 
 // A run restricted to the replications [begin, end) (MODEL.md sections 10 and 13): the
-// reduced accumulator of that range, its per-replication rows and sample paths. Parts of one
-// run merge into exactly the unsplit run when they are merged in replication order and their
-// boundaries fall on the run's reduction tree (see part_boundaries).
+// exact accumulator of that range, its per-replication rows and sample paths. Parts of one
+// run whose boundaries fall on the block grid (see part_boundaries) merge into exactly the
+// unsplit run.
 struct RunPart {
   std::int64_t begin = 0, end = 0;
   std::shared_ptr<const std::vector<Grouping>> groupings;  // the accumulator points into it
@@ -45,15 +45,16 @@ struct RunPart {
   std::vector<float> sample_paths;     // (S, H, T) of the whole run; zero outside the range
 };
 
-// Boundaries 0 = b_0 < ... < b_N = R of N parts whose merge is exact: the nodes of the fixed
-// reduction tree at depth log2(N). N must be a power of two.
+// Boundaries 0 = b_0 < ... < b_N = R of N parts on the block grid, as equal as blocks allow
+// (N at most the number of blocks).
 std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts);
 
 // Simulates replications [begin, end) of `model` (convergence mode is not split).
 RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
                  const RunOptions& options = {});
 
-// Appends `right` (which must start where `left` ends) to `left`.
+// Appends `right` (which must start where `left` ends) to `left`; exact, so parts may be
+// combined in any tree: (a + b) + c equals a + (b + c).
 void merge_parts(RunPart& left, RunPart&& right);
 
 // The finished results of a part that covers every replication.

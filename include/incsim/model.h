@@ -70,14 +70,33 @@ struct Households {
   std::size_t count() const { return size.size(); }
 };
 
-// Households running the same (main, aux) portfolio with the same number of laborers, so the
-// kernel sweeps them as one vector with identical industry tables and wage draws. Members
-// ascend by household index.
-struct PortfolioGroup {
+// The households in kernel order (sorted by portfolio, then laborers, then population index)
+// with every per-household constant the kernel reads, contiguous in that order. Position k
+// holds household unit[k] of the population (its RNG unit: draws stay addressed by the
+// population index, so the order never changes a draw). Built by set_portfolios.
+struct KernelSegment {  // positions [begin, end) run the portfolio (main, aux)
   int main = -1;
   int aux = -1;
-  int laborers = 0;
-  std::vector<std::uint32_t> members;
+  std::size_t begin = 0, end = 0;
+};
+
+struct KernelTables {
+  std::vector<std::uint32_t> unit;      // population index of position k
+  std::vector<std::uint32_t> position;  // kernel position of population index h
+  std::vector<KernelSegment> segments;
+  std::vector<double> size;                   // persons
+  std::vector<std::int32_t> laborers;         // ascending within a segment
+  std::vector<std::int32_t> village;          // index into Model::village_labels
+  std::vector<double> units[2];               // units of the main (0) and auxiliary (1) slot
+  std::vector<double> agricultural_cover[2];  // enrolled x n x SI per slot, else 0
+  std::vector<double> index_cover[2];         // enrolled x n per slot if covered, else 0
+  std::vector<std::uint8_t> guard_enrolled;
+  std::vector<std::uint8_t> dibao_eligible;
+  std::vector<std::uint8_t> farming;  // runs any industry
+  std::vector<double> fixed_income;   // (T, K): Households::fixed_income reordered
+  std::vector<double> farm_cost;      // (T, K)
+
+  std::size_t count() const { return unit.size(); }
 };
 
 // One row of /choice: a portfolio and the share of households running it.
@@ -129,6 +148,15 @@ struct InsuranceModel {
   double guard_cap = 0.0;
 };
 
+// Income constants the kernel reads (MODEL.md section 7), derived from the scenario.
+struct IncomeModel {
+  bool stochastic_wage = false;  // wage draws needed (cv > 0 or employment_rate < 1)
+  double wage = 0.0;             // per laborer-year
+  double wage_log_sigma = 0.0;   // s = sqrt(ln(1 + cv^2))
+  double employment_rate = 1.0;
+  double dibao_line = 0.0;
+};
+
 struct Model {
   Scenario scenario;  // the validated input, kept for provenance and options
   int years = 0;
@@ -141,10 +169,11 @@ struct Model {
   std::vector<HazardModel> hazards;
   InsuranceModel insurance;
   Households households;
-  std::vector<PortfolioGroup> groups;
+  KernelTables kernel;
   std::vector<PortfolioRow> portfolios;
   std::vector<std::string> village_labels;
   std::vector<double> poverty_line;  // z_t, index t-1
+  IncomeModel income;
   std::int64_t persons = 0;
 
   // Government yuan per year (T) independent of shocks: posts + transfers + premium
@@ -169,7 +198,7 @@ Model build_model(const Scenario& scenario, int threads = 0);
 
 // Gives household h the portfolio (main[h], aux[h]) (-1 = none; aux -1 = single industry)
 // with units by the rule of section 4 (infeasible -> none), then recomputes the fixed income,
-// premiums, kernel groups and /choice rows (`listed` portfolios first, in order).
+// premiums, kernel tables and /choice rows (`listed` portfolios first, in order).
 void set_portfolios(Model& model, const std::vector<int>& main, const std::vector<int>& aux,
                     const std::vector<std::pair<int, int>>& listed);
 
@@ -183,5 +212,34 @@ struct Units {
 };
 Units portfolio_units(const Scenario& scenario, int main, int aux, double farmland_mu,
                       double forest_mu, int laborers, double capital);
+
+// A portfolio as two slots (main, aux): industry (-1 = none) and units.
+struct PortfolioSlots {
+  int industry[2] = {-1, -1};
+  int units[2] = {0, 0};
+};
+// Premiums due from household h in year t if it ran `slots`, split into the household's and
+// the government's shares, per product and in total.
+struct ProductPremiums {
+  struct Share {
+    double premium = 0.0, government = 0.0;
+    bool exposed = false;
+  };
+  Share product[kProducts];
+  double household = 0.0;   // the household's share, yuan
+  double government = 0.0;  // premium subsidies, yuan
+};
+ProductPremiums premiums_of(const Model& model, std::size_t h, const PortfolioSlots& slots, int t);
+
+// What household h would get or pay in year t running `slots`, independent of the shocks
+// (MODEL.md sections 3, 6, 7): transfers, posts, deterministic wages, minus farm costs and
+// the household's premium shares. The kernel's Households::fixed_income is this value.
+struct FixedIncome {
+  double income = 0.0;     // yuan
+  double farm_cost = 0.0;  // operating costs, plus the household's setup share in year 1
+  double setup_subsidy = 0.0;
+  ProductPremiums premiums;
+};
+FixedIncome fixed_income_of(const Model& model, std::size_t h, const PortfolioSlots& slots, int t);
 
 }  // namespace incsim

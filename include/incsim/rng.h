@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -43,6 +44,16 @@ inline Counter counter(std::uint32_t unit, std::uint32_t replication, std::uint3
 // Uniform in the open interval (0, 1): (w + 0.5) / 2^32. Exact, never 0 or 1.
 inline double uniform(std::uint32_t w) {
   return (static_cast<double>(w) + 0.5) * 0x1p-32;
+}
+
+// The integer form of a Bernoulli(p) draw: uniform(w) < p exactly when w < threshold, with
+// threshold = the number of words w whose uniform (w + 0.5) / 2^32 is below p (0 to 2^32).
+inline std::uint64_t bernoulli_threshold(double p) {
+  if (!(p > 0.0)) return 0;
+  if (p >= 1.0) return std::uint64_t{1} << 32;
+  const double x = p * 0x1p32 - 0.5;  // exact: p * 2^32 < 2^32 needs no rounding
+  const double c = std::ceil(x);
+  return c <= 0.0 ? 0 : static_cast<std::uint64_t>(c);
 }
 
 // Scalar Box-Muller pair from two words: {sqrt(-2 ln u1) cos(2 pi u2), ... sin(...)}.

@@ -1,8 +1,8 @@
 // Simulation kernel: one replication of the model, year by year (MODEL.md sections 2, 3, 5-7).
 // Pure: the outcome of replication r depends only on (model, r), never on which thread runs
-// it or what ran before. Households are swept in batches of kBatch, grouped by portfolio and
-// laborer count, so draws and transforms vectorise; per-household results come back in
-// population order.
+// it or what ran before. Households are processed in kernel order (Model::kernel) in batches
+// of at most kBatch lanes of one portfolio, through a pipeline of short stages that read and
+// write batch columns; per-household results come back in kernel order.
 #pragma once
 
 #include <array>
@@ -25,15 +25,22 @@ struct ProductYear {
   double exposed = 0.0;  // enrolled households exposed this year
 };
 
-// What one replication-year produced, handed to the statistics layer.
+// What one replication-year produced, handed to the statistics layer. Per-household spans are
+// in kernel order: position k is household `unit[k]` of the population.
 struct YearOutcome {
   int year = 1;                               // t, 1-based
-  std::span<const double> income_per_capita;  // y[h,t] after dibao, population order
+  std::span<const double> income_per_capita;  // y after dibao
   std::span<const double> farm_net_income;    // household farm revenue - costs, yuan
   std::span<const double> prices;             // P[m,t] including hazard price shocks
+  std::span<const std::uint32_t> unit;        // population index of each position
+  std::span<const std::uint32_t> position;    // kernel position of each population index
   double government_cost = 0.0;               // yuan, whole population
   double dibao = 0.0;                         // yuan paid as dibao top-ups
   std::array<ProductYear, kProducts> insurance{};
+
+  // Values of population household h.
+  double income_of(std::size_t h) const { return income_per_capita[position[h]]; }
+  double farm_net_of(std::size_t h) const { return farm_net_income[position[h]]; }
 };
 
 // Reusable buffers of one worker; contents never influence results.
@@ -43,25 +50,26 @@ class Workspace {
 
  private:
   friend class Kernel;
+  friend struct Stages;
   MarketState market_;
-  std::vector<double> income_;             // y per household, population order
-  std::vector<double> farm_net_;           // farm net per household
+  std::vector<double> income_;             // y per position
+  std::vector<double> farm_net_;           // farm net per position
   std::vector<double> prices_;             // P[m,t]
   std::vector<double> sale_price_;         // per industry x product, max(P, floor)
   std::vector<double> county_severity_;    // per hazard, -1 = did not occur
-  std::vector<double> county_survival_;    // per industry: prod (1 - l) of county events
-  std::vector<double> village_survival_;   // (V, I)
+  std::vector<double> area_survival_;      // (V, I): county x village survival of the year
   std::vector<double> index_payout_;       // income index payout per unit, per industry
-  std::vector<double> cycle_survival_[2];  // per household: prod (1 - L) since last harvest
-  // batch buffers (kBatch lanes)
-  std::vector<std::uint32_t> units_;
-  std::vector<std::uint32_t> words_;
-  std::vector<double> normals_;
+  std::vector<double> cycle_survival_[2];  // per position: prod (1 - L) since last harvest
+  // Batch columns (kBatch lanes).
+  std::vector<std::uint32_t> units_;  // RNG unit (population index) of each lane
+  std::vector<std::uint32_t> words_;  // 4 x kBatch
+  std::vector<double> normals_;       // 4 x kBatch
   std::vector<double> scratch_;
-  std::vector<double> revenue_;
-  std::vector<double> total_;
-  std::vector<double> survival_[2];  // year survival of main and aux
-  std::vector<double> paid_[kProducts];
+  std::vector<double> revenue_;        // farm revenue
+  std::vector<double> total_;          // household yuan so far
+  std::vector<double> survival_[2];    // year survival of the main and aux slot
+  std::vector<double> paid_[2];        // agricultural and income index payouts
+  std::vector<std::uint32_t> struck_;  // lanes hit by a household hazard
 };
 
 class Kernel {
@@ -79,6 +87,15 @@ class Kernel {
 
   const Model& model() const { return model_; }
 
+  // What the stages need to know of the model, derived once.
+  struct Plan {
+    std::vector<std::uint8_t> hazard_prone;  // per industry: some hazard can affect it
+    std::vector<int> village_hazards, household_hazards;
+    std::vector<std::size_t> first_line;          // first sale-price line of each industry
+    std::vector<std::uint64_t> hazard_threshold;  // per hazard: rng::bernoulli_threshold
+    std::uint64_t employment_threshold = 0;
+  };
+
  private:
   struct Totals {
     double dibao = 0.0;
@@ -86,17 +103,12 @@ class Kernel {
   };
   void begin_replication(Workspace& ws) const;
   YearOutcome simulate_year(std::int64_t r, int t, Workspace& ws) const;
-  void common_shocks(std::uint32_t r, int t, Workspace& ws) const;
-  void year_survival(const PortfolioGroup& g, std::uint32_t r, int t, std::size_t np,
-                     std::size_t nb, Workspace& ws) const;
-  void simulate_group(const PortfolioGroup& g, std::uint32_t r, int t, Workspace& ws,
-                      Totals& totals) const;
+  void simulate_batch(const KernelSegment& seg, std::size_t begin, std::size_t count,
+                      std::uint32_t r, int t, Workspace& ws, Totals& totals) const;
 
   const Model& model_;
   rng::Key key_;
-  std::vector<std::uint8_t> hazard_prone_;  // per industry: some hazard affects it
-  std::vector<int> village_hazards_, household_hazards_;
-  std::vector<std::size_t> first_line_;  // first sale-price line of each industry
+  Plan plan_;
 };
 
 }  // namespace incsim

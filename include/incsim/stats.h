@@ -83,43 +83,73 @@ struct ReplicationTable {
 struct Grouping {
   std::string name;
   std::vector<std::string> labels;
-  std::vector<std::int32_t> group_of;  // per household
+  std::vector<std::int32_t> group_of;  // per kernel position (Model::kernel)
   std::vector<double> persons;         // per group
 };
 std::vector<Grouping> make_groupings(const Model& model);
 
-// The reduce body's state: everything summed over replications.
+// An exact sum of doubles: fixed point with 2^-FractionBits resolution in 128 bits. Each
+// added value is truncated to that grid once, after which addition is exact, so a sum does
+// not depend on the order of its terms: parts of a run merged in any order give the unsplit
+// run's bits (MODEL.md section 13). An addend must be below 2^(120 - FractionBits).
+template <int FractionBits>
+class FixedSum {
+ public:
+  static constexpr double kScale = static_cast<double>(__int128{1} << FractionBits);
+  static constexpr double kLimit = static_cast<double>(__int128{1} << (120 - FractionBits));
+  void add(double x) {
+    if (!(std::fabs(x) < kLimit)) overflow(x);
+    v_ += static_cast<__int128>(x * kScale);  // exact scaling, then truncation to the grid
+  }
+  void add(const FixedSum& other) { v_ += other.v_; }
+  double value() const { return static_cast<double>(v_) / kScale; }
+
+ private:
+  [[noreturn]] static void overflow(double x);
+  __int128 v_ = 0;
+};
+using IncomeSum = FixedSum<40>;  // yuan and yuan^2: 9e-13 resolution, addends below 1.2e24
+using ShareSum = FixedSum<96>;   // shares in [0, 1]: 1.3e-29 resolution, sums below 2^31
+
+// Everything summed over replications. A worker feeds consecutive replications of one
+// block (begin, years in order, end), then end_block() folds the block's double sums into
+// the exact totals; blocks and accumulators merge exactly, in any order. Households are in
+// kernel order.
 class Accumulator {
  public:
   Accumulator(const Model& model, const std::vector<Grouping>& groupings);
 
-  // Feeds one replication (call begin, then each year in order, then end).
   void begin_replication();
   void add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table);
   void end_replication(std::int64_t r, ReplicationTable& table);
+  void end_block();
 
-  // Adds `other` into this; the caller fixes the merge order.
+  // Adds `other` (whose blocks have ended) into this.
   void merge(const Accumulator& other);
 
   const Model& model() const { return *model_; }
   std::int64_t replications = 0;
   std::vector<std::uint64_t> histogram;               // (T + 1, kCount): years, then horizon mean
-  std::vector<double> household_income_sum;           // (H, T)
-  std::vector<std::uint32_t> household_poor_count;    // (H, T)
-  std::vector<std::uint32_t> household_poor_horizon;  // (H)
+  std::vector<IncomeSum> household_income_sum;        // (T, K)
+  std::vector<std::uint32_t> household_poor_count;    // (T, K)
+  std::vector<std::uint32_t> household_poor_horizon;  // (K)
   // Per grouping, (G, T): sums over replications of the group's mean income and headcount.
-  std::vector<std::vector<double>> group_income_sum, group_income_sumsq;
-  std::vector<std::vector<double>> group_fgt0_sum, group_fgt0_sumsq;
+  std::vector<std::vector<IncomeSum>> group_income_sum, group_income_sumsq;
+  std::vector<std::vector<ShareSum>> group_fgt0_sum, group_fgt0_sumsq;
   std::vector<double> minimum, maximum;  // (T + 1)
 
  private:
+  void add_groups(int t);
+
   const Model* model_;
   const std::vector<Grouping>* groupings_;
-  // State within the current replication.
+  // State within the current replication and block.
   std::vector<std::uint8_t> prev_poor_, ever_poor_, consecutive_ever_;
   std::vector<double> horizon_sum_;
+  std::vector<double> block_income_sum_;  // (T, K) over the block's replications
+  bool block_open_ = false;
   std::vector<std::vector<double>> group_y_, group_poor_;
-  std::vector<std::int32_t> cell_of_;                  // per household
+  std::vector<std::int32_t> cell_of_;                  // per position
   std::vector<std::vector<std::int32_t>> cell_group_;  // per grouping: group of each cell
   std::vector<double> cell_y_, cell_poor_;
 };

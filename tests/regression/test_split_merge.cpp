@@ -101,13 +101,37 @@ TEST(SplitMerge, FourPartsMergeIntoTheUnsplitRun) {
         << "groups[g].income_mean.se";
 }
 
+// Any number of parts on the block grid, combined in any grouping: sums are exact.
+TEST(SplitMerge, ThreeAndSevenPartsMergeInAnyGrouping) {
+  const Scenario s = split_scenario();
+  const Model model = build_model(s, 2);
+  const RunResults whole = run_simulation(model, {2, nullptr});
+  for (int n : {3, 7}) {
+    const std::vector<std::int64_t> cuts = part_boundaries(model.replications, n);
+    ASSERT_EQ(cuts.size(), static_cast<std::size_t>(n + 1));
+    std::vector<RunPart> parts;
+    for (int k = 0; k < n; ++k)
+      parts.push_back(run_part(model, cuts[k], cuts[k + 1], {2, nullptr}));
+    // Right to left: p0 + (p1 + (p2 + ...)).
+    for (int k = n - 1; k > 0; --k) merge_parts(parts[k - 1], std::move(parts[k]));
+    const RunResults split = finish_run(model, std::move(parts[0]));
+    EXPECT_TRUE(same_bits(whole.household_mean_income, split.household_mean_income)) << n;
+    EXPECT_TRUE(same_bits(whole.income_quantiles, split.income_quantiles)) << n;
+    EXPECT_TRUE(same_bits(whole.fgt0.se, split.fgt0.se)) << n;
+    for (std::size_t g = 0; g < whole.groups.size(); ++g) {
+      EXPECT_TRUE(same_bits(whole.groups[g].income_mean.se, split.groups[g].income_mean.se)) << n;
+      EXPECT_TRUE(same_bits(whole.groups[g].fgt0.se, split.groups[g].fgt0.se)) << n;
+    }
+  }
+}
+
 TEST(SplitMerge, PartsOutOfOrderOrIncompleteAreRefused) {
   const Scenario s = split_scenario();
   const Model model = build_model(s, 2);
   RunPart a = run_part(model, 0, 10, {1, nullptr});
   EXPECT_THROW(merge_parts(a, run_part(model, 20, 41, {1, nullptr})), std::invalid_argument);
   EXPECT_THROW(finish_run(model, std::move(a)), std::invalid_argument);
-  EXPECT_THROW(part_boundaries(41, 3), std::invalid_argument);
+  EXPECT_THROW(part_boundaries(41, 42), std::invalid_argument);  // more parts than blocks
 }
 
 }  // namespace

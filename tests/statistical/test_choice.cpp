@@ -79,7 +79,7 @@ TEST(Choice, RiskNeutralPicksHighestExpectedIncomeByBruteForce) {
     for (int r = 0; r < s.choice.pilot_replications; ++r)
       kernel.run_replication(r, ws, [&](const YearOutcome& y) {
         for (std::size_t h = 0; h < n; ++h)
-          mean[h] += y.income_per_capita[h] / (s.years * s.choice.pilot_replications);
+          mean[h] += y.income_of(h) / (s.years * s.choice.pilot_replications);
       });
     for (std::size_t h = 0; h < n; ++h) {
       if (trial.households.main[h] < 0) continue;

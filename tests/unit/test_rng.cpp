@@ -359,3 +359,26 @@ TEST(Normal2Batch, RowsAndWordsEqualNormal4Bitwise) {
 
 }  // namespace
 }  // namespace incsim
+
+namespace incsim::rng {
+namespace {
+
+// The integer Bernoulli form used by the kernel agrees with uniform(w) < p at the boundary
+// word and its neighbours, for probabilities on and off the 2^-32 grid.
+TEST(BernoulliThreshold, AgreesWithTheUniformComparisonAtTheBoundary) {
+  for (double p : {0.0, 1e-12, 0x1p-32, 1.5 * 0x1p-32, 0.05, 0.1, 0.5, 0.6, 0.9, 1.0 - 0x1p-33,
+                   1.0 - 0x1p-40, 1.0}) {
+    const std::uint64_t tau = bernoulli_threshold(p);
+    ASSERT_LE(tau, std::uint64_t{1} << 32) << p;
+    for (std::int64_t d = -2; d <= 2; ++d) {
+      const std::int64_t w = static_cast<std::int64_t>(tau) + d;
+      if (w < 0 || w > 0xffffffffLL) continue;
+      const auto word = static_cast<std::uint32_t>(w);
+      EXPECT_EQ(static_cast<std::uint64_t>(word) < tau, uniform(word) < p)
+          << "p = " << p << ", w = " << w << ", threshold " << tau;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace incsim::rng

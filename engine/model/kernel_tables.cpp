@@ -1,0 +1,86 @@
+// Kernel order (see KernelTables in incsim/model.h): households sorted by portfolio, then by
+// laborers (so a batch's wage draws cover nearly every lane), then by population index, and
+// every constant the kernel reads stored contiguously in that order.
+#include <algorithm>
+#include <numeric>
+#include <tuple>
+
+#include "model/internal.h"
+
+namespace incsim::detail {
+namespace {
+
+// Industries of the portfolio in sort order: none last, single industries after pairs.
+int order_key(int industry) {
+  return industry < 0 ? 1 << 30 : industry;
+}
+
+}  // namespace
+
+void build_kernel_tables(Model& model) {
+  const Households& hh = model.households;
+  const InsuranceModel& ins = model.insurance;
+  const std::size_t n = hh.count();
+  const auto years = static_cast<std::size_t>(model.years);
+  KernelTables& k = model.kernel;
+  k = KernelTables{};
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto key = [&](std::uint32_t h) {
+      return std::make_tuple(order_key(hh.main[h]), order_key(hh.aux[h]), hh.laborers[h]);
+    };
+    return key(a) < key(b);
+  });
+  k.unit = order;
+  k.position.resize(n);
+  for (std::size_t p = 0; p < n; ++p) k.position[order[p]] = static_cast<std::uint32_t>(p);
+
+  const bool agri = ins.plan[kAgricultural].enabled;
+  const bool index = ins.plan[kIncomeIndex].enabled;
+  k.size.resize(n);
+  k.laborers.resize(n);
+  k.village.resize(n);
+  for (int s = 0; s < 2; ++s) {
+    k.units[s].assign(n, 0.0);
+    k.agricultural_cover[s].assign(n, 0.0);
+    k.index_cover[s].assign(n, 0.0);
+  }
+  k.guard_enrolled.resize(n);
+  k.dibao_eligible.resize(n);
+  k.farming.resize(n);
+  k.fixed_income.resize(n * years);
+  k.farm_cost.resize(n * years);
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::uint32_t h = order[p];
+    k.size[p] = hh.size[h];
+    k.laborers[p] = hh.laborers[h];
+    k.village[p] = hh.village[h];
+    const int slots[2][2] = {{hh.main[h], hh.units_main[h]}, {hh.aux[h], hh.units_aux[h]}};
+    for (int s = 0; s < 2; ++s) {
+      const int i = slots[s][0];
+      if (i < 0) continue;
+      const double units = slots[s][1];
+      k.units[s][p] = units;
+      if (agri && hh.enrolled_agricultural[h])
+        k.agricultural_cover[s][p] = units * ins.sum_insured[i];
+      if (index && hh.enrolled_income_index[h] && ins.index_covered[i]) k.index_cover[s][p] = units;
+    }
+    k.guard_enrolled[p] = ins.plan[kPovertyGuard].enabled && hh.enrolled_poverty_guard[h];
+    k.dibao_eligible[p] = hh.dibao_eligible[h];
+    k.farming[p] = hh.main[h] >= 0;
+    for (std::size_t t = 0; t < years; ++t) {
+      k.fixed_income[t * n + p] = hh.fixed_income[t * n + h];
+      k.farm_cost[t * n + p] = hh.farm_cost[t * n + h];
+    }
+  }
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::uint32_t h = order[p];
+    if (k.segments.empty() || k.segments.back().main != hh.main[h] ||
+        k.segments.back().aux != hh.aux[h])
+      k.segments.push_back({hh.main[h], hh.aux[h], p, p});
+    k.segments.back().end = p + 1;
+  }
+}
+
+}  // namespace incsim::detail

@@ -1,0 +1,298 @@
+// The kernel's stages (see simulate/stages.h). Every lane of a batch belongs to the same
+// portfolio; per-household constants are read contiguously at kernel positions
+// b.begin + i, and draws are addressed by the lane's population index ws.units_[i].
+#include "simulate/stages.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "incsim/draws.h"
+
+namespace incsim {
+namespace {
+
+double loss_of(double affects, double severity) {
+  return std::min(1.0, affects * severity);
+}
+
+int slot_industry(const KernelSegment& seg, int slot) {
+  return slot == 0 ? seg.main : seg.aux;
+}
+
+}  // namespace
+
+void Stages::common_shocks(std::uint32_t r, int t, Workspace& ws) const {
+  market_year(model, key, r, t, ws.market_, ws.prices_.data(), ws.county_severity_.data());
+  std::size_t line = 0;
+  for (const IndustryModel& ind : model.industries)
+    for (const ProductModel& p : ind.products)
+      ws.sale_price_[line++] = std::max(ws.prices_[p.market], p.floor);
+
+  // County survival per industry, then per village the product of the village events; the
+  // lane reads county x village for its village (hoisted here, once per village-year).
+  const std::size_t n_ind = model.industries.size();
+  double* area = ws.area_survival_.data();
+  for (std::size_t i = 0; i < n_ind; ++i) area[i] = 1.0;
+  for (std::size_t k = 0; k < model.hazards.size(); ++k) {
+    if (ws.county_severity_[k] < 0.0) continue;
+    for (std::size_t i = 0; i < n_ind; ++i)
+      area[i] *= 1.0 - loss_of(model.hazards[k].affects[i], ws.county_severity_[k]);
+  }
+  const std::size_t villages = model.village_labels.size();
+  for (std::size_t v = villages; v-- > 1;) std::copy(area, area + n_ind, area + v * n_ind);
+  if (!plan.village_hazards.empty()) {
+    std::vector<double> village(n_ind);
+    for (std::size_t v = 0; v < villages; ++v) {
+      std::fill(village.begin(), village.end(), 1.0);
+      const auto unit = static_cast<std::uint32_t>(v);
+      for (int k : plan.village_hazards) {
+        const HazardModel& hz = model.hazards[k];
+        if (!hazard_occurs(hz, k, key, unit, r, t)) continue;
+        const double s = sample_severity(hz.severity, k, key, unit, r, t);
+        for (std::size_t i = 0; i < n_ind; ++i) village[i] *= 1.0 - loss_of(hz.affects[i], s);
+      }
+      for (std::size_t i = 0; i < n_ind; ++i) area[v * n_ind + i] *= village[i];
+    }
+  }
+  const InsuranceModel& ins = model.insurance;
+  if (!ins.plan[kIncomeIndex].enabled) return;
+  for (std::size_t i = 0; i < n_ind; ++i) {
+    const double g = ins.guarantee[i * model.years + (t - 1)];
+    double index = 0.0;
+    for (const ProductModel& p : model.industries[i].products)
+      index += p.yield * ws.prices_[p.market];
+    ws.index_payout_[i] = g > 0.0 ? std::max(0.0, g - index) : 0.0;
+  }
+}
+
+void Stages::load(const BatchRange& b, Workspace& ws) const {
+  const KernelTables& kt = model.kernel;
+  const double* fixed = kt.fixed_income.data() + static_cast<std::size_t>(b.t - 1) * kt.count();
+  for (std::size_t i = 0; i < b.padded; ++i)
+    ws.units_[i] = kt.unit[b.begin + std::min(i, b.count - 1)];
+  for (std::size_t i = 0; i < b.count; ++i) ws.total_[i] = fixed[b.begin + i];
+  std::fill(ws.revenue_.begin(), ws.revenue_.begin() + b.padded, 0.0);
+  std::fill(ws.paid_[0].begin(), ws.paid_[0].begin() + b.count, 0.0);
+  std::fill(ws.paid_[1].begin(), ws.paid_[1].begin() + b.count, 0.0);
+}
+
+// Year survival 1 - L[h,i,t] of both slots (section 5): the area's county x village
+// survival, then the household events drawn per lane.
+void Stages::year_survival(const BatchRange& b, Workspace& ws) const {
+  const KernelSegment& seg = *b.seg;
+  const bool prone = plan.hazard_prone[seg.main] || (seg.aux >= 0 && plan.hazard_prone[seg.aux]);
+  if (!prone) return;
+  const std::size_t n_ind = model.industries.size();
+  const std::int32_t* village = model.kernel.village.data() + b.begin;
+  for (int slot = 0; slot < 2; ++slot) {
+    const int ind = slot_industry(seg, slot);
+    if (ind < 0) continue;
+    double* surv = ws.survival_[slot].data();
+    const double* area = ws.area_survival_.data() + ind;
+    for (std::size_t i = 0; i < b.count; ++i) surv[i] = area[village[i] * n_ind];
+  }
+  household_hazards(b, ws);
+}
+
+void Stages::household_hazards(const BatchRange& b, Workspace& ws) const {
+  const KernelSegment& seg = *b.seg;
+  for (std::size_t j = 0; j < plan.household_hazards.size(); ++j) {
+    const int k = plan.household_hazards[j];
+    const HazardModel& hz = model.hazards[k];
+    const double a_main = hz.affects[seg.main];
+    const double a_aux = seg.aux >= 0 ? hz.affects[seg.aux] : 0.0;
+    if (a_main <= 0.0 && a_aux <= 0.0) continue;
+    rng::philox_batch(key, ws.units_.data(), b.r, static_cast<std::uint32_t>(b.t),
+                      draws::kHazardOccurrence + static_cast<std::uint32_t>(k), b.padded,
+                      ws.words_.data());
+    // Compact the struck lanes, then draw their severities (rare: the expensive part).
+    const std::uint64_t threshold = plan.hazard_threshold[k];
+    std::size_t struck = 0;
+    for (std::size_t i = 0; i < b.count; ++i) {
+      ws.struck_[struck] = static_cast<std::uint32_t>(i);
+      struck += ws.words_[i] < threshold;
+    }
+    for (std::size_t m = 0; m < struck; ++m) {
+      const std::uint32_t i = ws.struck_[m];
+      const double s = sample_severity(hz.severity, k, key, ws.units_[i], b.r, b.t);
+      if (a_main > 0.0) ws.survival_[0][i] *= 1.0 - loss_of(a_main, s);
+      if (a_aux > 0.0) ws.survival_[1][i] *= 1.0 - loss_of(a_aux, s);
+    }
+  }
+}
+
+// Agricultural indemnity n SI max(0, L - deductible) every year a covered industry runs, and
+// the income index n max(0, G - I) in its harvest years, slot by slot (section 6).
+void Stages::indemnities(const BatchRange& b, Workspace& ws) const {
+  const KernelTables& kt = model.kernel;
+  const InsuranceModel& ins = model.insurance;
+  for (int slot = 0; slot < 2; ++slot) {
+    const int ind = slot_industry(*b.seg, slot);
+    if (ind < 0) continue;
+    const bool prone = plan.hazard_prone[ind];
+    const double* surv = ws.survival_[slot].data();
+    double* total = ws.total_.data();
+    if (prone && ins.plan[kAgricultural].enabled && ins.sum_insured[ind] > 0.0) {
+      const double* cover = kt.agricultural_cover[slot].data() + b.begin;
+      double* paid = ws.paid_[0].data();
+      for (std::size_t i = 0; i < b.count; ++i) {
+        const double pay = cover[i] * std::max(0.0, (1.0 - surv[i]) - ins.deductible);
+        total[i] += pay;
+        paid[i] += pay;
+      }
+    }
+    if (prone) {
+      double* cycle = ws.cycle_survival_[slot].data() + b.begin;
+      for (std::size_t i = 0; i < b.count; ++i) cycle[i] *= surv[i];
+    }
+    if (!model.industries[ind].harvest[b.t - 1]) continue;
+    if (ins.plan[kIncomeIndex].enabled && ins.index_covered[ind]) {
+      const double pay_unit = ws.index_payout_[ind];
+      const double* cover = kt.index_cover[slot].data() + b.begin;
+      double* paid = ws.paid_[1].data();
+      for (std::size_t i = 0; i < b.count; ++i) {
+        const double pay = cover[i] * pay_unit;
+        total[i] += pay;
+        paid[i] += pay;
+      }
+    }
+  }
+}
+
+// Farm revenue n H sum_p Y sale price in harvest years (section 3), H over the cycle's years.
+void Stages::farm_revenue(const BatchRange& b, Workspace& ws) const {
+  for (int slot = 0; slot < 2; ++slot) {
+    const int ind = slot_industry(*b.seg, slot);
+    if (ind >= 0 && model.industries[ind].harvest[b.t - 1]) product_revenue(b, slot, ws);
+  }
+  for (std::size_t i = 0; i < b.count; ++i) ws.total_[i] += ws.revenue_[i];
+}
+
+void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const {
+  const int ind_index = slot_industry(*b.seg, slot);
+  const IndustryModel& ind = model.industries[ind_index];
+  const std::size_t np = b.padded;
+  // The year survival is no longer needed: its buffer takes units x H.
+  double* scale = ws.survival_[slot].data();
+  const double* units = model.kernel.units[slot].data() + b.begin;
+  for (std::size_t i = 0; i < b.count; ++i) scale[i] = units[i];
+  std::fill(scale + b.count, scale + np, 0.0);
+  if (plan.hazard_prone[ind_index]) {
+    double* cycle = ws.cycle_survival_[slot].data() + b.begin;
+    for (std::size_t i = 0; i < b.count; ++i) {
+      scale[i] *= cycle[i];
+      cycle[i] = 1.0;
+    }
+  }
+  double* revenue = ws.revenue_.data();
+  double* scratch = ws.scratch_.data();
+  double* z = ws.normals_.data();
+  const std::size_t n_products = ind.products.size();
+  std::size_t drawn_block = SIZE_MAX;
+  for (std::size_t p = 0; p < n_products; ++p) {
+    const ProductModel& prod = ind.products[p];
+    const double per_unit = prod.yield * ws.sale_price_[plan.first_line[ind_index] + p];
+    const double s = prod.log_sigma;
+    if (s == 0.0) {
+      for (std::size_t i = 0; i < np; ++i) revenue[i] += scale[i] * per_unit;
+      continue;
+    }
+    if (p / 4 != drawn_block) {  // rows 0, 1 agree bit for bit between the two forms
+      drawn_block = p / 4;
+      const auto idx = draws::yield_index(ind_index, static_cast<int>(drawn_block));
+      const auto year = static_cast<std::uint32_t>(b.t);
+      if (n_products - 4 * drawn_block <= 2)
+        rng::normal2_batch(key, ws.units_.data(), b.r, year, idx, np, ws.words_.data(), z);
+      else
+        rng::normal4_batch(key, ws.units_.data(), b.r, year, idx, np, ws.words_.data(), z);
+    }
+    const double* zp = z + (p % 4) * np;
+    const double shift = -0.5 * s * s;
+    for (std::size_t i = 0; i < np; ++i) scratch[i] = s * zp[i] + shift;
+    rng::exp_batch(scratch, np, scratch);
+    for (std::size_t i = 0; i < np; ++i) revenue[i] += scale[i] * per_unit * scratch[i];
+  }
+}
+
+// Wages with employment risk (section 7). Laborers ascend within a segment, so the lanes with
+// a laborer 2k or 2k+1 are a suffix of the batch; block k of their draws gives those two
+// laborers their normals (w0, w1) and employment words (w2, w3).
+void Stages::wages(const BatchRange& b, Workspace& ws) const {
+  const IncomeModel& inc = model.income;
+  if (!inc.stochastic_wage) return;
+  const std::int32_t* laborers = model.kernel.laborers.data() + b.begin;
+  const int most = laborers[b.count - 1];
+  const double wage_s = inc.wage_log_sigma;
+  const double shift = -0.5 * wage_s * wage_s;
+  const std::uint64_t employment = plan.employment_threshold;
+  const auto year = static_cast<std::uint32_t>(b.t);
+  double* total = ws.total_.data();
+  double* scratch = ws.scratch_.data();
+  const double* z = ws.normals_.data();
+  const std::uint32_t* words = ws.words_.data();
+  std::size_t first = 0;
+  for (int k = 0; 2 * k < most; ++k) {
+    while (laborers[first] <= 2 * k) ++first;
+    const std::size_t from = first / rng::kLanes * rng::kLanes;  // aligned start of the suffix
+    const std::size_t n = b.padded - from;
+    const std::uint32_t* units = ws.units_.data() + from;
+    if (wage_s > 0.0)
+      rng::normal2_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data(),
+                         ws.normals_.data());
+    else
+      rng::philox_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data());
+    for (int l = 0; l < 2 && 2 * k + l < most; ++l) {
+      if (wage_s > 0.0) {
+        for (std::size_t i = 0; i < n; ++i) scratch[i] = wage_s * z[l * n + i] + shift;
+        rng::exp_batch(scratch, n, scratch);
+      } else {
+        std::fill(scratch, scratch + n, 1.0);
+      }
+      const std::uint32_t* employed = words + (2 + l) * n;
+      const int laborer = 2 * k + l;
+      for (std::size_t i = from; i < b.count; ++i) {
+        const std::size_t j = i - from;
+        const bool earns = laborer < laborers[i] && employed[j] < employment;
+        total[i] += earns ? inc.wage * scratch[j] : 0.0;
+      }
+    }
+  }
+}
+
+// Poverty guard on income net of premiums and with the other payouts (section 6), then dibao
+// applied last (section 7); per-capita income and farm net income of each position.
+BatchTotals Stages::guard_and_dibao(const BatchRange& b, Workspace& ws) const {
+  const KernelTables& kt = model.kernel;
+  const InsuranceModel& ins = model.insurance;
+  const std::size_t year_offset = static_cast<std::size_t>(b.t - 1) * kt.count();
+  BatchTotals out;
+  for (std::size_t i = 0; i < b.count; ++i) {
+    out.agricultural += ws.paid_[0][i];
+    out.agricultural_paid += ws.paid_[0][i] > 0.0 ? 1.0 : 0.0;
+    out.index += ws.paid_[1][i];
+    out.index_paid += ws.paid_[1][i] > 0.0 ? 1.0 : 0.0;
+  }
+  const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
+  const double line = model.income.dibao_line;
+  for (std::size_t i = 0; i < b.count; ++i) {
+    const std::size_t p = b.begin + i;
+    const double size = kt.size[p];
+    double total = ws.total_[i];
+    if (kt.guard_enrolled[p]) {
+      const double pay = std::min(ins.guard_cap, size * std::max(0.0, guard_line - total / size));
+      total += pay;
+      out.guard += pay;
+      out.guard_paid += pay > 0.0 ? 1.0 : 0.0;
+    }
+    double y = total / size;
+    if (kt.dibao_eligible[p] && y < line) {
+      out.dibao += size * (line - y);
+      y = line;
+    }
+    ws.income_[p] = y;
+    ws.farm_net_[p] = ws.revenue_[i] - kt.farm_cost[year_offset + p];
+  }
+  return out;
+}
+
+}  // namespace incsim

@@ -1,0 +1,55 @@
+// The kernel's stages (private to engine/simulate/). Each is one short loop, or a few, over
+// the lanes of a batch with one purpose; they run in the order of Kernel::simulate_batch and
+// communicate only through the workspace's batch columns:
+//   load             units, fixed income                      -> total
+//   year_survival    county x village survival, household hazards -> survival[slot]
+//   indemnities      agricultural (every year), income index (harvest years) -> total, paid
+//   farm_revenue     n x H x sum_p Y x sale price (harvest years)             -> revenue, total
+//   wages            laborers' employment and lognormal earnings             -> total
+//   guard_and_dibao  poverty guard on y_pre, dibao last, per-capita income    -> income
+// A new shock or output is a new stage here, not a branch in another stage.
+#pragma once
+
+#include "incsim/simulate.h"
+
+namespace incsim {
+
+// Where a batch lies: `count` lanes of segment `seg` from kernel position `begin`, padded to
+// `padded` (a multiple of rng::kLanes) by repeating the last lane.
+struct BatchRange {
+  const KernelSegment* seg = nullptr;
+  std::size_t begin = 0, count = 0, padded = 0;
+  std::uint32_t r = 0;
+  int t = 1;
+};
+
+// Per-batch totals of the insurance products and dibao, in lane order.
+struct BatchTotals {
+  double agricultural = 0.0, agricultural_paid = 0.0;
+  double index = 0.0, index_paid = 0.0;
+  double guard = 0.0, guard_paid = 0.0;
+  double dibao = 0.0;
+};
+
+struct Stages {
+  const Model& model;
+  const Kernel::Plan& plan;
+  rng::Key key;
+
+  // Once per year: prices, sale prices, county and village survival per industry, and the
+  // income-index payout per unit.
+  void common_shocks(std::uint32_t r, int t, Workspace& ws) const;
+
+  void load(const BatchRange& b, Workspace& ws) const;
+  void year_survival(const BatchRange& b, Workspace& ws) const;
+  void indemnities(const BatchRange& b, Workspace& ws) const;
+  void farm_revenue(const BatchRange& b, Workspace& ws) const;
+  void wages(const BatchRange& b, Workspace& ws) const;
+  BatchTotals guard_and_dibao(const BatchRange& b, Workspace& ws) const;
+
+ private:
+  void household_hazards(const BatchRange& b, Workspace& ws) const;
+  void product_revenue(const BatchRange& b, int slot, Workspace& ws) const;
+};
+
+}  // namespace incsim
