@@ -19,6 +19,34 @@ int slot_industry(const KernelSegment& seg, int slot) {
   return slot == 0 ? seg.main : seg.aux;
 }
 
+// total[i] += the earnings of laborer `laborer` of lane i: wage x lognormal factor when the
+// lane has that laborer and it is employed (word below the threshold), else + 0.
+void add_wages(int laborer, const std::int32_t* __restrict laborers,
+               const std::uint32_t* __restrict employed, const double* __restrict factor,
+               double wage, std::uint64_t threshold, std::size_t n, double* __restrict total) {
+  // Masked by multiplying with 0 or 1 (exact for finite earnings, and + 0 leaves the total's
+  // bits unchanged), so the loop has no control flow and vectorises.
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool earns = (laborer < laborers[i]) & (std::int64_t{employed[i]} <
+                                                  static_cast<std::int64_t>(threshold));
+    total[i] += wage * factor[i] * static_cast<double>(earns);
+  }
+}
+
+// Sum in lane order (the order is part of the results' bits).
+double lane_sum(const double* x, std::size_t n) {
+  double s = 0.0;
+  for (std::size_t i = 0; i < n; ++i) s += x[i];
+  return s;
+}
+
+// Count of positive entries (exact in any order).
+double positive_count(const double* __restrict x, std::size_t n) {
+  std::int64_t c = 0;
+  for (std::size_t i = 0; i < n; ++i) c += x[i] > 0.0;
+  return static_cast<double>(c);
+}
+
 }  // namespace
 
 void Stages::common_shocks(std::uint32_t r, int t, Workspace& ws) const {
@@ -249,12 +277,8 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
         std::fill(scratch, scratch + n, 1.0);
       }
       const std::uint32_t* employed = words + (2 + l) * n;
-      const int laborer = 2 * k + l;
-      for (std::size_t i = from; i < b.count; ++i) {
-        const std::size_t j = i - from;
-        const bool earns = laborer < laborers[i] && employed[j] < employment;
-        total[i] += earns ? inc.wage * scratch[j] : 0.0;
-      }
+      add_wages(2 * k + l, laborers + from, employed, scratch, inc.wage, employment, b.count - from,
+                total + from);
     }
   }
 }
@@ -264,34 +288,47 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
 BatchTotals Stages::guard_and_dibao(const BatchRange& b, Workspace& ws) const {
   const KernelTables& kt = model.kernel;
   const InsuranceModel& ins = model.insurance;
-  const std::size_t year_offset = static_cast<std::size_t>(b.t - 1) * kt.count();
+  const std::size_t n = b.count;
   BatchTotals out;
-  for (std::size_t i = 0; i < b.count; ++i) {
-    out.agricultural += ws.paid_[0][i];
-    out.agricultural_paid += ws.paid_[0][i] > 0.0 ? 1.0 : 0.0;
-    out.index += ws.paid_[1][i];
-    out.index_paid += ws.paid_[1][i] > 0.0 ? 1.0 : 0.0;
+  if (ins.plan[kAgricultural].enabled) {
+    out.agricultural = lane_sum(ws.paid_[0].data(), n);
+    out.agricultural_paid = positive_count(ws.paid_[0].data(), n);
   }
-  const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
+  if (ins.plan[kIncomeIndex].enabled) {
+    out.index = lane_sum(ws.paid_[1].data(), n);
+    out.index_paid = positive_count(ws.paid_[1].data(), n);
+  }
+  const double* __restrict size = kt.size.data() + b.begin;
+  double* __restrict total = ws.total_.data();
+  if (ins.plan[kPovertyGuard].enabled) {
+    const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
+    const std::uint8_t* __restrict enrolled = kt.guard_enrolled.data() + b.begin;
+    double* __restrict pay = ws.paid_[0].data();  // agricultural payouts are summed already
+    for (std::size_t i = 0; i < n; ++i) {
+      const double due =
+          std::min(ins.guard_cap, size[i] * std::max(0.0, guard_line - total[i] / size[i]));
+      pay[i] = due * static_cast<double>(enrolled[i]);  // masked as in add_wages
+      total[i] += pay[i];
+    }
+    out.guard = lane_sum(pay, n);
+    out.guard_paid = positive_count(pay, n);
+  }
   const double line = model.income.dibao_line;
-  for (std::size_t i = 0; i < b.count; ++i) {
-    const std::size_t p = b.begin + i;
-    const double size = kt.size[p];
-    double total = ws.total_[i];
-    if (kt.guard_enrolled[p]) {
-      const double pay = std::min(ins.guard_cap, size * std::max(0.0, guard_line - total / size));
-      total += pay;
-      out.guard += pay;
-      out.guard_paid += pay > 0.0 ? 1.0 : 0.0;
-    }
-    double y = total / size;
-    if (kt.dibao_eligible[p] && y < line) {
-      out.dibao += size * (line - y);
-      y = line;
-    }
-    ws.income_[p] = y;
-    ws.farm_net_[p] = ws.revenue_[i] - kt.farm_cost[year_offset + p];
+  const std::uint8_t* __restrict eligible = kt.dibao_eligible.data() + b.begin;
+  double* __restrict income = ws.income_.data() + b.begin;
+  double* __restrict topup = ws.paid_[1].data();
+  for (std::size_t i = 0; i < n; ++i) {
+    const double y = total[i] / size[i];
+    const double gap = size[i] * (line - y);
+    const double low = static_cast<double>((eligible[i] != 0) & (y < line));
+    topup[i] = gap * low;
+    income[i] = low != 0.0 ? line : y;
   }
+  out.dibao = lane_sum(topup, n);
+  const double* __restrict cost =
+      kt.farm_cost.data() + static_cast<std::size_t>(b.t - 1) * kt.count() + b.begin;
+  double* __restrict farm_net = ws.farm_net_.data() + b.begin;
+  for (std::size_t i = 0; i < n; ++i) farm_net[i] = ws.revenue_[i] - cost[i];
   return out;
 }
 
