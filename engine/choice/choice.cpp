@@ -1,14 +1,12 @@
 // Households choose their portfolios (MODEL.md section 8); see incsim/choice.h.
 #include "incsim/choice.h"
 
-#include <tbb/parallel_for.h>
-#include <tbb/task_arena.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
 #include "incsim/draws.h"
+#include "incsim/pilot.h"
 #include "incsim/rng.h"
 #include "incsim/simulate.h"
 #include "model/internal.h"
@@ -104,31 +102,31 @@ std::vector<double> certainty_equivalents(const Model& base,
   const std::size_t np = portfolios.size();
   const int years = base.years;
   const int pilots = base.scenario.choice.pilot_replications;
+  // One accumulator per (household, portfolio), fed in replication order; each household is
+  // in one pilot batch, so batches running in parallel never touch the same accumulator.
+  std::vector<CertaintyEquivalent> acc(n * np, CertaintyEquivalent(base.scenario.choice));
+  std::vector<std::uint8_t> feasible(n * np, 0);
+  run_portfolio_pilot(base, portfolios, pilots, rng::Stream::choice_pilot, threads,
+                      [&](const PilotBatch& batch) {
+                        const std::size_t lanes = batch.households.size();
+                        std::vector<double> ybar(lanes);
+                        for (std::size_t p = 0; p < np; ++p) {
+                          std::fill(ybar.begin(), ybar.end(), 0.0);
+                          for (int t = 1; t <= years; ++t) {
+                            const double* y = &batch.at(p, t, 0);
+                            for (std::size_t lane = 0; lane < lanes; ++lane) ybar[lane] += y[lane];
+                          }
+                          for (std::size_t lane = 0; lane < lanes; ++lane) {
+                            if (std::isnan(ybar[lane])) continue;  // infeasible
+                            const std::size_t c = batch.households[lane] * np + p;
+                            acc[c].add(ybar[lane] / years);
+                            feasible[c] = 1;
+                          }
+                        }
+                      });
   std::vector<double> ce(n * np, kNaN);
-  auto evaluate = [&](std::size_t p) {
-    Model trial = base;
-    set_portfolios(trial, std::vector<int>(n, portfolios[p].first),
-                   std::vector<int>(n, portfolios[p].second), {});
-    // Households for which the portfolio is infeasible run none: their CE is not needed, so
-    // the pilot skips them (every household's draws are its own, so nothing else changes).
-    std::erase_if(trial.kernel.segments, [](const KernelSegment& g) { return g.main < 0; });
-    const Kernel kernel(trial, rng::Stream::choice_pilot);
-    Workspace ws(trial);
-    std::vector<CertaintyEquivalent> acc(n, CertaintyEquivalent(base.scenario.choice));
-    std::vector<double> ybar(n);  // per kernel position
-    for (int r = 0; r < pilots; ++r) {
-      std::fill(ybar.begin(), ybar.end(), 0.0);
-      kernel.run_replication(r, ws, [&](const YearOutcome& y) {
-        for (std::size_t k = 0; k < n; ++k) ybar[k] += y.income_per_capita[k];
-      });
-      for (std::size_t k = 0; k < n; ++k) acc[k].add(ybar[k] / years);
-    }
-    for (std::size_t h = 0; h < n; ++h)  // else infeasible
-      if (trial.households.main[h] >= 0) ce[h * np + p] = acc[trial.kernel.position[h]].value();
-  };
-  tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
-  arena.execute(
-      [&] { tbb::parallel_for(std::size_t{0}, np, [&](std::size_t p) { evaluate(p); }); });
+  for (std::size_t c = 0; c < n * np; ++c)
+    if (feasible[c]) ce[c] = acc[c].value();
   return ce;
 }
 

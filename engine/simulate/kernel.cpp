@@ -16,7 +16,9 @@ std::size_t padded(std::size_t n) {
   return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
 }
 
-Kernel::Plan make_plan(const Model& model) {
+}  // namespace
+
+Kernel::Plan make_kernel_plan(const Model& model) {
   Kernel::Plan plan;
   plan.hazard_prone.assign(model.industries.size(), 0);
   for (std::size_t k = 0; k < model.hazards.size(); ++k) {
@@ -38,8 +40,6 @@ Kernel::Plan make_plan(const Model& model) {
   plan.employment_threshold = rng::bernoulli_threshold(model.income.employment_rate);
   return plan;
 }
-
-}  // namespace
 
 Workspace::Workspace(const Model& model)
     : market_(model),
@@ -65,7 +65,7 @@ Workspace::Workspace(const Model& model)
 }
 
 Kernel::Kernel(const Model& model, rng::Stream stream)
-    : model_(model), key_(rng::make_key(model.seed, stream)), plan_(make_plan(model)) {}
+    : model_(model), key_(rng::make_key(model.seed, stream)), plan_(make_kernel_plan(model)) {}
 
 void Kernel::begin_replication(Workspace& ws) const {
   ws.market_.reset();

@@ -9,11 +9,11 @@
 #include "incsim/draws.h"
 
 namespace incsim {
-namespace {
-
 double loss_of(double affects, double severity) {
   return std::min(1.0, affects * severity);
 }
+
+namespace {
 
 int slot_industry(const KernelSegment& seg, int slot) {
   return slot == 0 ? seg.main : seg.aux;
@@ -27,8 +27,8 @@ void add_wages(int laborer, const std::int32_t* __restrict laborers,
   // Masked by multiplying with 0 or 1 (exact for finite earnings, and + 0 leaves the total's
   // bits unchanged), so the loop has no control flow and vectorises.
   for (std::size_t i = 0; i < n; ++i) {
-    const bool earns = (laborer < laborers[i]) & (std::int64_t{employed[i]} <
-                                                  static_cast<std::int64_t>(threshold));
+    const bool earns = (laborer < laborers[i]) &
+                       (std::int64_t{employed[i]} < static_cast<std::int64_t>(threshold));
     total[i] += wage * factor[i] * static_cast<double>(earns);
   }
 }

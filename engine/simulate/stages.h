@@ -31,6 +31,11 @@ struct BatchTotals {
   double dibao = 0.0;
 };
 
+// What the stages need to know of the model beyond its tables (engine/simulate/kernel.cpp).
+Kernel::Plan make_kernel_plan(const Model& model);
+
+double loss_of(double affects, double severity);  // min(1, affects x S)
+
 struct Stages {
   const Model& model;
   const Kernel::Plan& plan;

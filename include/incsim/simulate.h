@@ -51,6 +51,7 @@ class Workspace {
  private:
   friend class Kernel;
   friend struct Stages;
+  friend class PilotWorker;
   MarketState market_;
   std::vector<double> income_;             // y per position
   std::vector<double> farm_net_;           // farm net per position
