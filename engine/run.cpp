@@ -11,6 +11,8 @@
 #include <utility>
 
 #include "incsim/engine.h"
+
+#include "incsim/choice.h"
 #include "incsim/simulate.h"
 
 namespace incsim {
@@ -210,6 +212,12 @@ RunResults finish_run(const Model& model, RunPart&& whole) {
   out.sample_path_count = whole.sample_path_count;
   out.sample_paths = std::move(whole.sample_paths);
   return out;
+}
+
+Model build_model(const Scenario& scenario, int threads) {
+  Model model = build_population_model(scenario);
+  choose_portfolios(model, threads);
+  return model;
 }
 
 RunResults run_simulation(const Model& model, const RunOptions& options) {

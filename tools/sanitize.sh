@@ -6,9 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x build/incsim ] || bash tools/setup.sh
-flags="-fsanitize=address,undefined -fno-omit-frame-pointer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DINCSIM_BUILD_BENCHMARKS=OFF \
-      -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_EXE_LINKER_FLAGS="$flags" >/dev/null
+cmake --preset asan >/dev/null  # CMakePresets.json: RelWithDebInfo, ASan + UBSan, no benchmarks
 cmake --build build-asan -j "$(nproc 2>/dev/null || echo 2)"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j2

@@ -9,7 +9,6 @@
 #include "incsim/pilot.h"
 #include "incsim/rng.h"
 #include "incsim/simulate.h"
-#include "model/internal.h"
 
 namespace incsim {
 namespace {
@@ -130,8 +129,8 @@ std::vector<double> certainty_equivalents(const Model& base,
   return ce;
 }
 
-Model build_model(const Scenario& scenario, int threads) {
-  Model model = detail::build_population_model(scenario);
+void choose_portfolios(Model& model, int threads) {
+  const Scenario& scenario = model.scenario;
   const std::size_t n = model.households.count();
   std::vector<int> main(n, -1), aux(n, -1);
   Households& hh = model.households;
@@ -141,7 +140,7 @@ Model build_model(const Scenario& scenario, int threads) {
     for (const PortfolioShare& p : scenario.choice.portfolios) listed.push_back({p.main, p.aux});
     set_portfolios(model, main, aux, listed);
     for (std::size_t h = 0; h < n; ++h) hh.feasible_portfolios[h] = hh.main[h] >= 0 ? 1 : 0;
-    return model;
+    return;
   }
 
   const std::vector<std::pair<int, int>> portfolios = candidate_portfolios(scenario);
@@ -185,7 +184,6 @@ Model build_model(const Scenario& scenario, int threads) {
   }
   set_portfolios(model, main, aux, portfolios);
   for (std::size_t h = 0; h < n; ++h) hh.certainty_equivalent[h] = chosen_ce[h];
-  return model;
 }
 
 }  // namespace incsim

@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "incsim/choice.h"
 #include "incsim/engine.h"
+#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
 #include "incsim/version.h"

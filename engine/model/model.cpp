@@ -238,8 +238,6 @@ Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, 
   return n;
 }
 
-namespace detail {
-
 Model build_population_model(const Scenario& scenario) {
   Model model;
   model.scenario = scenario;
@@ -257,6 +255,12 @@ Model build_population_model(const Scenario& scenario) {
   model.income.wage_log_sigma = std::sqrt(std::log1p(wage.cv * wage.cv));
   model.income.employment_rate = wage.employment_rate;
   model.income.dibao_line = scenario.income.dibao.line;
+  model.reporting.start_year = scenario.start_year;
+  model.reporting.quantiles = scenario.output.quantiles;
+  model.reporting.histogram_bins = scenario.output.histogram_bins;
+  model.reporting.exit_target = scenario.poverty.exit_target;
+  if (scenario.insurance.income_index.enabled)
+    model.reporting.index_covers = scenario.insurance.income_index.covers;
   detail::build_insurance(model);
   for (int t = 1; t <= scenario.years; ++t)
     model.poverty_line.push_back(scenario.poverty.line *
@@ -274,7 +278,14 @@ Model build_population_model(const Scenario& scenario) {
   return model;
 }
 
-}  // namespace detail
+std::vector<Units> household_units(const Model& model, int main, int aux) {
+  const Households& hh = model.households;
+  std::vector<Units> out(hh.count());
+  for (std::size_t h = 0; h < hh.count(); ++h)
+    out[h] = portfolio_units(model.scenario, main, aux, hh.farmland_mu[h], hh.forest_mu[h],
+                             hh.laborers[h], hh.capital[h]);
+  return out;
+}
 
 void set_portfolios(Model& model, const std::vector<int>& main, const std::vector<int>& aux,
                     const std::vector<std::pair<int, int>>& listed) {

@@ -7,7 +7,7 @@
 #include <map>
 #include <numeric>
 
-#include "incsim/engine.h"
+#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "incsim/version.h"
 

@@ -21,8 +21,14 @@ namespace incsim {
 class PilotWorker {
  public:
   PilotWorker(const Model& base, const Kernel::Plan& plan, rng::Key key,
-              const std::vector<std::pair<int, int>>& portfolios)
-      : base_(base), plan_(plan), key_(key), portfolios_(portfolios), ws_(base) {
+              const std::vector<std::pair<int, int>>& portfolios,
+              const std::vector<std::vector<Units>>& units_of_portfolio)
+      : base_(base),
+        plan_(plan),
+        key_(key),
+        portfolios_(portfolios),
+        units_of_portfolio_(units_of_portfolio),
+        ws_(base) {
     for (const auto& [main, aux] : portfolios)
       for (int i : {main, aux})
         if (i >= 0 && std::find(industries_.begin(), industries_.end(), i) == industries_.end())
@@ -45,6 +51,7 @@ class PilotWorker {
   const Kernel::Plan& plan_;
   rng::Key key_;
   const std::vector<std::pair<int, int>>& portfolios_;
+  const std::vector<std::vector<Units>>& units_of_portfolio_;  // (P, H) population order
   Workspace ws_;                 // common shocks and draw buffers
   std::vector<int> industries_;  // candidate industries
   std::vector<int> slot_of_;     // industry -> index into industries_, or -1
@@ -93,8 +100,7 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     const auto [main, aux] = portfolios_[p];
     for (std::size_t i = 0; i < lanes_; ++i) {
       const std::uint32_t h = units_[i];
-      const Units n = portfolio_units(base_.scenario, main, aux, hh.farmland_mu[h], hh.forest_mu[h],
-                                      hh.laborers[h], hh.capital[h]);
+      const Units n = units_of_portfolio_[p][h];
       if (n.main == 0) continue;  // infeasible: income stays NaN
       units_of_[(p * 2) * lanes_ + i] = n.main;
       units_of_[(p * 2 + 1) * lanes_ + i] = n.aux;
@@ -330,13 +336,16 @@ void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int
     return base.households.laborers[a] < base.households.laborers[b];
   });
   const Kernel::Plan plan = make_kernel_plan(base);
+  std::vector<std::vector<Units>> units(portfolios.size());
+  for (std::size_t p = 0; p < portfolios.size(); ++p)
+    units[p] = household_units(base, portfolios[p].first, portfolios[p].second);
   const rng::Key key = rng::make_key(base.seed, stream);
   const std::size_t batch = Kernel::kBatch;
   const std::size_t batches = (n + batch - 1) / batch;
   tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
   arena.execute([&] {
     tbb::parallel_for(std::size_t{0}, batches, [&](std::size_t b) {
-      PilotWorker worker(base, plan, key, portfolios);
+      PilotWorker worker(base, plan, key, portfolios, units);
       const std::size_t begin = b * batch, end = std::min(n, begin + batch);
       worker.run(std::span<const std::uint32_t>(order).subspan(begin, end - begin), replications,
                  on_batch);

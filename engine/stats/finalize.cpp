@@ -48,7 +48,7 @@ void coarse_histogram(const Model& model, const Accumulator& acc, RunResults& ou
   const int hi_bin = quantile_bin(pooled.data(), total, 0.995);
   const double lo = quantile_bins::lower_edge(lo_bin);
   const double hi = quantile_bins::upper_edge(hi_bin);
-  const int bins = model.scenario.output.histogram_bins;
+  const int bins = model.reporting.histogram_bins;
   std::vector<double> edges;
   double min_all = acc.minimum[0], max_all = acc.maximum[0];
   for (int t = 0; t < years; ++t) {
@@ -145,7 +145,7 @@ InsuranceResult insurance_result(const Model& model, const ReplicationTable& tab
   out.insurer_result = per_year(result, reps, years);
   out.exposed = model.insurance.plan[p].exposed;
   if (p == kIncomeIndex) {
-    for (int i : model.scenario.insurance.income_index.covers) {
+    for (int i : model.reporting.index_covers) {
       out.rate_industries.push_back(model.industries[i].name);
       for (int t = 0; t < years; ++t)
         out.rate_used.push_back(model.insurance.rate_used[static_cast<std::size_t>(i) * years + t]);
@@ -182,13 +182,13 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   const int years = model.years;
   const std::int64_t reps = table.replications;
   const std::size_t n = model.households.count();
-  const auto& quantiles = model.scenario.output.quantiles;
+  const auto& quantiles = model.reporting.quantiles;
   const std::size_t m_count = model.markets.size();
   out.replications = reps;
   out.years = years;
   out.quantile_levels = quantiles;
   out.poverty_line = model.poverty_line;
-  for (int t = 0; t < years; ++t) out.calendar_years.push_back(model.scenario.start_year + t);
+  for (int t = 0; t < years; ++t) out.calendar_years.push_back(model.reporting.start_year + t);
 
   // Prices (T, M): mean and exact 5% / 95% points over replications.
   for (const MarketModel& mk : model.markets) out.market_names.push_back(mk.name);
@@ -250,7 +250,7 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
     for (std::int64_t r = 0; r < reps; ++r) column[r] = table.fgt0[table.at(r, t + 1)];
     for (double p : quantiles) out.fgt0_quantiles.push_back(sample_quantile(column, p));
   }
-  const double exit_target = model.scenario.poverty.exit_target;
+  const double exit_target = model.reporting.exit_target;
   for (int t = 0; t < years; ++t) {
     double above = 0.0;
     for (std::int64_t r = 0; r < reps; ++r) above += table.fgt0[table.at(r, t + 1)] > exit_target;

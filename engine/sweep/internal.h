@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "incsim/engine.h"
+#include "incsim/output.h"
 #include "incsim/sweep.h"
 
 namespace incsim::sweep_detail {

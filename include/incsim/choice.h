@@ -12,6 +12,12 @@
 
 namespace incsim {
 
+// Applies the scenario's choice rule to a model from build_population_model: fixed shares on
+// the choice stream (or the csv columns), or certainty equivalents from the portfolio pilot
+// (incsim/pilot.h) for expected_utility and logit; then set_portfolios. `threads` bounds the
+// pilot's parallelism (0 = all); the result does not depend on it.
+void choose_portfolios(Model& model, int threads = 0);
+
 // The candidate portfolios of a scenario, (main, aux) with aux -1 for a single industry.
 std::vector<std::pair<int, int>> candidate_portfolios(const Scenario& scenario);
 

@@ -10,11 +10,14 @@
 #include <string>
 #include <vector>
 
-#include "incsim/hdf5.h"
 #include "incsim/model.h"
 #include "incsim/stats.h"
 
 namespace incsim {
+
+// Scenario -> model with the households' portfolios chosen: build_population_model, then
+// choose_portfolios (incsim/choice.h). `threads` bounds the choice stage (0 = all cores).
+Model build_model(const Scenario& scenario, int threads = 0);
 
 struct RunOptions {
   int threads = 0;  // 0 = all available
@@ -60,12 +63,6 @@ void merge_parts(RunPart& left, RunPart&& right);
 // The finished results of a part that covers every replication.
 RunResults finish_run(const Model& model, RunPart&& whole);
 
-// Writes `results` (and the model's households, choice table and provenance) to `path`
-// atomically: a temporary file renamed on success, nothing left behind on failure.
-void write_results(const std::string& path, const Model& model, const RunResults& results);
-
-// Writes the same tree (attributes, scales and datasets) into `group` of an open file, e.g.
-// /points/<k> of a sweep.
-void write_results(h5::Group group, const Model& model, const RunResults& results);
+// Writing results: incsim/output.h.
 
 }  // namespace incsim

@@ -157,8 +157,18 @@ struct IncomeModel {
   double dibao_line = 0.0;
 };
 
+// What the statistics report and how (MODEL.md sections 9, 11), derived from the scenario.
+struct ReportingModel {
+  int start_year = 1;
+  std::vector<double> quantiles;
+  int histogram_bins = 100;
+  double exit_target = 0.02;
+  std::vector<int> index_covers;  // industries the income index covers, scenario order
+};
+
 struct Model {
-  Scenario scenario;  // the validated input, kept for provenance and options
+  Scenario scenario;  // the validated input, kept for provenance; later stages read the
+                      // derived tables below, not this
   int years = 0;
   std::int64_t replications = 0;
   std::uint64_t seed = 0;
@@ -174,6 +184,7 @@ struct Model {
   std::vector<std::string> village_labels;
   std::vector<double> poverty_line;  // z_t, index t-1
   IncomeModel income;
+  ReportingModel reporting;
   std::int64_t persons = 0;
 
   // Government yuan per year (T) independent of shocks: posts + transfers + premium
@@ -188,13 +199,11 @@ struct Model {
   }
 };
 
-// Builds the model: draws a generated population from the population stream (or takes the
-// csv), enrollment/posts from their stream, then lets households choose their portfolios by
-// the scenario's rule (engine/choice/: fixed shares on the choice stream, or certainty
-// equivalents from pilot runs of the kernel on the choice_pilot stream), and applies the
-// units rule of MODEL.md section 4. `threads` bounds the pilot runs' parallelism (0 = all);
-// the result does not depend on it.
-Model build_model(const Scenario& scenario, int threads = 0);
+// The model before households choose: a generated population drawn from the population stream
+// (or the csv), enrollment and posts from their stream, every derived table, and every
+// household running none. The choice stage (incsim/choice.h) then sets the portfolios;
+// engine.h's build_model does both.
+Model build_population_model(const Scenario& scenario);
 
 // Gives household h the portfolio (main[h], aux[h]) (-1 = none; aux -1 = single industry)
 // with units by the rule of section 4 (infeasible -> none), then recomputes the fixed income,
@@ -212,6 +221,8 @@ struct Units {
 };
 Units portfolio_units(const Scenario& scenario, int main, int aux, double farmland_mu,
                       double forest_mu, int laborers, double capital);
+// The units of (main, aux) for every household of the model, population order.
+std::vector<Units> household_units(const Model& model, int main, int aux);
 
 // A portfolio as two slots (main, aux): industry (-1 = none) and units.
 struct PortfolioSlots {

@@ -9,6 +9,7 @@
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
+#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "support.h"
 

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "incsim/engine.h"
+#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
 #include "support.h"

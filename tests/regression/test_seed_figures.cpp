@@ -5,6 +5,7 @@
 // calibration fails here.
 #include <gtest/gtest.h>
 
+#include "incsim/engine.h"
 #include "incsim/load.h"
 #include "incsim/model.h"
 #include "incsim/simulate.h"

@@ -7,6 +7,7 @@
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
+#include "incsim/output.h"
 #include "support.h"
 
 namespace incsim {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "incsim/engine.h"
 #include "incsim/choice.h"
 #include "incsim/model.h"
 #include "incsim/simulate.h"

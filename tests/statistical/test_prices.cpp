@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "incsim/engine.h"
 #include "incsim/model.h"
 #include "incsim/simulate.h"
 #include "support.h"

@@ -5,6 +5,7 @@
 
 #include <cmath>
 
+#include "incsim/engine.h"
 #include "incsim/model.h"
 #include "incsim/simulate.h"
 #include "kernel_support.h"

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "incsim/engine.h"
 #include "incsim/model.h"
 #include "support.h"
 

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "incsim/engine.h"
 #include "incsim/choice.h"
 #include "incsim/pilot.h"
 #include "incsim/simulate.h"
