@@ -112,13 +112,12 @@ const ChoiceSetup& choice_setup() {
     const incsim::Scenario scenario =
         incsim::load_scenario(choice_scenario_path(),
                               {{"choice.pilot_replications", std::to_string(kPilotReplications)}});
-    auto s = std::make_unique<ChoiceSetup>(ChoiceSetup{incsim::build_model(scenario), {}});
+    // The model before the choice: every household runs none.
+    auto s = std::make_unique<ChoiceSetup>(
+        ChoiceSetup{incsim::build_population_model(scenario), {}});
     if (s->base.scenario.choice.pilot_replications != kPilotReplications)
       throw std::logic_error("pilot_replications override failed");
     s->portfolios = incsim::candidate_portfolios(scenario);
-    const std::size_t n = s->base.households.count();
-    incsim::set_portfolios(s->base, std::vector<int>(n, -1), std::vector<int>(n, -1),
-                           s->portfolios);
     return s;
   }();
   return *setup;
