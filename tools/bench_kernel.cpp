@@ -113,8 +113,8 @@ const ChoiceSetup& choice_setup() {
         incsim::load_scenario(choice_scenario_path(),
                               {{"choice.pilot_replications", std::to_string(kPilotReplications)}});
     // The model before the choice: every household runs none.
-    auto s = std::make_unique<ChoiceSetup>(
-        ChoiceSetup{incsim::build_population_model(scenario), {}});
+    auto s =
+        std::make_unique<ChoiceSetup>(ChoiceSetup{incsim::build_population_model(scenario), {}});
     if (s->base.scenario.choice.pilot_replications != kPilotReplications)
       throw std::logic_error("pilot_replications override failed");
     s->portfolios = incsim::candidate_portfolios(scenario);

@@ -239,7 +239,8 @@ void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int6
 
 void print_insurance(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
   const std::size_t n = years.size();
-  for (const char* product : {"agricultural", "income_index", "poverty_guard"}) {
+  for (const ProductDescriptor& descriptor : kProductTable) {
+    const char* product = descriptor.name;
     const std::string base = std::string("/insurance/") + product;
     if (!r.has(base + "/premium")) continue;
     const auto get = [&](const std::string& name) { return r.series_or_nan(base + "/" + name, n); };
@@ -332,7 +333,8 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
                               {"fgt2", "poverty severity FGT2, %", 100, 4},
                               {"government_cost", "government cost, yuan", 1, 0},
                               {"target_risk", "target risk P(FGT0 > exit target)", 1, 4}};
-  for (const char* product : {"agricultural", "income_index", "poverty_guard"}) {
+  for (const ProductDescriptor& descriptor : kProductTable) {
+    const char* product = descriptor.name;
     shown.push_back({std::string("payout_") + product,
                      std::string(product) + " insurance payouts, yuan", 1, 0});
   }

@@ -49,9 +49,8 @@ void build_insurance(Model& model) {
   InsuranceModel& ins = model.insurance;
   const std::size_t n_ind = model.industries.size();
   const int years = model.years;
-  ins.plan[kAgricultural].enabled = spec.agricultural.enabled;
-  ins.plan[kIncomeIndex].enabled = spec.income_index.enabled;
-  ins.plan[kPovertyGuard].enabled = spec.poverty_guard.enabled;
+  for (int p = 0; p < kProducts; ++p)
+    ins.plan[p].enabled = spec.terms(static_cast<InsuranceProduct>(p)).enabled;
   for (ProductPlan& p : ins.plan)
     p.premium = p.subsidy = p.exposed = std::vector<double>(years, 0.0);
 
@@ -84,25 +83,22 @@ void build_insurance(Model& model) {
 void assign_enrollment(const Scenario& s, Households& hh) {
   const rng::Addressed draw{rng::make_key(s.seed, rng::Stream::enrollment)};
   const bool csv = !s.population.records.empty();
-  const InsuranceSpec& ins = s.insurance;
   for (std::size_t h = 0; h < hh.count(); ++h) {
     const rng::Block w = draw(static_cast<std::uint32_t>(h), 0, 0, draws::kEnrollment);
-    auto enrolled = [&](bool enabled, const GroupShare& share, std::uint32_t word,
-                        const std::optional<bool>& from_csv) -> std::uint8_t {
-      if (!enabled) return 0;
-      if (from_csv) return *from_csv ? 1 : 0;
-      return rng::uniform(word) < share.of(hh.poor[h]) ? 1 : 0;
-    };
-    const HouseholdRecord* rec = csv ? &s.population.records[h] : nullptr;
-    hh.enrolled_agricultural[h] = enrolled(ins.agricultural.enabled, ins.agricultural.enrollment,
-                                           w[0], rec ? rec->enrolled_agricultural : std::nullopt);
-    hh.enrolled_income_index[h] = enrolled(ins.income_index.enabled, ins.income_index.enrollment,
-                                           w[1], rec ? rec->enrolled_income_index : std::nullopt);
+    for (int p = 0; p < kProducts; ++p) {
+      const ProductTerms terms = s.insurance.terms(static_cast<InsuranceProduct>(p));
+      const std::optional<bool>& from_csv =
+          csv ? s.population.records[h].enrolled[p] : std::optional<bool>{};
+      std::uint8_t enrolled = 0;
+      if (terms.enabled)
+        enrolled = from_csv ? *from_csv
+                            : rng::uniform(w[kProductTable[p].enrollment_word]) <
+                                  terms.enrollment.of(hh.poor[h]);
+      hh.enrolled[p][h] = enrolled;
+    }
     hh.dibao_eligible[h] = s.income.dibao.enabled &&
                            (s.income.dibao.eligible == DibaoEligible::all || hh.poor[h]) &&
                            rng::uniform(w[3]) < s.income.dibao.take_up;
-    hh.enrolled_poverty_guard[h] = enrolled(ins.poverty_guard.enabled, ins.poverty_guard.enrollment,
-                                            w[2], rec ? rec->enrolled_poverty_guard : std::nullopt);
   }
 }
 
@@ -110,38 +106,50 @@ void assign_enrollment(const Scenario& s, Households& hh) {
 
 namespace incsim {
 
+// Premiums due from household h in year t running `slots` (section 6), by the product's
+// premium rule: per unit of a covered industry (agricultural: every year it runs; income
+// index: in its harvest years), or per capita (poverty guard).
 ProductPremiums premiums_of(const Model& model, std::size_t h, const PortfolioSlots& slots, int t) {
   const Households& hh = model.households;
   const InsuranceSpec& spec = model.scenario.insurance;
   const InsuranceModel& ins = model.insurance;
   const bool poor = hh.poor[h];
   ProductPremiums out;
-  auto charge = [&](InsuranceProduct p, double premium, const GroupShare& subsidy) {
-    const double government = premium * subsidy.of(poor);
+  for (int p = 0; p < kProducts; ++p) {
+    if (!ins.plan[p].enabled || !hh.enrolled[p][h]) continue;
+    double premium = 0.0;
+    bool exposed = false;
+    switch (kProductTable[p].payout) {
+      case PayoutRule::hazard_loss:
+        for (int s = 0; s < 2; ++s) {
+          const int i = slots.industry[s];
+          if (i < 0 || !(ins.sum_insured[i] > 0.0)) continue;
+          premium += slots.units[s] * ins.sum_insured[i] * spec.agricultural.premium_rate;
+          exposed = true;
+        }
+        break;
+      case PayoutRule::revenue_index:
+        for (int s = 0; s < 2; ++s) {
+          const int i = slots.industry[s];
+          if (i < 0) continue;
+          const double g = ins.guarantee[i * model.years + (t - 1)];
+          if (!(g > 0.0)) continue;
+          premium += slots.units[s] * g * ins.rate_used[i * model.years + (t - 1)];
+          exposed = true;
+        }
+        break;
+      case PayoutRule::income_guard:
+        premium = hh.size[h] * spec.poverty_guard.premium_per_capita;
+        exposed = true;
+        break;
+    }
+    if (!exposed) continue;
+    const double government =
+        premium * spec.terms(static_cast<InsuranceProduct>(p)).subsidy.of(poor);
     out.product[p] = {premium, government, true};
     out.household += premium - government;
     out.government += government;
-  };
-  double agri = 0.0, index = 0.0;
-  bool agri_exposed = false, index_exposed = false;
-  for (int s = 0; s < 2; ++s) {
-    const int i = slots.industry[s];
-    if (i < 0) continue;
-    if (hh.enrolled_agricultural[h] && ins.sum_insured[i] > 0.0) {
-      agri += slots.units[s] * ins.sum_insured[i] * spec.agricultural.premium_rate;
-      agri_exposed = true;
-    }
-    const double g = ins.guarantee[i * model.years + (t - 1)];
-    if (hh.enrolled_income_index[h] && g > 0.0) {
-      index += slots.units[s] * g * ins.rate_used[i * model.years + (t - 1)];
-      index_exposed = true;
-    }
   }
-  if (agri_exposed) charge(kAgricultural, agri, spec.agricultural.subsidy);
-  if (index_exposed) charge(kIncomeIndex, index, spec.income_index.subsidy);
-  if (hh.enrolled_poverty_guard[h])
-    charge(kPovertyGuard, hh.size[h] * spec.poverty_guard.premium_per_capita,
-           spec.poverty_guard.subsidy);
   return out;
 }
 

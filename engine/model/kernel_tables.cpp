@@ -62,11 +62,12 @@ void build_kernel_tables(Model& model) {
       if (i < 0) continue;
       const double units = slots[s][1];
       k.units[s][p] = units;
-      if (agri && hh.enrolled_agricultural[h])
+      if (agri && hh.enrolled[kAgricultural][h])
         k.agricultural_cover[s][p] = units * ins.sum_insured[i];
-      if (index && hh.enrolled_income_index[h] && ins.index_covered[i]) k.index_cover[s][p] = units;
+      if (index && hh.enrolled[kIncomeIndex][h] && ins.index_covered[i])
+        k.index_cover[s][p] = units;
     }
-    k.guard_enrolled[p] = ins.plan[kPovertyGuard].enabled && hh.enrolled_poverty_guard[h];
+    k.guard_enrolled[p] = ins.plan[kPovertyGuard].enabled && hh.enrolled[kPovertyGuard][h];
     k.dibao_eligible[p] = hh.dibao_eligible[h];
     k.farming[p] = hh.main[h] >= 0;
     for (std::size_t t = 0; t < years; ++t) {

@@ -100,9 +100,7 @@ void resize_households(Households& hh, std::size_t n) {
   hh.aux.assign(n, -1);
   hh.units_main.assign(n, 0);
   hh.units_aux.assign(n, 0);
-  hh.enrolled_agricultural.assign(n, 0);
-  hh.enrolled_income_index.assign(n, 0);
-  hh.enrolled_poverty_guard.assign(n, 0);
+  for (auto& e : hh.enrolled) e.assign(n, 0);
   hh.dibao_eligible.assign(n, 0);
   hh.certainty_equivalent.assign(n, std::nan(""));
   hh.feasible_portfolios.assign(n, 0);

@@ -7,8 +7,8 @@
 #include <map>
 #include <numeric>
 
-#include "incsim/output.h"
 #include "incsim/hdf5.h"
+#include "incsim/output.h"
 #include "incsim/version.h"
 
 namespace incsim {
@@ -158,12 +158,9 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
       .attr("industries", industry_names);
   w.put("households/units_main", hh.units_main, h, "units", "units of the main industry");
   w.put("households/units_aux", hh.units_aux, h, "units", "units of the auxiliary industry");
-  w.put("households/enrolled_agricultural", hh.enrolled_agricultural, h, "1",
-        "enrolled in agricultural insurance");
-  w.put("households/enrolled_income_index", hh.enrolled_income_index, h, "1",
-        "enrolled in income index insurance");
-  w.put("households/enrolled_poverty_guard", hh.enrolled_poverty_guard, h, "1",
-        "enrolled in the poverty guard");
+  for (int p = 0; p < kProducts; ++p)
+    w.put(std::string("households/") + kProductTable[p].enrollment_column, hh.enrolled[p], h, "1",
+          std::string("enrolled in the ") + kProductTable[p].label);
   w.put("households/certainty_equivalent", hh.certainty_equivalent, h, "yuan per capita",
         "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate "
         "one)");

@@ -13,9 +13,12 @@ namespace {
 
 const std::vector<std::string> kRequiredColumns = {
     "id", "village", "size", "laborers", "farmland_mu", "forest_mu", "capital", "poor"};
-const std::vector<std::string> kOptionalColumns = {
-    "main",       "aux", "enrolled_agricultural", "enrolled_income_index", "enrolled_poverty_guard",
-    "public_post"};
+const std::vector<std::string> kOptionalColumns = [] {
+  std::vector<std::string> columns = {"main", "aux"};
+  for (const ProductDescriptor& p : kProductTable) columns.push_back(p.enrollment_column);
+  columns.push_back("public_post");
+  return columns;
+}();
 
 struct Field {
   std::string text;
@@ -247,9 +250,8 @@ class CsvReader {
       }
     }
     if (r.main && !r.aux) r.aux = -1;
-    r.enrolled_agricultural = flag(fields, "enrolled_agricultural", line, false);
-    r.enrolled_income_index = flag(fields, "enrolled_income_index", line, false);
-    r.enrolled_poverty_guard = flag(fields, "enrolled_poverty_guard", line, false);
+    for (int p = 0; p < kProducts; ++p)
+      r.enrolled[p] = flag(fields, kProductTable[p].enrollment_column, line, false);
     r.public_post = flag(fields, "public_post", line, false);
     return r;
   }

@@ -62,6 +62,7 @@ Workspace::Workspace(const Model& model)
   for (auto& v : cycle_survival_) v.resize(model.kernel.count());
   for (auto& v : survival_) v.resize(kBatch);
   for (auto& v : paid_) v.resize(kBatch);
+  topup_.resize(kBatch);
 }
 
 Kernel::Kernel(const Model& model, rng::Stream stream)
@@ -111,13 +112,13 @@ void Kernel::simulate_batch(const KernelSegment& seg, std::size_t begin, std::si
     stages.farm_revenue(b, ws);
   }
   stages.wages(b, ws);
-  const BatchTotals bt = stages.guard_and_dibao(b, ws);
-  totals.insurance[kAgricultural].payout += bt.agricultural;
-  totals.insurance[kAgricultural].paid += bt.agricultural_paid;
-  totals.insurance[kIncomeIndex].payout += bt.index;
-  totals.insurance[kIncomeIndex].paid += bt.index_paid;
-  totals.insurance[kPovertyGuard].payout += bt.guard;
-  totals.insurance[kPovertyGuard].paid += bt.guard_paid;
+  stages.poverty_guard(b, ws);
+  stages.dibao(b, ws);
+  const BatchTotals bt = stages.totals(b, ws);
+  for (int p = 0; p < kProducts; ++p) {
+    totals.insurance[p].payout += bt.payout[p];
+    totals.insurance[p].paid += bt.paid[p];
+  }
   totals.dibao += bt.dibao;
 }
 

@@ -46,15 +46,16 @@ class PilotWorker {
   void revenue_factors(std::uint32_t r, int t);
   void wages(std::uint32_t r, int t);
   void portfolio_income(std::size_t p, int t);
+  void add_wages_guard_and_dibao(int t, double* __restrict y);
 
   const Model& base_;
   const Kernel::Plan& plan_;
   rng::Key key_;
   const std::vector<std::pair<int, int>>& portfolios_;
   const std::vector<std::vector<Units>>& units_of_portfolio_;  // (P, H) population order
-  Workspace ws_;                 // common shocks and draw buffers
-  std::vector<int> industries_;  // candidate industries
-  std::vector<int> slot_of_;     // industry -> index into industries_, or -1
+  Workspace ws_;                                               // common shocks and draw buffers
+  std::vector<int> industries_;                                // candidate industries
+  std::vector<int> slot_of_;  // industry -> index into industries_, or -1
   std::size_t lanes_ = 0, padded_ = 0;
   std::vector<std::uint32_t> units_;  // population index per lane
   std::vector<std::int32_t> laborers_, village_;
@@ -89,9 +90,9 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     laborers_[i] = hh.laborers[h];
     village_[i] = hh.village[h];
     size_[i] = hh.size[h];
-    agri_enrolled_[i] = ins.plan[kAgricultural].enabled && hh.enrolled_agricultural[h];
-    index_enrolled_[i] = ins.plan[kIncomeIndex].enabled && hh.enrolled_income_index[h];
-    guard_enrolled_[i] = ins.plan[kPovertyGuard].enabled && hh.enrolled_poverty_guard[h];
+    agri_enrolled_[i] = ins.plan[kAgricultural].enabled && hh.enrolled[kAgricultural][h];
+    index_enrolled_[i] = ins.plan[kIncomeIndex].enabled && hh.enrolled[kIncomeIndex][h];
+    guard_enrolled_[i] = ins.plan[kPovertyGuard].enabled && hh.enrolled[kPovertyGuard][h];
     dibao_eligible_[i] = hh.dibao_eligible[h];
   }
   units_of_.assign(np * 2 * lanes_, 0.0);
@@ -303,6 +304,13 @@ void PilotWorker::portfolio_income(std::size_t p, int t) {
     }
   }
   for (std::size_t i = 0; i < n_lanes; ++i) y[i] += revenue[i];
+  add_wages_guard_and_dibao(t, y);
+}
+
+// Stages::wages, poverty_guard and dibao on the running totals y (the lane's income after).
+void PilotWorker::add_wages_guard_and_dibao(int t, double* __restrict y) {
+  const InsuranceModel& ins = base_.insurance;
+  const std::size_t n_lanes = lanes_;
   for (const std::vector<double>& w : wage_) {
     const double* __restrict earnings = w.data();
     for (std::size_t i = 0; i < n_lanes; ++i) y[i] += earnings[i];

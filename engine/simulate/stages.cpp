@@ -100,8 +100,7 @@ void Stages::load(const BatchRange& b, Workspace& ws) const {
     ws.units_[i] = kt.unit[b.begin + std::min(i, b.count - 1)];
   for (std::size_t i = 0; i < b.count; ++i) ws.total_[i] = fixed[b.begin + i];
   std::fill(ws.revenue_.begin(), ws.revenue_.begin() + b.padded, 0.0);
-  std::fill(ws.paid_[0].begin(), ws.paid_[0].begin() + b.count, 0.0);
-  std::fill(ws.paid_[1].begin(), ws.paid_[1].begin() + b.count, 0.0);
+  for (auto& paid : ws.paid_) std::fill(paid.begin(), paid.begin() + b.count, 0.0);
 }
 
 // Year survival 1 - L[h,i,t] of both slots (section 5): the area's county x village
@@ -149,41 +148,57 @@ void Stages::household_hazards(const BatchRange& b, Workspace& ws) const {
   }
 }
 
-// Agricultural indemnity n SI max(0, L - deductible) every year a covered industry runs, and
-// the income index n max(0, G - I) in its harvest years, slot by slot (section 6).
+// Payouts per unit of a covered industry, slot by slot and product by product in table order
+// (section 6): PayoutRule::hazard_loss every year the industry runs, revenue_index in its
+// harvest years; and the cycle survival H of the industry's harvest.
 void Stages::indemnities(const BatchRange& b, Workspace& ws) const {
-  const KernelTables& kt = model.kernel;
   const InsuranceModel& ins = model.insurance;
   for (int slot = 0; slot < 2; ++slot) {
     const int ind = slot_industry(*b.seg, slot);
     if (ind < 0) continue;
-    const bool prone = plan.hazard_prone[ind];
-    const double* surv = ws.survival_[slot].data();
-    double* total = ws.total_.data();
-    if (prone && ins.plan[kAgricultural].enabled && ins.sum_insured[ind] > 0.0) {
-      const double* cover = kt.agricultural_cover[slot].data() + b.begin;
-      double* paid = ws.paid_[0].data();
-      for (std::size_t i = 0; i < b.count; ++i) {
-        const double pay = cover[i] * std::max(0.0, (1.0 - surv[i]) - ins.deductible);
-        total[i] += pay;
-        paid[i] += pay;
-      }
+    for (int p = 0; p < kProducts; ++p) {
+      if (!ins.plan[p].enabled) continue;
+      if (kProductTable[p].payout == PayoutRule::hazard_loss) hazard_loss_payout(b, p, slot, ws);
+      if (kProductTable[p].payout == PayoutRule::revenue_index &&
+          model.industries[ind].harvest[b.t - 1])
+        revenue_index_payout(b, p, slot, ws);
     }
-    if (prone) {
+    if (plan.hazard_prone[ind]) {
+      const double* surv = ws.survival_[slot].data();
       double* cycle = ws.cycle_survival_[slot].data() + b.begin;
       for (std::size_t i = 0; i < b.count; ++i) cycle[i] *= surv[i];
     }
-    if (!model.industries[ind].harvest[b.t - 1]) continue;
-    if (ins.plan[kIncomeIndex].enabled && ins.index_covered[ind]) {
-      const double pay_unit = ws.index_payout_[ind];
-      const double* cover = kt.index_cover[slot].data() + b.begin;
-      double* paid = ws.paid_[1].data();
-      for (std::size_t i = 0; i < b.count; ++i) {
-        const double pay = cover[i] * pay_unit;
-        total[i] += pay;
-        paid[i] += pay;
-      }
-    }
+  }
+}
+
+// n SI max(0, L - deductible), L = 1 - the year survival.
+void Stages::hazard_loss_payout(const BatchRange& b, int p, int slot, Workspace& ws) const {
+  const InsuranceModel& ins = model.insurance;
+  const int ind = slot_industry(*b.seg, slot);
+  if (!plan.hazard_prone[ind] || !(ins.sum_insured[ind] > 0.0)) return;
+  const double* __restrict surv = ws.survival_[slot].data();
+  const double* __restrict cover = model.kernel.agricultural_cover[slot].data() + b.begin;
+  double* __restrict total = ws.total_.data();
+  double* __restrict paid = ws.paid_[p].data();
+  for (std::size_t i = 0; i < b.count; ++i) {
+    const double pay = cover[i] * std::max(0.0, (1.0 - surv[i]) - ins.deductible);
+    total[i] += pay;
+    paid[i] += pay;
+  }
+}
+
+// n max(0, G - I): the market-price index against the guarantee, the same for every lane.
+void Stages::revenue_index_payout(const BatchRange& b, int p, int slot, Workspace& ws) const {
+  const int ind = slot_industry(*b.seg, slot);
+  if (!model.insurance.index_covered[ind]) return;
+  const double pay_unit = ws.index_payout_[ind];
+  const double* __restrict cover = model.kernel.index_cover[slot].data() + b.begin;
+  double* __restrict total = ws.total_.data();
+  double* __restrict paid = ws.paid_[p].data();
+  for (std::size_t i = 0; i < b.count; ++i) {
+    const double pay = cover[i] * pay_unit;
+    total[i] += pay;
+    paid[i] += pay;
   }
 }
 
@@ -283,52 +298,57 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
   }
 }
 
-// Poverty guard on income net of premiums and with the other payouts (section 6), then dibao
-// applied last (section 7); per-capita income and farm net income of each position.
-BatchTotals Stages::guard_and_dibao(const BatchRange& b, Workspace& ws) const {
-  const KernelTables& kt = model.kernel;
+// Products paying on income net of premiums and with the other payouts (section 6): the
+// poverty guard, min(cap, size x max(0, threshold x line - y_pre)) to enrolled households.
+void Stages::poverty_guard(const BatchRange& b, Workspace& ws) const {
   const InsuranceModel& ins = model.insurance;
-  const std::size_t n = b.count;
-  BatchTotals out;
-  if (ins.plan[kAgricultural].enabled) {
-    out.agricultural = lane_sum(ws.paid_[0].data(), n);
-    out.agricultural_paid = positive_count(ws.paid_[0].data(), n);
-  }
-  if (ins.plan[kIncomeIndex].enabled) {
-    out.index = lane_sum(ws.paid_[1].data(), n);
-    out.index_paid = positive_count(ws.paid_[1].data(), n);
-  }
-  const double* __restrict size = kt.size.data() + b.begin;
-  double* __restrict total = ws.total_.data();
-  if (ins.plan[kPovertyGuard].enabled) {
+  const KernelTables& kt = model.kernel;
+  for (int p = 0; p < kProducts; ++p) {
+    if (!ins.plan[p].enabled || kProductTable[p].payout != PayoutRule::income_guard) continue;
     const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
+    const double* __restrict size = kt.size.data() + b.begin;
     const std::uint8_t* __restrict enrolled = kt.guard_enrolled.data() + b.begin;
-    double* __restrict pay = ws.paid_[0].data();  // agricultural payouts are summed already
-    for (std::size_t i = 0; i < n; ++i) {
+    double* __restrict total = ws.total_.data();
+    double* __restrict pay = ws.paid_[p].data();
+    for (std::size_t i = 0; i < b.count; ++i) {
       const double due =
           std::min(ins.guard_cap, size[i] * std::max(0.0, guard_line - total[i] / size[i]));
       pay[i] = due * static_cast<double>(enrolled[i]);  // masked as in add_wages
       total[i] += pay[i];
     }
-    out.guard = lane_sum(pay, n);
-    out.guard_paid = positive_count(pay, n);
   }
+}
+
+// Dibao applied last (section 7): the per-capita income of each position, and its farm net.
+void Stages::dibao(const BatchRange& b, Workspace& ws) const {
+  const KernelTables& kt = model.kernel;
   const double line = model.income.dibao_line;
+  const double* __restrict size = kt.size.data() + b.begin;
+  const double* __restrict total = ws.total_.data();
   const std::uint8_t* __restrict eligible = kt.dibao_eligible.data() + b.begin;
   double* __restrict income = ws.income_.data() + b.begin;
-  double* __restrict topup = ws.paid_[1].data();
-  for (std::size_t i = 0; i < n; ++i) {
+  double* __restrict topup = ws.topup_.data();
+  for (std::size_t i = 0; i < b.count; ++i) {
     const double y = total[i] / size[i];
     const double gap = size[i] * (line - y);
     const double low = static_cast<double>((eligible[i] != 0) & (y < line));
     topup[i] = gap * low;
     income[i] = low != 0.0 ? line : y;
   }
-  out.dibao = lane_sum(topup, n);
   const double* __restrict cost =
       kt.farm_cost.data() + static_cast<std::size_t>(b.t - 1) * kt.count() + b.begin;
   double* __restrict farm_net = ws.farm_net_.data() + b.begin;
-  for (std::size_t i = 0; i < n; ++i) farm_net[i] = ws.revenue_[i] - cost[i];
+  for (std::size_t i = 0; i < b.count; ++i) farm_net[i] = ws.revenue_[i] - cost[i];
+}
+
+BatchTotals Stages::totals(const BatchRange& b, const Workspace& ws) const {
+  BatchTotals out;
+  for (int p = 0; p < kProducts; ++p) {
+    if (!model.insurance.plan[p].enabled) continue;
+    out.payout[p] = lane_sum(ws.paid_[p].data(), b.count);
+    out.paid[p] = positive_count(ws.paid_[p].data(), b.count);
+  }
+  out.dibao = lane_sum(ws.topup_.data(), b.count);
   return out;
 }
 

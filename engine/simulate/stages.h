@@ -6,7 +6,9 @@
 //   indemnities      agricultural (every year), income index (harvest years) -> total, paid
 //   farm_revenue     n x H x sum_p Y x sale price (harvest years)             -> revenue, total
 //   wages            laborers' employment and lognormal earnings             -> total
-//   guard_and_dibao  poverty guard on y_pre, dibao last, per-capita income    -> income
+//   poverty_guard    products paying on y_pre (PayoutRule::income_guard)       -> total, paid
+//   dibao            dibao last, per-capita income and farm net income         -> income
+//   totals           the batch's payouts, households paid and dibao, in lane order
 // A new shock or output is a new stage here, not a branch in another stage.
 #pragma once
 
@@ -23,11 +25,10 @@ struct BatchRange {
   int t = 1;
 };
 
-// Per-batch totals of the insurance products and dibao, in lane order.
+// Per-batch totals of the insurance products (kProductTable order) and dibao, in lane order.
 struct BatchTotals {
-  double agricultural = 0.0, agricultural_paid = 0.0;
-  double index = 0.0, index_paid = 0.0;
-  double guard = 0.0, guard_paid = 0.0;
+  double payout[kProducts] = {};
+  double paid[kProducts] = {};  // households with a payout > 0
   double dibao = 0.0;
 };
 
@@ -50,11 +51,15 @@ struct Stages {
   void indemnities(const BatchRange& b, Workspace& ws) const;
   void farm_revenue(const BatchRange& b, Workspace& ws) const;
   void wages(const BatchRange& b, Workspace& ws) const;
-  BatchTotals guard_and_dibao(const BatchRange& b, Workspace& ws) const;
+  void poverty_guard(const BatchRange& b, Workspace& ws) const;
+  void dibao(const BatchRange& b, Workspace& ws) const;
+  BatchTotals totals(const BatchRange& b, const Workspace& ws) const;
 
  private:
   void household_hazards(const BatchRange& b, Workspace& ws) const;
   void product_revenue(const BatchRange& b, int slot, Workspace& ws) const;
+  void hazard_loss_payout(const BatchRange& b, int p, int slot, Workspace& ws) const;
+  void revenue_index_payout(const BatchRange& b, int p, int slot, Workspace& ws) const;
 };
 
 }  // namespace incsim

@@ -52,8 +52,8 @@ std::vector<Grouping> make_groupings(const Model& model) {
   }
   for (std::size_t k = 0; k < n; ++k) {
     const std::uint32_t h = kt.unit[k];
-    const bool insured =
-        hh.enrolled_agricultural[h] || hh.enrolled_income_index[h] || hh.enrolled_poverty_guard[h];
+    bool insured = false;
+    for (const auto& enrolled : hh.enrolled) insured |= enrolled[h] != 0;
     out[0].group_of[k] = hh.main[h] < 0 ? none : hh.main[h];
     out[1].group_of[k] = hh.village[h];
     out[2].group_of[k] = hh.poor[h] ? 0 : 1;

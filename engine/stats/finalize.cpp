@@ -134,7 +134,7 @@ InsuranceResult insurance_result(const Model& model, const ReplicationTable& tab
   const int years = model.years;
   const ReplicationTable::ProductColumns& c = table.insurance[p];
   InsuranceResult out;
-  out.name = kProductNames[p];
+  out.name = kProductTable[p].name;
   out.premium = per_year(c.premium, reps, years);
   out.subsidy = per_year(c.subsidy, reps, years);
   out.payout = per_year(c.payout, reps, years);

@@ -191,7 +191,8 @@ void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point
   files.reserve(points);
   std::vector<std::string> products;
   for (const std::string& path : point_files) files.push_back(h5::File::open_read(path));
-  for (const char* product : kProductNames) {
+  for (const ProductDescriptor& descriptor : kProductTable) {
+    const char* product = descriptor.name;
     for (h5::File& f : files) {
       if (f.root().exists(std::string("/table/payout_") + product)) {
         products.push_back(product);

@@ -25,7 +25,7 @@ struct Measure {
 };
 
 // mean_income, fgt0, fgt1, fgt2, government_cost, target_risk, then payout_<product> for each
-// product in `products` (names from kProductNames).
+// product in `products` (names from kProductTable).
 std::vector<Measure> headline_measures(const std::vector<std::string>& products);
 
 // Writes point k's file atomically at `path`.

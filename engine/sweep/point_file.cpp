@@ -71,7 +71,7 @@ void write_point_file(const std::string& path, const SweepSpec& spec, std::size_
   columns.write("target_risk", above, dims);
   for (int p = 0; p < kProducts; ++p) {
     if (!model.insurance.plan[p].enabled) continue;
-    columns.write(std::string("payout_") + kProductNames[p], table.insurance[p].payout, dims);
+    columns.write(std::string("payout_") + kProductTable[p].name, table.insurance[p].payout, dims);
   }
   if (!spec.table_only) write_results(root.group("tree"), model, results);
   out.commit();

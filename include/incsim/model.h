@@ -54,9 +54,7 @@ struct Households {
   std::vector<std::int32_t> aux;   // industry index, -1 = none
   std::vector<std::int32_t> units_main;
   std::vector<std::int32_t> units_aux;
-  std::vector<std::uint8_t> enrolled_agricultural;
-  std::vector<std::uint8_t> enrolled_income_index;
-  std::vector<std::uint8_t> enrolled_poverty_guard;
+  std::vector<std::uint8_t> enrolled[kProducts];  // per product (kProductTable order)
   std::vector<std::uint8_t> dibao_eligible;
   std::vector<double> certainty_equivalent;       // of the chosen portfolio; NaN when not estimated
   std::vector<std::int32_t> feasible_portfolios;  // candidate portfolios feasible for h
@@ -115,16 +113,6 @@ struct HazardModel {
   std::vector<double> affects;      // per industry
   std::vector<double> price_shock;  // per market (county scope), 1 = none
 };
-
-// Insurance products in the order of /insurance and YearOutcome::insurance.
-enum InsuranceProduct : int {
-  kAgricultural = 0,
-  kIncomeIndex = 1,
-  kPovertyGuard = 2,
-  kProducts = 3
-};
-inline constexpr const char* kProductNames[kProducts] = {"agricultural", "income_index",
-                                                         "poverty_guard"};
 
 // Per-year totals of an insurance product that do not depend on the shocks.
 struct ProductPlan {

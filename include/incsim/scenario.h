@@ -61,9 +61,7 @@ struct HouseholdRecord {
   // Portfolio from the csv: industry index, -1 = none (an empty aux means a single industry).
   std::optional<int> main;
   std::optional<int> aux;
-  std::optional<bool> enrolled_agricultural;
-  std::optional<bool> enrolled_income_index;
-  std::optional<bool> enrolled_poverty_guard;
+  std::optional<bool> enrolled[3];  // per InsuranceProduct (kProducts), from its csv column
   std::optional<bool> public_post;
 };
 
@@ -162,6 +160,37 @@ struct Hazard {
 
 // ---- Insurance (MODEL.md section 6) -------------------------------------------------------
 
+// The insurance products as a table: every stage iterates over kProductTable instead of
+// naming the products. A product's own terms (sums insured, coverage, threshold...) are in
+// its spec struct below; what the stages share is here and in InsuranceSpec::terms().
+enum InsuranceProduct : int {
+  kAgricultural = 0,
+  kIncomeIndex = 1,
+  kPovertyGuard = 2,
+  kProducts = 3
+};
+
+// How a product pays and what it is charged on (the kernel stage and premium rule it uses).
+enum class PayoutRule {
+  hazard_loss,    // n x SI x max(0, L - deductible) every year a covered industry runs
+  revenue_index,  // n x max(0, G - I) in a covered industry's harvest years
+  income_guard,   // min(cap, size x max(0, threshold x line - y_pre)) every year
+};
+
+struct ProductDescriptor {
+  const char* name;               // scenario key insurance.<name>, output group /insurance/<name>
+  const char* label;              // for people: summaries, inspect, descriptions
+  const char* enrollment_column;  // csv column and /households/<column>
+  std::uint32_t enrollment_word;  // word of draws::kEnrollment that draws the enrollment
+  PayoutRule payout;
+};
+inline constexpr ProductDescriptor kProductTable[kProducts] = {
+    {"agricultural", "agricultural insurance", "enrolled_agricultural", 0, PayoutRule::hazard_loss},
+    {"income_index", "income index insurance", "enrolled_income_index", 1,
+     PayoutRule::revenue_index},
+    {"poverty_guard", "poverty guard", "enrolled_poverty_guard", 2, PayoutRule::income_guard},
+};
+
 // A value for registered poor households and one for the others.
 struct GroupShare {
   double poor = 0.0;
@@ -200,10 +229,32 @@ struct PovertyGuard {
   GroupShare enrollment{1.0, 1.0};
 };
 
+// What every product has: whether it is configured, the government's share of its premium
+// and the enrollment probability, by group.
+struct ProductTerms {
+  bool enabled = false;
+  GroupShare subsidy;
+  GroupShare enrollment;
+};
+
 struct InsuranceSpec {
   AgriculturalInsurance agricultural;
   IncomeIndexInsurance income_index;
   PovertyGuard poverty_guard;
+
+  ProductTerms terms(InsuranceProduct p) const {
+    switch (p) {
+      case kAgricultural:
+        return {agricultural.enabled, agricultural.subsidy, agricultural.enrollment};
+      case kIncomeIndex:
+        return {income_index.enabled, income_index.subsidy, income_index.enrollment};
+      default:
+        return {poverty_guard.enabled, poverty_guard.subsidy, poverty_guard.enrollment};
+    }
+  }
+  bool any_enabled() const {
+    return agricultural.enabled || income_index.enabled || poverty_guard.enabled;
+  }
 };
 
 struct PovertySpec {

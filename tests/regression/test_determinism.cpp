@@ -9,8 +9,8 @@
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
-#include "incsim/output.h"
 #include "incsim/hdf5.h"
+#include "incsim/output.h"
 #include "support.h"
 
 namespace incsim {

@@ -13,9 +13,9 @@
 #include <cmath>
 
 #include "incsim/engine.h"
-#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
+#include "incsim/output.h"
 #include "support.h"
 
 namespace incsim {

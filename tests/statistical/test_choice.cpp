@@ -8,8 +8,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "incsim/engine.h"
 #include "incsim/choice.h"
+#include "incsim/engine.h"
 #include "incsim/model.h"
 #include "incsim/simulate.h"
 #include "support.h"
@@ -232,10 +232,10 @@ TEST(Choice, ShortLandOrCapitalGivesASmallerOrNoPortfolio) {
   std::filesystem::create_directories(dir);
   Population& pop = s.population;
   pop.records = {
-      {"rich", "v", 2, 1, 10.0, 0.0, 1e6, false, {}, {}, {}, {}, {}, {}},
-      {"little_land", "v", 2, 1, 2.0, 0.0, 1e6, false, {}, {}, {}, {}, {}, {}},
-      {"no_capital", "v", 2, 1, 10.0, 0.0, 0.0, false, {}, {}, {}, {}, {}, {}},
-      {"no_land", "v", 2, 1, 0.5, 0.0, 1e6, false, {}, {}, {}, {}, {}, {}},
+      {"rich", "v", 2, 1, 10.0, 0.0, 1e6, false, {}, {}, {}, {}},
+      {"little_land", "v", 2, 1, 2.0, 0.0, 1e6, false, {}, {}, {}, {}},
+      {"no_capital", "v", 2, 1, 10.0, 0.0, 0.0, false, {}, {}, {}, {}},
+      {"no_land", "v", 2, 1, 0.5, 0.0, 1e6, false, {}, {}, {}, {}},
   };
   pop.households = 4;
   s.choice.crra = 0.0;

@@ -174,8 +174,6 @@ TEST(Convergence, ReportedStandardErrorMatchesTheSpreadOfIndependentRuns) {
                                     hh.main[h],
                                     hh.aux[h],
                                     {},
-                                    {},
-                                    {},
                                     false});
   s.choice.from_csv = true;
   std::vector<double> estimates;

@@ -226,8 +226,8 @@ TEST(Insurance, NoPolicyMeansNoFlows) {
   const RunResults res = run_simulation(model, {1, nullptr});
   EXPECT_TRUE(res.insurance.empty());
   for (std::size_t h = 0; h < model.households.count(); ++h) {
-    EXPECT_FALSE(model.households.enrolled_agricultural[h]);
-    EXPECT_FALSE(model.households.enrolled_income_index[h]);
+    EXPECT_FALSE(model.households.enrolled[kAgricultural][h]);
+    EXPECT_FALSE(model.households.enrolled[kIncomeIndex][h]);
   }
 }
 
@@ -241,10 +241,10 @@ TEST(Insurance, EnrollmentDrawnPerGroupOnce) {
   for (std::size_t h = 0; h < model.households.count(); ++h) {
     if (model.households.poor[h]) {
       poor += 1;
-      EXPECT_TRUE(model.households.enrolled_income_index[h]);
+      EXPECT_TRUE(model.households.enrolled[kIncomeIndex][h]);
     } else {
       other += 1;
-      other_enrolled += model.households.enrolled_income_index[h];
+      other_enrolled += model.households.enrolled[kIncomeIndex][h];
     }
   }
   EXPECT_NEAR(other_enrolled / other, 0.2, 4 * std::sqrt(0.2 * 0.8 / other));

@@ -9,8 +9,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "incsim/engine.h"
 #include "incsim/choice.h"
+#include "incsim/engine.h"
 #include "incsim/pilot.h"
 #include "incsim/simulate.h"
 #include "support.h"

@@ -320,7 +320,7 @@ TEST(ScenarioCsv, ColumnsInAnyOrderAndPortfoliosFromTheFile) {
   EXPECT_EQ(p.records[0].main, s.industry_index("rice_only"));
   EXPECT_EQ(p.records[0].aux, s.industry_index("fish"));
   EXPECT_EQ(p.records[0].public_post, true);
-  EXPECT_FALSE(p.records[0].enrolled_agricultural.has_value());
+  EXPECT_FALSE(p.records[0].enrolled[incsim::kAgricultural].has_value());
   EXPECT_EQ(p.records[1].id, "h2, the second");
   EXPECT_EQ(p.records[1].aux, -1);
   EXPECT_FALSE(p.records[1].public_post.has_value());
