@@ -1,11 +1,14 @@
 // Throughput of the random-number component (include/incsim/rng.h): scalar Philox and
-// Box-Muller against the batched, vectorised forms the simulation kernel uses.
+// Box-Muller against the batched, vectorised forms the simulation kernel uses, and the scalar
+// hazard severity sampler (incsim/shocks.h) against the batched one.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "incsim/rng.h"
+#include "incsim/shocks.h"
 
 namespace rng = incsim::rng;
 
@@ -92,6 +95,49 @@ void BM_ExpBatch(benchmark::State& state) {
   state.SetLabel("exps");
 }
 BENCHMARK(BM_ExpBatch)->Arg(64)->Arg(256)->Arg(4096);
+
+// Severity shapes: Tongshan's household hazards (poultry disease, colony loss), both shapes
+// below 1, and a county flood's.
+const incsim::Severity kSeverities[] = {
+    {false, 0.0, 1.0, 4.0}, {false, 0.0, 2.0, 4.0}, {false, 0.0, 0.5, 0.7}, {false, 0.0, 2.0, 5.0}};
+
+void severity_label(benchmark::State& state, const incsim::Severity& sev) {
+  state.SetLabel("Beta(" + std::to_string(sev.a).substr(0, 3) + ", " +
+                 std::to_string(sev.b).substr(0, 3) + ") variates");
+}
+
+// The scalar exact sampler, one occurrence per call; items = variates.
+void BM_SeverityScalar(benchmark::State& state) {
+  const incsim::Severity& sev = kSeverities[state.range(0)];
+  std::uint32_t unit = 0;
+  for (auto _ : state) {
+    double s = incsim::sample_severity(sev, 1, kKey, unit++, 1, 2);
+    benchmark::DoNotOptimize(s);
+  }
+  state.SetItemsProcessed(state.iterations());
+  severity_label(state, sev);
+}
+BENCHMARK(BM_SeverityScalar)->DenseRange(0, 3);
+
+// The batched sampler on n struck units (a kernel batch of 256 lanes has about 20 to 40 at
+// Tongshan's probabilities 0.08 and 0.15); items = variates.
+void BM_SeverityBatch(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const incsim::Severity& sev = kSeverities[state.range(1)];
+  std::vector<std::uint32_t> units = units_of(n);
+  std::vector<double> out(n);
+  for (auto _ : state) {
+    incsim::sample_severity_batch(sev, 1, kKey, units.data(), n, 1, 2, out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+    for (auto& u : units) u += static_cast<std::uint32_t>(n);  // fresh draws every call
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  severity_label(state, sev);
+}
+BENCHMARK(BM_SeverityBatch)
+    ->ArgsProduct({{1, 8, 20, 32, 64, 256}, {0, 1}})
+    ->ArgsProduct({{32}, {2, 3}});
 
 }  // namespace
 

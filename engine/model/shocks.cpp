@@ -1,6 +1,7 @@
 // Market prices, county hazards and severity draws (see incsim/shocks.h).
 #include "incsim/shocks.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <stdexcept>
@@ -77,6 +78,17 @@ double sample_severity(const Severity& severity, int k, rng::Key key, std::uint3
   const double x = gamma_variate(severity.a, words);
   const double y = gamma_variate(severity.b, words);
   return x / (x + y);
+}
+
+void sample_severity_batch(const Severity& severity, int k, rng::Key key,
+                           const std::uint32_t* units, std::size_t n, std::uint32_t r, int t,
+                           double* out) {
+  if (severity.fixed) {
+    std::fill(out, out + n, severity.value);
+    return;
+  }
+  rng::beta_batch(severity.a, severity.b, key, units, n, r, static_cast<std::uint32_t>(t),
+                  draws::severity_index(k), draws::kSeverityBlocks, out);
 }
 
 MarketState::MarketState(const Model& model)

@@ -1,8 +1,9 @@
-// Batched Philox4x32-10, Box-Muller normals and exp for the simulation kernel.
+// Batched Philox4x32-10, Box-Muller normals and exp for the simulation kernel, and the
+// elementwise log, cos and pow of the batched Beta sampler (engine/rng/beta.cpp).
 //
 // This is the one translation unit built with -O3 -ffast-math (CMakeLists.txt), so that GCC
 // vectorises the loops below and calls glibc's libmvec (_ZGVdN4v_log, _ZGVdN4v_sin,
-// _ZGVdN4v_cos, _ZGVdN4v_exp) for the transcendental functions.
+// _ZGVdN4v_cos, _ZGVdN4v_exp, _ZGVdN4vv_pow) for the transcendental functions.
 //
 // Position independence: every element is computed by exactly one piece of machine code.
 // The work is cut into chunks of kChunk lanes and each chunk goes through a non-inlined
@@ -21,6 +22,7 @@
 #endif
 
 #include "incsim/rng.h"
+#include "vector_math.h"
 
 namespace incsim::rng {
 namespace {
@@ -163,6 +165,25 @@ __attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __r
 }
 
 }  // namespace
+
+// Elementwise kernels for engine/rng/beta.cpp (see vector_math.h); `x`, `y` and `out` must not
+// overlap.
+namespace detail {
+static_assert(kMathChunk % 4 == 0);
+
+__attribute__((noinline)) void log_chunk(const double* __restrict x, double* __restrict out) {
+  for (std::size_t i = 0; i < kMathChunk; ++i) out[i] = std::log(x[i]);
+}
+
+__attribute__((noinline)) void cos_chunk(const double* __restrict x, double* __restrict out) {
+  for (std::size_t i = 0; i < kMathChunk; ++i) out[i] = std::cos(x[i]);
+}
+
+__attribute__((noinline)) void pow_chunk(const double* __restrict x, const double* __restrict y,
+                                         double* __restrict out) {
+  for (std::size_t i = 0; i < kMathChunk; ++i) out[i] = std::pow(x[i], y[i]);
+}
+}  // namespace detail
 
 void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* out) {

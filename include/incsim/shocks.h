@@ -22,6 +22,16 @@ bool hazard_occurs(const HazardModel& hazard, int k, rng::Key key, std::uint32_t
 double sample_severity(const Severity& severity, int k, rng::Key key, std::uint32_t unit,
                        std::uint32_t r, int t);
 
+// The severities of many occurrences at once (household scope: every struck lane of a batch):
+// out[i] = the severity of units[i], from the same draws as sample_severity but through
+// rng::beta_batch's vector maths, so it may differ from sample_severity in the last bits
+// (very rarely by more: a different acceptance). A unit's severity never depends on n, on its
+// position or on the other units, so the kernel and the choice pilot, which batch households
+// differently, agree bit for bit. Fixed severities are `value` exactly.
+void sample_severity_batch(const Severity& severity, int k, rng::Key key,
+                           const std::uint32_t* units, std::size_t n, std::uint32_t r, int t,
+                           double* out);
+
 // State of the market process within one replication.
 struct MarketState {
   explicit MarketState(const Model& model);

@@ -3,7 +3,10 @@
 // county scope, the harvest multiplier of a multi-year crop, Beta severities, price shocks.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <vector>
 
 #include "incsim/engine.h"
 #include "incsim/model.h"
@@ -126,6 +129,104 @@ TEST(Hazards, BetaSeverityHasBetaMoments) {
     EXPECT_NEAR(st.var, var, 4 * st.se_var()) << a << "," << b;
     for (double v : x) ASSERT_TRUE(v >= 0.0 && v <= 1.0);
   }
+}
+
+// Batched severities (shocks.h sample_severity_batch, used for household-scope hazards).
+std::vector<double> batched_severities(const Severity& sev, int k, rng::Key key,
+                                       const std::vector<std::uint32_t>& units, std::uint32_t r,
+                                       int t) {
+  std::vector<double> out(units.size(), -1.0);
+  sample_severity_batch(sev, k, key, units.data(), units.size(), r, t, out.data());
+  return out;
+}
+
+std::uint64_t bits(double x) {
+  return std::bit_cast<std::uint64_t>(x);
+}
+
+// Position independence: a unit's severity is bit-identical sampled alone and anywhere in
+// batches of 3, 31, 33 and 100 units (across the sampler's chunk and group boundaries) with
+// any other units, including rejected attempts and the block refills they cause.
+TEST(Hazards, BatchedSeverityDoesNotDependOnTheBatch) {
+  const rng::Key key = rng::make_key(11, rng::Stream::replication);
+  for (auto [a, b] :
+       {std::pair{2.0, 5.0}, std::pair{0.5, 0.7}, std::pair{1.0, 4.0}, std::pair{0.3, 2.0}}) {
+    const Severity sev{false, 0.0, a, b};
+    constexpr std::uint32_t kUnits = 400;
+    std::vector<double> alone(kUnits);
+    for (std::uint32_t u = 0; u < kUnits; ++u) {
+      alone[u] = batched_severities(sev, 1, key, {u}, 2, 3)[0];
+      ASSERT_TRUE(alone[u] >= 0.0 && alone[u] <= 1.0) << u;
+    }
+    for (std::size_t size : {3, 31, 33, 100}) {
+      for (std::uint32_t shift = 0; shift < kUnits; shift += 17) {
+        // Units in a scrambled order (a stride coprime to kUnits), so each unit meets other
+        // neighbours and positions in every batch; the last batch repeats one unit.
+        std::vector<std::uint32_t> units(size);
+        for (std::size_t i = 0; i < size; ++i)
+          units[i] = static_cast<std::uint32_t>((shift + 7 * i * (shift + 1)) % kUnits);
+        if (shift + 17 >= kUnits) units[size / 2] = units[0];
+        const std::vector<double> got = batched_severities(sev, 1, key, units, 2, 3);
+        for (std::size_t i = 0; i < size; ++i)
+          ASSERT_EQ(bits(got[i]), bits(alone[units[i]]))
+              << "unit " << units[i] << " at position " << i << " of " << size << " (a " << a
+              << ", b " << b << ")";
+      }
+    }
+  }
+}
+
+TEST(Hazards, BatchedBetaSeverityHasBetaMoments) {
+  for (auto [a, b] : {std::pair{2.0, 5.0}, std::pair{0.5, 0.7}, std::pair{8.0, 2.0},
+                      std::pair{1.0, 4.0}, std::pair{0.3, 3.0}, std::pair{3.0, 0.4}}) {
+    const Severity sev{false, 0.0, a, b};
+    const rng::Key key = rng::make_key(5, rng::Stream::replication);
+    std::vector<double> x;
+    std::vector<std::uint32_t> units;
+    for (std::uint32_t u = 0; u < 40000; ++u) {
+      units.push_back(u);
+      if (units.size() == 37 || u + 1 == 40000) {  // batches of an odd size
+        for (double v : batched_severities(sev, 2, key, units, 1, 4)) x.push_back(v);
+        units.clear();
+      }
+    }
+    ASSERT_EQ(x.size(), 40000u);
+    const double mean = a / (a + b);
+    const double var = a * b / ((a + b) * (a + b) * (a + b + 1));
+    const test::SampleStats st = test::sample_stats(x);
+    EXPECT_NEAR(st.mean, mean, 4 * st.se_mean()) << a << "," << b;
+    EXPECT_NEAR(st.var, var, 4 * st.se_var()) << a << "," << b;
+    for (double v : x) ASSERT_TRUE(v >= 0.0 && v <= 1.0);
+  }
+}
+
+// The batched sampler takes the scalar one's words in the scalar one's order and does its
+// arithmetic operation for operation; only log, cos and pow come from libmvec instead of libm
+// (a few ulp apart), so nearly every severity agrees to ~1e-15 (about 60-80% bit for bit).
+// Not 100%, for two reasons: (a) when v = 1 + c z is close to 0 the few-ulp difference of z
+// is amplified in v^3 (relative error ~ 3 c |dz| / v), beyond 1e-12 for v below ~1e-4, about
+// one attempt in 10^5 to 10^6; (b) when the acceptance test ln u < 0.5 z^2 + d - d v + d ln v
+// is within those few ulp of a tie, the two samplers can decide differently, and from then on
+// they use different words and give unrelated variates (of order 1e-15 per attempt). A wrong
+// word address or order, on the other hand, fails this at once.
+TEST(Hazards, BatchedSeverityAgreesWithTheScalarSampler) {
+  const rng::Key key = rng::make_key(17, rng::Stream::replication);
+  for (auto [a, b] : {std::pair{2.0, 5.0}, std::pair{0.5, 0.7}, std::pair{1.0, 4.0}}) {
+    const Severity sev{false, 0.0, a, b};
+    constexpr std::uint32_t kDraws = 100000;
+    std::vector<std::uint32_t> units(kDraws);
+    for (std::uint32_t u = 0; u < kDraws; ++u) units[u] = 3 * u + 1;
+    const std::vector<double> got = batched_severities(sev, 3, key, units, 7, 2);
+    std::size_t agree = 0;
+    for (std::uint32_t i = 0; i < kDraws; ++i) {
+      const double want = sample_severity(sev, 3, key, units[i], 7, 2);
+      agree += std::abs(got[i] - want) <= 1e-12 * want;
+    }
+    EXPECT_GE(agree, kDraws - kDraws / 1000) << a << "," << b;
+  }
+  const Severity fixed{true, 0.3, 0.0, 0.0};
+  const std::vector<std::uint32_t> units = {4, 9, 1};
+  for (double v : batched_severities(fixed, 0, key, units, 1, 1)) EXPECT_EQ(bits(v), bits(0.3));
 }
 
 TEST(Hazards, CountyPriceShockMultipliesThePriceInTheEventYear) {
