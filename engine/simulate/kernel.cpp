@@ -55,7 +55,9 @@ Workspace::Workspace(const Model& model)
       scratch_(kBatch + kSlack),
       revenue_(kBatch),
       total_(kBatch),
-      struck_(kBatch) {
+      struck_(kBatch),
+      struck_units_(kBatch),
+      severity_(kBatch) {
   std::size_t lines = 0;
   for (const IndustryModel& ind : model.industries) lines += ind.products.size();
   sale_price_.resize(lines);

@@ -165,12 +165,21 @@ void PilotWorker::survival(std::uint32_t r, int t) {
     rng::philox_batch(key_, units_.data(), r, static_cast<std::uint32_t>(t),
                       draws::kHazardOccurrence + static_cast<std::uint32_t>(k), padded_,
                       ws_.words_.data());
+    // The struck lanes' severities in one batch, as Stages::household_hazards draws them.
+    const std::uint64_t threshold = plan_.hazard_threshold[k];
+    std::size_t struck = 0;
     for (std::size_t i = 0; i < lanes_; ++i) {
-      if (!(ws_.words_[i] < plan_.hazard_threshold[k])) continue;
-      const double s = sample_severity(hz.severity, k, key_, units_[i], r, t);
+      ws_.struck_[struck] = static_cast<std::uint32_t>(i);
+      ws_.struck_units_[struck] = units_[i];
+      struck += ws_.words_[i] < threshold;
+    }
+    double* severity = ws_.severity_.data();
+    sample_severity_batch(hz.severity, k, key_, ws_.struck_units_.data(), struck, r, t, severity);
+    for (std::size_t m = 0; m < struck; ++m) {
+      const std::uint32_t i = ws_.struck_[m];
       for (std::size_t j = 0; j < industries_.size(); ++j) {
         const double a = hz.affects[industries_[j]];
-        if (a > 0.0) surv_[j][i] *= 1.0 - loss_of(a, s);
+        if (a > 0.0) surv_[j][i] *= 1.0 - loss_of(a, severity[m]);
       }
     }
   }

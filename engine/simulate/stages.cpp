@@ -132,18 +132,20 @@ void Stages::household_hazards(const BatchRange& b, Workspace& ws) const {
     rng::philox_batch(key, ws.units_.data(), b.r, static_cast<std::uint32_t>(b.t),
                       draws::kHazardOccurrence + static_cast<std::uint32_t>(k), b.padded,
                       ws.words_.data());
-    // Compact the struck lanes, then draw their severities (rare: the expensive part).
+    // Compact the struck lanes, then draw their severities in one batch (the expensive part).
     const std::uint64_t threshold = plan.hazard_threshold[k];
     std::size_t struck = 0;
     for (std::size_t i = 0; i < b.count; ++i) {
       ws.struck_[struck] = static_cast<std::uint32_t>(i);
       struck += ws.words_[i] < threshold;
     }
+    for (std::size_t m = 0; m < struck; ++m) ws.struck_units_[m] = ws.units_[ws.struck_[m]];
+    double* severity = ws.severity_.data();
+    sample_severity_batch(hz.severity, k, key, ws.struck_units_.data(), struck, b.r, b.t, severity);
     for (std::size_t m = 0; m < struck; ++m) {
       const std::uint32_t i = ws.struck_[m];
-      const double s = sample_severity(hz.severity, k, key, ws.units_[i], b.r, b.t);
-      if (a_main > 0.0) ws.survival_[0][i] *= 1.0 - loss_of(a_main, s);
-      if (a_aux > 0.0) ws.survival_[1][i] *= 1.0 - loss_of(a_aux, s);
+      if (a_main > 0.0) ws.survival_[0][i] *= 1.0 - loss_of(a_main, severity[m]);
+      if (a_aux > 0.0) ws.survival_[1][i] *= 1.0 - loss_of(a_aux, severity[m]);
     }
   }
 }

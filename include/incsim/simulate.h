@@ -66,12 +66,14 @@ class Workspace {
   std::vector<std::uint32_t> words_;  // 4 x kBatch
   std::vector<double> normals_;       // 4 x kBatch
   std::vector<double> scratch_;
-  std::vector<double> revenue_;          // farm revenue
-  std::vector<double> total_;            // household yuan so far
-  std::vector<double> survival_[2];      // year survival of the main and aux slot
-  std::vector<double> paid_[kProducts];  // payout of each product to each lane
-  std::vector<double> topup_;            // dibao of each lane
-  std::vector<std::uint32_t> struck_;    // lanes hit by a household hazard
+  std::vector<double> revenue_;              // farm revenue
+  std::vector<double> total_;                // household yuan so far
+  std::vector<double> survival_[2];          // year survival of the main and aux slot
+  std::vector<double> paid_[kProducts];      // payout of each product to each lane
+  std::vector<double> topup_;                // dibao of each lane
+  std::vector<std::uint32_t> struck_;        // lanes hit by a household hazard
+  std::vector<std::uint32_t> struck_units_;  // their RNG units
+  std::vector<double> severity_;             // their severities
 };
 
 class Kernel {

@@ -63,7 +63,9 @@ def main():
             if not m:
                 continue
             inc = m.group(1)
-            if inc.startswith("incsim/"):
+            if "/" not in inc:  # a header beside the file: its own stage
+                target = stage
+            elif inc.startswith("incsim/"):
                 target = HEADER_STAGE.get(inc.split("/", 1)[1])
             else:  # a private header: engine/<dir>/...
                 target = DIR_STAGE.get(inc.split("/", 1)[0])
