@@ -8,19 +8,6 @@
 #include "incsim/stats.h"
 
 namespace incsim {
-namespace {
-
-// Sums over households run in kWays interleaved partial sums (position k goes to k % kWays),
-// combined as (s0 + s1) + (s2 + s3): a fixed order, so the bits depend only on the kernel
-// order, and the adds pipeline instead of waiting on one chain.
-constexpr std::size_t kWays = 4;
-
-struct Ways {
-  double s[kWays] = {};
-  double total() const { return (s[0] + s[1]) + (s[2] + s[3]); }
-};
-
-}  // namespace
 
 ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
     : replications(r), years(t), markets(m) {
@@ -114,9 +101,8 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
   for (std::size_t h = 0; h < n; ++h)
     for (std::size_t k = 0; k < groupings.size(); ++k)
       cell_group_[k][cell_of_[h]] = groupings[k].group_of[h];
-  cell_y_.assign(cells * kWays, 0.0);
-  cell_poor_.assign(cells * kWays, 0.0);
-  block_histogram_.assign((t + 1) * kWays * quantile_bins::kCount, 0);
+  cell_y_.assign(cells, 0.0);
+  cell_poor_.assign(cells, 0.0);
   minimum.assign(t + 1, std::numeric_limits<double>::infinity());
   maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
   prev_poor_.assign(n, 0);
@@ -134,10 +120,9 @@ void Accumulator::begin_replication() {
 }
 
 void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table) {
-  const int t = year.year;
-  const YearSums sums = year_sums(year);
-  add_households(year);
+  const YearSums sums = add_households(year);
   const double persons = static_cast<double>(model_->persons);
+  const int t = year.year;
   const std::size_t cell = table.at(r, t);
   table.mean_income[cell] = sums.weighted_income / persons;
   table.within_var[cell] = sums.squared_deviation / persons;
@@ -166,98 +151,78 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   add_groups(t);
 }
 
-// The person-weighted sums of the year (MODEL.md section 9). Sums of persons are integers,
-// exact in any order; the others are summed in Ways.
-Accumulator::YearSums Accumulator::year_sums(const YearOutcome& year) const {
-  const KernelTables& kt = model_->kernel;
-  const std::size_t n = kt.count();
-  const double z = model_->poverty_line[year.year - 1];
-  const double* __restrict y = year.income_per_capita.data();
-  const double* __restrict size = kt.size.data();
-  const double* __restrict farm_net = year.farm_net_income.data();
-  const std::uint8_t* __restrict was_poor = prev_poor_.data();
-  const std::uint8_t* __restrict farming = kt.farming.data();
-  Ways wy, gap, gap2, poor, relapsed, before, farm, farm_neg, consecutive;
-  for (std::size_t h = 0; h < n; ++h) {
-    const std::size_t k = h % kWays;
-    const double w = size[h];
-    const double is_poor = static_cast<double>(y[h] < z);
-    const double was = static_cast<double>(was_poor[h]);
-    const double g = (z - std::max(y[h], 0.0)) / z * is_poor;
-    wy.s[k] += w * y[h];
-    gap.s[k] += w * g;
-    gap2.s[k] += w * g * g;
-    poor.s[k] += w * is_poor;
-    before.s[k] += w * (1.0 - was);
-    relapsed.s[k] += w * (1.0 - was) * is_poor;
-    consecutive.s[k] += w * was * is_poor;
-    const double farms = static_cast<double>(farming[h]);
-    farm.s[k] += w * farms;
-    farm_neg.s[k] += w * farms * static_cast<double>(farm_net[h] < 0.0);
-  }
-  YearSums out;
-  out.weighted_income = wy.total();
-  out.gap = gap.total();
-  out.gap2 = gap2.total();
-  out.poor = poor.total();
-  out.not_poor_before = before.total();
-  out.relapsed = relapsed.total();
-  out.consecutive = consecutive.total();
-  out.farming = farm.total();
-  out.farm_negative = farm_neg.total();
-  const double mean = out.weighted_income / static_cast<double>(model_->persons);
-  Ways dev2;  // second pass: the exact within-replication variance
-  for (std::size_t h = 0; h < n; ++h) {
-    const double d = y[h] - mean;
-    dev2.s[h % kWays] += size[h] * d * d;
-  }
-  out.squared_deviation = dev2.total();
-  return out;
-}
-
-// Per-household state and counters, the histogram and the group cells of the year. The
-// histogram and cells have kWays interleaved copies, so neighbours (who often share a bin or
-// a cell in kernel order) do not wait on each other's increments.
-void Accumulator::add_households(const YearOutcome& year) {
+// One pass over the households in kernel order: the person-weighted sums of the year
+// (MODEL.md section 9), per-household state and counters, the histogram and the group cells;
+// then a second pass for the exact within-replication variance.
+Accumulator::YearSums Accumulator::add_households(const YearOutcome& year) {
   const KernelTables& kt = model_->kernel;
   const std::size_t n = kt.count();
   const int t = year.year;
   const double z = model_->poverty_line[t - 1];
   const double* __restrict y = year.income_per_capita.data();
   const double* __restrict size = kt.size.data();
+  const double* __restrict farm_net = year.farm_net_income.data();
+  const std::uint8_t* __restrict farming = kt.farming.data();
+  std::uint64_t* __restrict hist =
+      histogram.data() + static_cast<std::size_t>(t - 1) * quantile_bins::kCount;
   double* __restrict income_sum = block_income_sum_.data() + static_cast<std::size_t>(t - 1) * n;
   std::uint32_t* __restrict poor_count =
       household_poor_count.data() + static_cast<std::size_t>(t - 1) * n;
-  for (std::size_t h = 0; h < n; ++h) {
-    const std::uint8_t poor = y[h] < z;
-    consecutive_ever_[h] |= poor & prev_poor_[h];
-    prev_poor_[h] = poor;
-    ever_poor_[h] |= poor;
-    horizon_sum_[h] += y[h];
-    income_sum[h] += y[h];
-    poor_count[h] += poor;
-  }
-  std::uint32_t* hist =
-      block_histogram_.data() + static_cast<std::size_t>(t - 1) * kWays * quantile_bins::kCount;
-  for (std::size_t h = 0; h < n; ++h)
-    hist[(h % kWays) * quantile_bins::kCount + quantile_bins::bin_of(y[h])] +=
-        static_cast<std::uint32_t>(size[h]);
-  const std::size_t cells = cell_y_.size() / kWays;
+  // Raw pointers: byte stores could otherwise alias the vectors' own pointers.
+  std::uint8_t* __restrict prev = prev_poor_.data();
+  std::uint8_t* __restrict ever = ever_poor_.data();
+  std::uint8_t* __restrict consecutive_ever = consecutive_ever_.data();
+  double* __restrict horizon = horizon_sum_.data();
+  double* __restrict cell_y = cell_y_.data();
+  double* __restrict cell_poor = cell_poor_.data();
+  const std::int32_t* __restrict cell_of = cell_of_.data();
   std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
   std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
+  YearSums s;
+  double lo = minimum[t - 1], hi = maximum[t - 1];
   for (std::size_t h = 0; h < n; ++h) {
-    const std::size_t c = (h % kWays) * cells + static_cast<std::size_t>(cell_of_[h]);
-    cell_y_[c] += size[h] * y[h];
-    cell_poor_[c] += y[h] < z ? size[h] : 0.0;
+    const double w = size[h];
+    const double yh = y[h];
+    const bool poor = yh < z;
+    s.weighted_income += w * yh;
+    if (poor) {
+      const double gap = (z - std::max(yh, 0.0)) / z;
+      s.poor += w;
+      s.gap += w * gap;
+      s.gap2 += w * gap * gap;
+    }
+    if (!prev[h]) {
+      s.not_poor_before += w;
+      if (poor) s.relapsed += w;
+    }
+    if (farming[h]) {
+      s.farming += w;
+      if (farm_net[h] < 0.0) s.farm_negative += w;
+    }
+    if (poor && prev[h]) {
+      s.consecutive += w;
+      consecutive_ever[h] = 1;
+    }
+    prev[h] = poor;
+    ever[h] |= poor;
+    horizon[h] += yh;
+    hist[quantile_bins::bin_of(yh)] += static_cast<std::uint64_t>(w);
+    lo = std::min(lo, yh);
+    hi = std::max(hi, yh);
+    income_sum[h] += yh;
+    poor_count[h] += poor;
+    const std::int32_t c = cell_of[h];
+    cell_y[c] += w * yh;
+    cell_poor[c] += poor ? w : 0.0;
   }
-  double lo[kWays], hi[kWays];
-  for (std::size_t k = 0; k < kWays; ++k) lo[k] = minimum[t - 1], hi[k] = maximum[t - 1];
+  minimum[t - 1] = lo;
+  maximum[t - 1] = hi;
+  const double mean = s.weighted_income / static_cast<double>(model_->persons);
   for (std::size_t h = 0; h < n; ++h) {
-    lo[h % kWays] = std::min(lo[h % kWays], y[h]);
-    hi[h % kWays] = std::max(hi[h % kWays], y[h]);
+    const double d = y[h] - mean;
+    s.squared_deviation += size[h] * d * d;
   }
-  minimum[t - 1] = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
-  maximum[t - 1] = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  return s;
 }
 
 // Each grouping's mean income and headcount of the year, from the combined cells.
@@ -267,14 +232,9 @@ void Accumulator::add_groups(int t) {
     std::fill(group_y_[k].begin(), group_y_[k].end(), 0.0);
     std::fill(group_poor_[k].begin(), group_poor_[k].end(), 0.0);
     const std::int32_t* group_of_cell = cell_group_[k].data();
-    const std::size_t cells = cell_y_.size() / kWays;
-    for (std::size_t c = 0; c < cells; ++c) {
-      const double cy =
-          (cell_y_[c] + cell_y_[cells + c]) + (cell_y_[2 * cells + c] + cell_y_[3 * cells + c]);
-      const double cp = (cell_poor_[c] + cell_poor_[cells + c]) +
-                        (cell_poor_[2 * cells + c] + cell_poor_[3 * cells + c]);
-      group_y_[k][group_of_cell[c]] += cy;
-      group_poor_[k][group_of_cell[c]] += cp;
+    for (std::size_t c = 0; c < cell_y_.size(); ++c) {
+      group_y_[k][group_of_cell[c]] += cell_y_[c];
+      group_poor_[k][group_of_cell[c]] += cell_poor_[c];
     }
     const Grouping& grouping = (*groupings_)[k];
     for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
@@ -298,13 +258,12 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   double mean_line = 0.0;
   for (double z : m.poverty_line) mean_line += z;
   mean_line /= m.years;
-  std::uint32_t* hist = block_histogram_.data() + years * kWays * quantile_bins::kCount;
+  std::uint64_t* hist = histogram.data() + years * quantile_bins::kCount;
   double ever = 0.0, consecutive = 0.0;
   double lo = minimum[years], hi = maximum[years];
   for (std::size_t h = 0; h < n; ++h) {
     const double ybar = horizon_sum_[h] / m.years;
-    hist[(h % kWays) * quantile_bins::kCount + quantile_bins::bin_of(ybar)] +=
-        static_cast<std::uint32_t>(kt.size[h]);
+    hist[quantile_bins::bin_of(ybar)] += static_cast<std::uint64_t>(kt.size[h]);
     household_poor_horizon[h] += ybar < mean_line;
     if (ever_poor_[h]) ever += kt.size[h];
     if (consecutive_ever_[h]) consecutive += kt.size[h];
@@ -321,14 +280,6 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
 
 void Accumulator::end_block() {
   if (!block_open_) return;
-  // Histogram copies: integer counts, exact in any order.
-  for (std::size_t row = 0; row < histogram.size() / quantile_bins::kCount; ++row)
-    for (std::size_t k = 0; k < kWays; ++k) {
-      std::uint32_t* copy = block_histogram_.data() + (row * kWays + k) * quantile_bins::kCount;
-      std::uint64_t* into = histogram.data() + row * quantile_bins::kCount;
-      for (int b = 0; b < quantile_bins::kCount; ++b) into[b] += copy[b];
-      std::fill(copy, copy + quantile_bins::kCount, 0u);
-    }
   for (std::size_t i = 0; i < block_income_sum_.size(); ++i) {
     household_income_sum[i].add(block_income_sum_[i]);
     block_income_sum_[i] = 0.0;

@@ -145,8 +145,7 @@ class Accumulator {
     double not_poor_before = 0.0, relapsed = 0.0, consecutive = 0.0;
     double farming = 0.0, farm_negative = 0.0;
   };
-  YearSums year_sums(const YearOutcome& year) const;
-  void add_households(const YearOutcome& year);
+  YearSums add_households(const YearOutcome& year);
   void add_groups(int t);
 
   const Model* model_;
@@ -154,8 +153,7 @@ class Accumulator {
   // State within the current replication and block.
   std::vector<std::uint8_t> prev_poor_, ever_poor_, consecutive_ever_;
   std::vector<double> horizon_sum_;
-  std::vector<double> block_income_sum_;        // (T, K) over the block's replications
-  std::vector<std::uint32_t> block_histogram_;  // (T + 1, ways, kCount) of the block
+  std::vector<double> block_income_sum_;  // (T, K) over the block's replications
   bool block_open_ = false;
   std::vector<std::vector<double>> group_y_, group_poor_;
   std::vector<std::int32_t> cell_of_;                  // per position
