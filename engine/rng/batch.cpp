@@ -160,6 +160,20 @@ __attribute__((noinline)) void box_muller_chunk(const std::uint32_t* __restrict 
   for (std::size_t i = 0; i < kChunk; ++i) zb[i] = r[i] * std::sin(theta[i]);
 }
 
+// The cos half of box_muller_chunk, with the same loops, so za is bit-identical to it.
+__attribute__((noinline)) void box_muller_cos_chunk(const std::uint32_t* __restrict wa,
+                                                    const std::uint32_t* __restrict wb,
+                                                    double* __restrict za) {
+  constexpr double kTwoPi = 2.0 * std::numbers::pi;
+  alignas(32) double r[kChunk];
+  alignas(32) double theta[kChunk];
+  for (std::size_t i = 0; i < kChunk; ++i) {
+    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
+    theta[i] = kTwoPi * uniform_v(wb[i]);
+  }
+  for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
+}
+
 __attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __restrict out) {
   for (std::size_t i = 0; i < kChunk; ++i) out[i] = std::exp(x[i]);
 }
@@ -208,7 +222,8 @@ void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication
 
 namespace {
 
-// `pairs` Box-Muller pairs (1 or 2) per counter; words always receives all four words.
+// `pairs` Box-Muller pairs (1 or 2) per counter, or pairs = 0: only the cos normal of the
+// first pair; words always receives all four words.
 void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t replication,
                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                   double* z) {
@@ -219,6 +234,7 @@ void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t 
     std::uint32_t* w[4];
     for (std::size_t j = 0; j < 4; ++j) w[j] = words + j * n + base;
     philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
+    if (pairs == 0) box_muller_cos_chunk(w[0], w[1], z + base);
     for (int p = 0; p < pairs; ++p)
       box_muller_chunk(w[2 * p], w[2 * p + 1], z + 2 * p * n + base, z + (2 * p + 1) * n + base);
   }
@@ -229,11 +245,13 @@ void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t 
     alignas(32) double zz[4][kChunk];
     std::memcpy(u, units + base, m * sizeof(std::uint32_t));
     philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    if (pairs == 0) box_muller_cos_chunk(w[0], w[1], zz[0]);
     for (int p = 0; p < pairs; ++p)
       box_muller_chunk(w[2 * p], w[2 * p + 1], zz[2 * p], zz[2 * p + 1]);
     for (std::size_t j = 0; j < 4; ++j)
       std::memcpy(words + j * n + base, w[j], m * sizeof(std::uint32_t));
-    for (int j = 0; j < 2 * pairs; ++j) std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
+    for (int j = 0; j < std::max(1, 2 * pairs); ++j)
+      std::memcpy(z + j * n + base, zz[j], m * sizeof(double));
   }
 }
 
@@ -243,6 +261,12 @@ void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z) {
   normal_batch(2, key, units, replication, year, index, n, words, z);
+}
+
+void normal1_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z) {
+  normal_batch(0, key, units, replication, year, index, n, words, z);
 }
 
 void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replication,

@@ -209,7 +209,9 @@ void PilotWorker::revenue_factors(std::uint32_t r, int t) {
         drawn_block = p / 4;
         const auto idx = draws::yield_index(ind_index, static_cast<int>(drawn_block));
         const auto year = static_cast<std::uint32_t>(t);
-        if (n_products - 4 * drawn_block <= 2)
+        if (n_products - 4 * drawn_block == 1)
+          rng::normal1_batch(key_, units_.data(), r, year, idx, padded_, ws_.words_.data(), z);
+        else if (n_products - 4 * drawn_block <= 2)
           rng::normal2_batch(key_, units_.data(), r, year, idx, padded_, ws_.words_.data(), z);
         else
           rng::normal4_batch(key_, units_.data(), r, year, idx, padded_, ws_.words_.data(), z);
@@ -234,7 +236,10 @@ void PilotWorker::wages(std::uint32_t r, int t) {
   const double* z = ws_.normals_.data();
   for (std::size_t k = 0; 2 * k < wage_.size(); ++k) {
     const auto index = draws::kWage + static_cast<std::uint32_t>(k);
-    if (wage_s > 0.0)
+    if (wage_s > 0.0 && 2 * k + 1 >= wage_.size())  // as in Stages::wages
+      rng::normal1_batch(key_, units_.data(), r, year, index, padded_, ws_.words_.data(),
+                         ws_.normals_.data());
+    else if (wage_s > 0.0)
       rng::normal2_batch(key_, units_.data(), r, year, index, padded_, ws_.words_.data(),
                          ws_.normals_.data());
     else

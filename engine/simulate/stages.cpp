@@ -33,11 +33,16 @@ void add_wages(int laborer, const std::int32_t* __restrict laborers,
   }
 }
 
-// Sum in lane order (the order is part of the results' bits).
-double lane_sum(const double* x, std::size_t n) {
-  double s = 0.0;
-  for (std::size_t i = 0; i < n; ++i) s += x[i];
-  return s;
+// Sum of a batch column in four interleaved partial sums (lane i to i % 4, combined as
+// (s0 + s1) + (s2 + s3)): a fixed order, so the bits depend only on the kernel order, and four
+// independent chains instead of one.
+double lane_sum(const double* __restrict x, std::size_t n) {
+  double s[4] = {0.0, 0.0, 0.0, 0.0};
+  std::size_t i = 0;
+  for (; i + 4 <= n; i += 4)
+    for (std::size_t k = 0; k < 4; ++k) s[k] += x[i + k];
+  for (std::size_t k = 0; i < n; ++i, ++k) s[k] += x[i];
+  return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
 // Count of positive entries (exact in any order).
@@ -246,7 +251,9 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
       drawn_block = p / 4;
       const auto idx = draws::yield_index(ind_index, static_cast<int>(drawn_block));
       const auto year = static_cast<std::uint32_t>(b.t);
-      if (n_products - 4 * drawn_block <= 2)
+      if (n_products - 4 * drawn_block == 1)
+        rng::normal1_batch(key, ws.units_.data(), b.r, year, idx, np, ws.words_.data(), z);
+      else if (n_products - 4 * drawn_block <= 2)
         rng::normal2_batch(key, ws.units_.data(), b.r, year, idx, np, ws.words_.data(), z);
       else
         rng::normal4_batch(key, ws.units_.data(), b.r, year, idx, np, ws.words_.data(), z);
@@ -281,7 +288,10 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
     const std::size_t from = first / rng::kLanes * rng::kLanes;  // aligned start of the suffix
     const std::size_t n = b.padded - from;
     const std::uint32_t* units = ws.units_.data() + from;
-    if (wage_s > 0.0)
+    if (wage_s > 0.0 && 2 * k + 1 >= most)  // laborer 2k + 1 is nobody's: its normal unused
+      rng::normal1_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data(),
+                         ws.normals_.data());
+    else if (wage_s > 0.0)
       rng::normal2_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data(),
                          ws.normals_.data());
     else

@@ -93,6 +93,12 @@ void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z);
 
+// Row 0 of normal2_batch only (the cos normal of the first pair), bit-identical to it, for a
+// counter whose second normal is not needed; `words` keeps all four words.
+void normal1_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                   std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
+                   double* z);
+
 // Vectorised elementwise maths for the kernel (one translation unit, pinned flags, so the
 // results are bit-identical for a given binary).
 void exp_batch(const double* x, std::size_t n, double* out);  // out may alias x

@@ -357,6 +357,21 @@ TEST(Normal2Batch, RowsAndWordsEqualNormal4Bitwise) {
   }
 }
 
+// A single product or a last odd laborer uses normal1_batch: the same row 0, bit for bit.
+TEST(Normal1Batch, RowAndWordsEqualNormal2Bitwise) {
+  const rng::Key key = rng::make_key(98, rng::Stream::replication);
+  for (std::size_t n : {8u, 24u, 40u, 256u}) {
+    std::vector<std::uint32_t> units(n);
+    for (std::size_t i = 0; i < n; ++i) units[i] = static_cast<std::uint32_t>(5 * i + 1);
+    std::vector<std::uint32_t> w1(4 * n), w2(4 * n);
+    std::vector<double> z1(n), z2(2 * n);
+    rng::normal1_batch(key, units.data(), 5, 2, 0x100, n, w1.data(), z1.data());
+    rng::normal2_batch(key, units.data(), 5, 2, 0x100, n, w2.data(), z2.data());
+    EXPECT_EQ(w1, w2) << "n " << n;
+    EXPECT_EQ(0, std::memcmp(z1.data(), z2.data(), n * sizeof(double))) << "n " << n;
+  }
+}
+
 }  // namespace
 }  // namespace incsim
 
