@@ -48,14 +48,19 @@ void simulate_block(const RangeJob& job, std::int64_t begin, std::int64_t end, W
   const auto years = static_cast<std::size_t>(model.years);
   for (std::int64_t r = begin; r != end; ++r) {
     w.acc.begin_replication();
-    job.kernel.run_replication(r, w.ws, [&](const YearOutcome& y) {
-      w.acc.add_year(r, y, job.table);
-      if (r < job.paths.count) {  // each replication owns its slot
-        float* out = job.paths.income.data() + static_cast<std::size_t>(r) * n * years;
-        for (std::size_t h = 0; h < n; ++h)
-          out[h * years + (y.year - 1)] = static_cast<float>(y.income_of(h));
-      }
-    });
+    job.kernel.run_replication(
+        r, w.ws,
+        [&](const YearOutcome& y, std::size_t first, std::size_t count) {
+          w.acc.add_batch(y, first, count);
+        },
+        [&](const YearOutcome& y) {
+          w.acc.end_year(r, y, job.table);
+          if (r < job.paths.count) {  // each replication owns its slot
+            float* out = job.paths.income.data() + static_cast<std::size_t>(r) * n * years;
+            for (std::size_t h = 0; h < n; ++h)
+              out[h * years + (y.year - 1)] = static_cast<float>(y.income_of(h));
+          }
+        });
     w.acc.end_replication(r, job.table);
     if (job.progress) job.progress->fetch_add(1, std::memory_order_relaxed);
   }

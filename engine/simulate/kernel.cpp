@@ -75,14 +75,8 @@ void Kernel::begin_replication(Workspace& ws) const {
   for (auto& v : ws.cycle_survival_) std::fill(v.begin(), v.end(), 1.0);
 }
 
-YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws) const {
-  const auto rep = static_cast<std::uint32_t>(r);
-  const Stages stages{model_, plan_, key_};
-  stages.common_shocks(rep, t, ws);
-  Totals totals;
-  for (const KernelSegment& seg : model_.kernel.segments)
-    for (std::size_t start = seg.begin; start < seg.end; start += kBatch)
-      simulate_batch(seg, start, std::min(kBatch, seg.end - start), rep, t, ws, totals);
+// The per-household part of year t's outcome (spans over the workspace).
+YearOutcome Kernel::partial_outcome(int t, const Workspace& ws) const {
   YearOutcome out;
   out.year = t;
   out.income_per_capita = ws.income_;
@@ -90,6 +84,22 @@ YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws) const {
   out.prices = ws.prices_;
   out.unit = model_.kernel.unit;
   out.position = model_.kernel.position;
+  return out;
+}
+
+YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws,
+                                  const BatchCallback* on_batch) const {
+  const auto rep = static_cast<std::uint32_t>(r);
+  const Stages stages{model_, plan_, key_};
+  stages.common_shocks(rep, t, ws);
+  Totals totals;
+  YearOutcome out = partial_outcome(t, ws);
+  for (const KernelSegment& seg : model_.kernel.segments)
+    for (std::size_t start = seg.begin; start < seg.end; start += kBatch) {
+      const std::size_t count = std::min(kBatch, seg.end - start);
+      simulate_batch(seg, start, count, rep, t, ws, totals);
+      if (on_batch) (*on_batch)(out, start, count);
+    }
   out.dibao = totals.dibao;
   out.government_cost = model_.government_fixed[t - 1] + totals.dibao;
   for (int p = 0; p < kProducts; ++p) {

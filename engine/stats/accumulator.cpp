@@ -120,9 +120,24 @@ void Accumulator::begin_replication() {
 }
 
 void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table) {
-  const YearSums sums = add_households(year);
-  const double persons = static_cast<double>(model_->persons);
+  add_batch(year, 0, model_->kernel.count());
+  end_year(r, year, table);
+}
+
+void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table) {
   const int t = year.year;
+  YearSums& sums = year_;
+  year_open_ = false;
+  minimum[t - 1] = lo_;
+  maximum[t - 1] = hi_;
+  const double mean = sums.weighted_income / static_cast<double>(model_->persons);
+  const double* __restrict y = year.income_per_capita.data();
+  const double* __restrict size = model_->kernel.size.data();
+  for (std::size_t h = 0; h < model_->kernel.count(); ++h) {  // exact within variance
+    const double d = y[h] - mean;
+    sums.squared_deviation += size[h] * d * d;
+  }
+  const double persons = static_cast<double>(model_->persons);
   const std::size_t cell = table.at(r, t);
   table.mean_income[cell] = sums.weighted_income / persons;
   table.within_var[cell] = sums.squared_deviation / persons;
@@ -151,13 +166,21 @@ void Accumulator::add_year(std::int64_t r, const YearOutcome& year, ReplicationT
   add_groups(t);
 }
 
-// One pass over the households in kernel order: the person-weighted sums of the year
-// (MODEL.md section 9), per-household state and counters, the histogram and the group cells;
-// then a second pass for the exact within-replication variance.
-Accumulator::YearSums Accumulator::add_households(const YearOutcome& year) {
+// Positions [begin, begin + count) of year t, in kernel order (the batches of a year come in
+// order, so every sum runs over the households in kernel order): the person-weighted sums
+// (MODEL.md section 9), per-household state and counters, the histogram and the group cells.
+void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::size_t count) {
   const KernelTables& kt = model_->kernel;
   const std::size_t n = kt.count();
   const int t = year.year;
+  if (!year_open_) {
+    year_ = YearSums{};
+    lo_ = minimum[t - 1];
+    hi_ = maximum[t - 1];
+    std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
+    std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
+    year_open_ = true;
+  }
   const double z = model_->poverty_line[t - 1];
   const double* __restrict y = year.income_per_capita.data();
   const double* __restrict size = kt.size.data();
@@ -176,11 +199,9 @@ Accumulator::YearSums Accumulator::add_households(const YearOutcome& year) {
   double* __restrict cell_y = cell_y_.data();
   double* __restrict cell_poor = cell_poor_.data();
   const std::int32_t* __restrict cell_of = cell_of_.data();
-  std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
-  std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
-  YearSums s;
-  double lo = minimum[t - 1], hi = maximum[t - 1];
-  for (std::size_t h = 0; h < n; ++h) {
+  YearSums s = year_;
+  double lo = lo_, hi = hi_;
+  for (std::size_t h = begin; h < begin + count; ++h) {
     const double w = size[h];
     const double yh = y[h];
     const bool poor = yh < z;
@@ -215,14 +236,9 @@ Accumulator::YearSums Accumulator::add_households(const YearOutcome& year) {
     cell_y[c] += w * yh;
     cell_poor[c] += poor ? w : 0.0;
   }
-  minimum[t - 1] = lo;
-  maximum[t - 1] = hi;
-  const double mean = s.weighted_income / static_cast<double>(model_->persons);
-  for (std::size_t h = 0; h < n; ++h) {
-    const double d = y[h] - mean;
-    s.squared_deviation += size[h] * d * d;
-  }
-  return s;
+  year_ = s;
+  lo_ = lo;
+  hi_ = hi;
 }
 
 // Each grouping's mean income and headcount of the year, from the combined cells.

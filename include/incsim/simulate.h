@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -89,6 +90,18 @@ class Kernel {
     for (int t = 1; t <= model_.years; ++t) on_year(simulate_year(r, t, ws));
   }
 
+  // As above, and on_batch(const YearOutcome& partial, std::size_t begin, std::size_t count)
+  // right after each batch of year t, while its values are in cache: positions [begin,
+  // begin + count) of the partial outcome's per-household spans are final, and batches come
+  // in kernel order. Its totals (payouts, dibao, government cost) are final only in on_year.
+  template <class OnBatch, class OnYear>
+  void run_replication(std::int64_t r, Workspace& ws, OnBatch&& on_batch, OnYear&& on_year) const {
+    begin_replication(ws);
+    const BatchCallback callback = [&](const YearOutcome& partial, std::size_t begin,
+                                       std::size_t count) { on_batch(partial, begin, count); };
+    for (int t = 1; t <= model_.years; ++t) on_year(simulate_year(r, t, ws, &callback));
+  }
+
   const Model& model() const { return model_; }
 
   // What the stages need to know of the model, derived once.
@@ -106,7 +119,10 @@ class Kernel {
     std::array<ProductYear, kProducts> insurance{};
   };
   void begin_replication(Workspace& ws) const;
-  YearOutcome simulate_year(std::int64_t r, int t, Workspace& ws) const;
+  using BatchCallback = std::function<void(const YearOutcome&, std::size_t, std::size_t)>;
+  YearOutcome simulate_year(std::int64_t r, int t, Workspace& ws,
+                            const BatchCallback* on_batch = nullptr) const;
+  YearOutcome partial_outcome(int t, const Workspace& ws) const;
   void simulate_batch(const KernelSegment& seg, std::size_t begin, std::size_t count,
                       std::uint32_t r, int t, Workspace& ws, Totals& totals) const;
 

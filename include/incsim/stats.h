@@ -121,6 +121,10 @@ class Accumulator {
 
   void begin_replication();
   void add_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table);
+  // add_year in two steps, for the kernel's batch callback (Kernel::run_replication):
+  // add_batch for each batch of the year in kernel order, then end_year with the outcome.
+  void add_batch(const YearOutcome& year, std::size_t begin, std::size_t count);
+  void end_year(std::int64_t r, const YearOutcome& year, ReplicationTable& table);
   void end_replication(std::int64_t r, ReplicationTable& table);
   void end_block();
 
@@ -145,7 +149,6 @@ class Accumulator {
     double not_poor_before = 0.0, relapsed = 0.0, consecutive = 0.0;
     double farming = 0.0, farm_negative = 0.0;
   };
-  YearSums add_households(const YearOutcome& year);
   void add_groups(int t);
 
   const Model* model_;
@@ -155,6 +158,9 @@ class Accumulator {
   std::vector<double> horizon_sum_;
   std::vector<double> block_income_sum_;  // (T, K) over the block's replications
   bool block_open_ = false;
+  bool year_open_ = false;
+  YearSums year_;  // of the open year
+  double lo_ = 0.0, hi_ = 0.0;
   std::vector<std::vector<double>> group_y_, group_poor_;
   std::vector<std::int32_t> cell_of_;                  // per position
   std::vector<std::vector<std::int32_t>> cell_group_;  // per grouping: group of each cell
