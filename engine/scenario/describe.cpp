@@ -228,8 +228,33 @@ void describe_insurance(std::ostringstream& out, const Scenario& s) {
   }
 }
 
+void describe_utility(std::ostringstream& out, const ChoiceSpec& c) {
+  if (c.utility == UtilityKind::cara)
+    out << "CARA " << num(c.cara);
+  else
+    out << "CRRA " << num(c.crra) << ", floor " << num(c.floor) << " yuan";
+}
+
 void describe_choice(std::ostringstream& out, const Scenario& s) {
   const ChoiceSpec& c = s.choice;
+  if (c.rule != ChoiceRule::fixed) {
+    const std::size_t n = c.candidates.empty() ? s.industries.size() : c.candidates.size();
+    const std::size_t portfolios = n * (n - 1) + (c.two_industries ? 0 : n);
+    out << "choice: " << (c.rule == ChoiceRule::logit ? "logit" : "expected utility") << " over "
+        << portfolios << " candidate portfolio" << (portfolios == 1 ? "" : "s") << " ("
+        << (c.two_industries ? "main + auxiliary pairs" : "pairs and single industries")
+        << ") of the certainty equivalent of horizon-mean income, ";
+    describe_utility(out, c);
+    out << "; " << c.pilot_replications << " pilot replications";
+    if (c.rule == ChoiceRule::logit) out << "; temperature " << num(c.temperature) << " yuan";
+    out << "\n  candidates:";
+    for (std::size_t k = 0; k < n; ++k) {
+      const int i = c.candidates.empty() ? static_cast<int>(k) : c.candidates[k];
+      out << " " << s.industries[static_cast<std::size_t>(i)].name;
+    }
+    out << "\n";
+    return;
+  }
   out << "choice: fixed portfolios";
   if (c.from_csv) {
     out << " from the population csv (main/aux columns)\n";

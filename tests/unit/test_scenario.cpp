@@ -510,6 +510,31 @@ TEST(ScenarioDescribe, SummarisesTheScenario) {
   }
 }
 
+// `validate` describes the choice rule actually configured (it used to print "fixed
+// portfolios / 100% none" for every expected-utility or logit scenario).
+TEST(ScenarioDescribe, DescribesTheConfiguredChoiceRule) {
+  const Scenario eu =
+      load_scenario_text(kMinimal, "eu.yaml",
+                         {{"choice",
+                           "{rule: expected_utility, utility: {crra: 1.5, floor: 400}, "
+                           "pilot_replications: 50, two_industries: false}"}});
+  const std::string text = incsim::describe(eu);
+  for (const char* needle : {"expected utility", "CRRA 1.5", "floor 400", "50 pilot replications",
+                             "1 candidate portfolio"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << " not in:\n" << text;
+  }
+  EXPECT_EQ(text.find("fixed portfolios"), std::string::npos) << text;
+  EXPECT_EQ(text.find("100% none"), std::string::npos) << text;
+  const Scenario logit =
+      load_scenario_text(kMinimal, "logit.yaml",
+                         {{"choice",
+                           "{rule: logit, temperature: 800, utility: {cara: 0.0002}, "
+                           "two_industries: false}"}});
+  const std::string logit_text = incsim::describe(logit);
+  for (const char* needle : {"logit", "temperature 800", "CARA 0.0002"})
+    EXPECT_NE(logit_text.find(needle), std::string::npos) << needle << " not in:\n" << logit_text;
+}
+
 // ---- hazards and insurance --------------------------------------------------------------------
 
 // Two industries on two markets, with hazards and all three insurance products; line numbers
