@@ -146,32 +146,35 @@ inline double uniform_v(std::uint32_t w) {
 // Box-Muller on kChunk word pairs: za = sqrt(-2 ln u(wa)) cos(2 pi u(wb)), zb = ... sin.
 // cos and sin are taken in separate loops: in one loop GCC 12 merges them into a scalar
 // sincos call before vectorisation and the whole loop stays scalar.
+// The radius sqrt(-2 ln u(wa)) and angle 2 pi u(wb) of kChunk Box-Muller pairs, and the cos
+// normal r cos(theta): one inline body for box_muller_chunk and box_muller_cos_chunk, so the
+// two compute row 0 with the same code.
+inline void box_muller_cos(const std::uint32_t* __restrict wa, const std::uint32_t* __restrict wb,
+                           double* __restrict r, double* __restrict theta, double* __restrict za) {
+  constexpr double kTwoPi = 2.0 * std::numbers::pi;
+  for (std::size_t i = 0; i < kChunk; ++i) {
+    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
+    theta[i] = kTwoPi * uniform_v(wb[i]);
+  }
+  for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
+}
+
 __attribute__((noinline)) void box_muller_chunk(const std::uint32_t* __restrict wa,
                                                 const std::uint32_t* __restrict wb,
                                                 double* __restrict za, double* __restrict zb) {
-  constexpr double kTwoPi = 2.0 * std::numbers::pi;
   alignas(32) double r[kChunk];
   alignas(32) double theta[kChunk];
-  for (std::size_t i = 0; i < kChunk; ++i) {
-    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
-    theta[i] = kTwoPi * uniform_v(wb[i]);
-  }
-  for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
+  box_muller_cos(wa, wb, r, theta, za);
   for (std::size_t i = 0; i < kChunk; ++i) zb[i] = r[i] * std::sin(theta[i]);
 }
 
-// The cos half of box_muller_chunk, with the same loops, so za is bit-identical to it.
+// The cos half of box_muller_chunk (the same inline body), bit-identical to its za.
 __attribute__((noinline)) void box_muller_cos_chunk(const std::uint32_t* __restrict wa,
                                                     const std::uint32_t* __restrict wb,
                                                     double* __restrict za) {
-  constexpr double kTwoPi = 2.0 * std::numbers::pi;
   alignas(32) double r[kChunk];
   alignas(32) double theta[kChunk];
-  for (std::size_t i = 0; i < kChunk; ++i) {
-    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
-    theta[i] = kTwoPi * uniform_v(wb[i]);
-  }
-  for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
+  box_muller_cos(wa, wb, r, theta, za);
 }
 
 __attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __restrict out) {
