@@ -85,13 +85,8 @@ class Reader {
   }
   // Seeds are unsigned 64-bit: read them as such, not through int64.
   std::string unsigned_integer(const std::string& name) const {
-    if (!has_attribute(name)) return "?";
-    h5::Handle attribute(H5Aopen_by_name(file_.id(), "/", name.c_str(), H5P_DEFAULT, H5P_DEFAULT),
-                         H5Aclose, "open attribute /" + name);
-    std::uint64_t value = 0;
-    if (H5Aread(attribute.id(), H5T_NATIVE_UINT64, &value) < 0)
-      throw h5::H5Error("HDF5: cannot read attribute /" + name);
-    return std::to_string(value);
+    // Through the checked reader: type and element count are verified before reading.
+    return has_attribute(name) ? std::to_string(h5::read_uint64_attribute(file_, "/", name)) : "?";
   }
   std::vector<std::string> texts(const std::string& name) const {
     return has_attribute(name) ? h5::read_strings_attribute(file_, "/", name)

@@ -170,4 +170,10 @@ std::int64_t read_int64_attribute(const File& file, const std::string& object_pa
                 name);
 }
 
+std::uint64_t read_uint64_attribute(const File& file, const std::string& object_path,
+                                    const std::string& name) {
+  return single(read_number_attribute<std::uint64_t>(file, object_path, name), file, object_path,
+                name);
+}
+
 }  // namespace incsim::h5

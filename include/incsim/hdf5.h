@@ -268,6 +268,9 @@ double read_double_attribute(const File& file, const std::string& object_path,
                              const std::string& name);
 std::int64_t read_int64_attribute(const File& file, const std::string& object_path,
                                   const std::string& name);
+// A scalar attribute: refused (H5Error) unless numeric with exactly one element.
+std::uint64_t read_uint64_attribute(const File& file, const std::string& object_path,
+                                    const std::string& name);
 // All values of a scalar or 1-d attribute.
 std::vector<std::string> read_strings_attribute(const File& file, const std::string& object_path,
                                                 const std::string& name);

@@ -3,7 +3,11 @@
 // missing or foreign file is a clear failure with exit status 1 (usage errors: 2).
 #include <gtest/gtest.h>
 
+#include <hdf5.h>
+
+#include <cstdint>
 #include <cstdio>
+#include <vector>
 
 #include "incsim/hdf5.h"
 #include "support.h"
@@ -185,6 +189,35 @@ TEST(Inspect, MissingOrForeignFileExitsWithStatus1) {
   const test::CommandResult o = test::run_incsim("inspect " + test::shell_quote(other.string()));
   EXPECT_EQ(o.exit_status, 1);
   EXPECT_NE(o.err.find("not an incsim result"), std::string::npos) << o.err;
+}
+
+// A crafted result whose `seed` attribute is an array of 4096 values: inspect read it into one
+// uint64 and overwrote its stack (SIGSEGV). It must refuse the attribute by name instead.
+TEST(Inspect, SeedAttributeThatIsAnArrayIsRefusedNotRead) {
+  const fs::path file = test::temp_path(".h5");
+  const std::string scenario =
+      std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/csv_expected_utility.yaml";
+  ASSERT_EQ(test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
+                             test::shell_quote(file.string()))
+                .exit_status,
+            0);
+  {
+    const hid_t f = H5Fopen(file.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    ASSERT_GE(H5Adelete(f, "seed"), 0);
+    const hsize_t n = 4096;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t attr = H5Acreate2(f, "seed", H5T_NATIVE_UINT64, space, H5P_DEFAULT, H5P_DEFAULT);
+    std::vector<std::uint64_t> values(n, 0x4141414141414141ull);
+    ASSERT_GE(H5Awrite(attr, H5T_NATIVE_UINT64, values.data()), 0);
+    H5Aclose(attr);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(file.string()));
+  EXPECT_EQ(r.exit_status, 1) << r.err;
+  EXPECT_NE(r.err.find("seed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("expected 1"), std::string::npos) << r.err;
 }
 
 TEST(Inspect, UsageErrorsExitWithStatus2) {
