@@ -14,9 +14,9 @@
 #include "cli/cli.h"
 #include "incsim/choice.h"
 #include "incsim/engine.h"
-#include "incsim/output.h"
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
+#include "incsim/output.h"
 #include "incsim/version.h"
 
 namespace {
@@ -61,9 +61,8 @@ int run_command(const Common& c, std::string output, std::optional<std::int64_t>
   if (seed) ov.push_back({"scenario.seed", *seed});
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, ov);
   if (output.empty()) output = default_output(c.scenario);
-  const auto dir = std::filesystem::absolute(output).parent_path();
-  if (!std::filesystem::is_directory(dir)) {
-    std::cerr << "incsim: output directory does not exist: " << dir.string() << "\n";
+  if (const std::string problem = incsim::h5::output_path_problem(output); !problem.empty()) {
+    std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
     return kExitInvalid;
   }
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
@@ -120,8 +119,8 @@ int main(int argc, char** argv) {
   run->add_option("--replications", replications, "number of replications (overrides the file)")
       ->check(CLI::PositiveNumber);
   run->add_option("--seed", seed, "random seed (overrides the file)");
-  run->add_option("--threads", threads, "worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  run->add_option("--threads", threads, "worker threads (default: all cores), at most 1024")
+      ->check(CLI::Range(0, 1024));
   run->add_flag("-q,--quiet", quiet, "print no summary table");
 
   Common validate_args;

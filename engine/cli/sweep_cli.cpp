@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "cli/cli.h"
+#include "incsim/hdf5.h"
 #include "incsim/sweep.h"
 
 namespace incsim::cli {
@@ -122,8 +123,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
       "sweep", "run a scenario at every point of a parameter sweep (common random numbers)");
   cmd->add_option("sweep", args.file, "sweep YAML file (base, parameters or overlays)")->required();
   cmd->add_option("-o,--output", args.output, "output file (default: <sweep file name>.h5)");
-  cmd->add_option("--threads", args.threads, "worker threads (default: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--threads", args.threads, "worker threads (default: all cores), at most 1024")
+      ->check(CLI::Range(0, 1024));
   cmd->add_option("--set", args.sets,
                   "override a value of the base scenario at every point (repeatable; applied "
                   "after the sweep file's set: and before the point's own values)")
@@ -142,9 +143,8 @@ int sweep_command(const SweepArgs& args) {
   const SweepSpec spec = load_sweep(args.file, overrides, args.table_only);
   const std::string output =
       args.output.empty() ? std::filesystem::path(args.file).stem().string() + ".h5" : args.output;
-  const auto dir = std::filesystem::absolute(output).parent_path();
-  if (!std::filesystem::is_directory(dir)) {
-    std::cerr << "incsim: output directory does not exist: " << dir.string() << "\n";
+  if (const std::string problem = h5::output_path_problem(output); !problem.empty()) {
+    std::cerr << "incsim: " << problem << "\n";
     return kExitInvalid;
   }
   for (const std::string& w : spec.warnings) std::cerr << "warning: " << w << "\n";

@@ -1,6 +1,10 @@
 // RAII wrapper over the HDF5 C API (see include/incsim/hdf5.h). Every public entry point
 // silences HDF5's automatic error printing, checks each call, and turns a failure into an
 // H5Error naming the operation, the object path, the file and HDF5's innermost message.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "incsim/hdf5.h"
 #include "output/hdf5_detail.h"
 
@@ -520,8 +524,36 @@ void File::close() {
 
 // ---- AtomicFile ------------------------------------------------------------------------------
 
+std::string output_path_problem(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    const char* kind = S_ISLNK(st.st_mode)    ? "a symbolic link"
+                       : S_ISDIR(st.st_mode)  ? "a directory"
+                       : S_ISFIFO(st.st_mode) ? "a FIFO"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "a device";
+    return "output " + path + " exists and is not a regular file (" + kind +
+           "): writing would replace it; choose another path";
+  }
+  const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
+  std::error_code error;
+  if (!std::filesystem::is_directory(dir, error))
+    return "output directory does not exist: " + dir.string();
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    return "output directory is not writable: " + dir.string();
+  return "";
+}
+
+namespace {
+const std::string& checked_output(const std::string& path) {
+  const std::string problem = output_path_problem(path);
+  if (!problem.empty()) throw H5Error("incsim: " + problem);
+  return path;
+}
+}  // namespace
+
 AtomicFile::AtomicFile(std::string final_path)
-    : final_path_(std::move(final_path)),
+    : final_path_(checked_output(final_path)),
       temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())),
       file_(File::create(temp_path_)) {}
 
@@ -538,6 +570,14 @@ AtomicFile::~AtomicFile() {
 void AtomicFile::commit() {
   if (committed_) return;
   file_.close();
+  // The data reach the disk before the rename makes them the output, and the rename reaches it
+  // with the directory: a crash leaves the old file or the new one, never a truncated one.
+  const int fd = ::open(temp_path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    if (fd >= 0) ::close(fd);
+    throw H5Error("HDF5: cannot sync " + temp_path_ + " to disk");
+  }
+  ::close(fd);
   std::error_code error;
   std::filesystem::rename(temp_path_, final_path_, error);
   if (error) {
@@ -545,6 +585,11 @@ void AtomicFile::commit() {
                   error.message());
   }
   committed_ = true;
+  const std::string dir = std::filesystem::absolute(final_path_).parent_path().string();
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);  // best effort: the file itself is complete and synced
+    ::close(dfd);
+  }
 }
 
 }  // namespace incsim::h5

@@ -237,6 +237,11 @@ class File {
 // Writes `final_path` atomically: the file is created as "<final_path>.tmp-<pid>" and renamed
 // onto final_path by commit(). If the object is destroyed without commit() (an exception, a
 // validation error), the temporary file is removed and final_path is left untouched.
+// Why `path` cannot be an output file (empty if it can): it exists and is not a regular file
+// (a FIFO, symbolic link, directory or device would be replaced by the rename), or its
+// directory does not exist or is not writable. Checked before anything is simulated.
+std::string output_path_problem(const std::string& path);
+
 class AtomicFile {
  public:
   explicit AtomicFile(std::string final_path);
@@ -245,7 +250,7 @@ class AtomicFile {
   ~AtomicFile();
   File& file() { return file_; }
   const std::string& temporary_path() const { return temp_path_; }
-  void commit();  // close, fsync-free rename; throws H5Error on failure; idempotent
+  void commit();  // close, fsync, rename, fsync the directory; throws H5Error; idempotent
 
  private:
   std::string final_path_;

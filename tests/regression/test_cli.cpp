@@ -2,6 +2,7 @@
 // summary and leaves no temporary file; usage errors exit 2; an existing output file survives
 // a failed run untouched.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include "incsim/hdf5.h"
 #include "support.h"
@@ -100,6 +101,45 @@ TEST(Cli, ExistingOutputSurvivesAFailedRun) {
   EXPECT_NE(r.err.find("--set markets.rice.volatility=-1"), std::string::npos) << r.err;
   EXPECT_EQ(test::read_file(out), "previous results");
   EXPECT_TRUE(temporaries_of(out).empty());
+}
+
+// `-o` naming a FIFO, a symlink or a directory: the temporary file used to be renamed over it
+// after the whole simulation (as root, `-o /dev/null` replaced /dev/null). Refused up front, with
+// exit status 2, before anything is simulated, and the path is left as it was.
+TEST(Cli, OutputThatIsNotARegularFileIsRefusedBeforeSimulating) {
+  const fs::path dir = test::temp_path("_outputs");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path fifo = dir / "fifo.h5", link = dir / "link.h5", target = dir / "target.h5",
+                 subdir = dir / "subdir.h5";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  test::write_file(target, "keep me");
+  fs::create_symlink(target, link);
+  fs::create_directories(subdir);
+  for (const fs::path& out : {fifo, link, subdir}) {
+    const test::CommandResult r =
+        test::run_incsim("run " + test::shell_quote(kScenario) + " --replications 2 -o " +
+                         test::shell_quote(out.string()));
+    EXPECT_EQ(r.exit_status, 2) << out << "\n" << r.err;
+    EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(out.string()), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("simulated"), std::string::npos) << "simulated before refusing";
+  }
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+  EXPECT_TRUE(fs::is_symlink(fs::symlink_status(link)));
+  EXPECT_EQ(test::read_file(target), "keep me");
+  EXPECT_TRUE(fs::is_directory(subdir));
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+// --threads 1073741824 crashed inside TBB (SIGSEGV); a thread count beyond 1024 is a usage error.
+TEST(Cli, AbsurdThreadCountIsAUsageError) {
+  const test::CommandResult r = test::run_incsim(
+      "run " + test::shell_quote(kScenario) + " --replications 2 --threads 1073741824 -o " +
+      test::shell_quote(test::temp_path(".h5").string()));
+  EXPECT_EQ(r.exit_status, 2) << r.err;
+  EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
 }
 
 }  // namespace
