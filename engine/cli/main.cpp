@@ -8,6 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -102,6 +104,9 @@ int validate_command(const Common& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit makes a write fail with EFBIG instead of killing the process, so the
+  // error is reported and the temporary file removed.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App app{"incsim: household income projections under market and disaster risk"};
   app.set_version_flag("--version", std::string("incsim ") + INCSIM_VERSION + " (output schema " +
                                         INCSIM_SCHEMA_VERSION + ")");
@@ -152,7 +157,12 @@ int main(int argc, char** argv) {
     return print_errors(e);
   } catch (const incsim::h5::H5Error& e) {
     std::cerr << "incsim: " << e.what() << "\n";
-    return kExitFailure;
+    // The temporary file is gone (its owner unwound), but a file whose close failed stays
+    // registered in the HDF5 library, whose exit handler would then crash flushing it again:
+    // leave without running the exit handlers.
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(kExitFailure);
   } catch (const std::exception& e) {
     std::cerr << "incsim: " << e.what() << "\n";
     return kExitFailure;

@@ -3,6 +3,7 @@
 // a failed run untouched.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "incsim/hdf5.h"
 #include "support.h"
@@ -140,6 +141,27 @@ TEST(Cli, AbsurdThreadCountIsAUsageError) {
       test::shell_quote(test::temp_path(".h5").string()));
   EXPECT_EQ(r.exit_status, 2) << r.err;
   EXPECT_NE(r.err.find("--threads"), std::string::npos) << r.err;
+}
+
+// A write that fails (here a file-size limit) used to kill the process by SIGXFSZ, or, with that
+// signal ignored, crash in HDF5's exit handler (status 139) after printing the error. It is a
+// reported failure: status 1, the reason, no output and no temporary file left behind.
+TEST(Cli, FailedWriteIsReportedNotACrash) {
+  const fs::path dir = test::temp_path("_limit");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path out = dir / "out.h5", err = dir / "stderr.txt";
+  const std::string command = "ulimit -f 50 && " + test::shell_quote(INCSIM_BINARY) + " run " +
+                              test::shell_quote(kScenario) + " --replications 3 -q -o " +
+                              test::shell_quote(out.string()) + " >/dev/null 2>" +
+                              test::shell_quote(err.string());
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal";
+  EXPECT_EQ(WEXITSTATUS(status), 1) << test::read_file(err);
+  EXPECT_NE(test::read_file(err).find("File too large"), std::string::npos) << test::read_file(err);
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(dir))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
 }
 
 }  // namespace
