@@ -1,5 +1,7 @@
 // Scenario loading: parses the YAML, applies `--set` overrides, validates every section of
 // MODEL.md and collects all problems before failing.
+#include <sys/stat.h>
+
 #include <yaml-cpp/yaml.h>
 
 #include <Eigen/Dense>
@@ -32,8 +34,41 @@ int Scenario::industry_index(const std::string& industry_name) const {
 
 namespace scenario_detail {
 
+std::uint64_t max_input_bytes() {
+  if (const char* env = std::getenv("INCSIM_MAX_INPUT_BYTES")) {
+    char* end = nullptr;
+    const unsigned long long v = std::strtoull(env, &end, 10);
+    if (end != env && *end == '\0' && v > 0) return v;
+  }
+  return kDefaultMaxInputBytes;
+}
+
 std::optional<std::string> read_text_file(const std::string& path, std::string& reason) {
+  // Only regular files, checked before opening (opening a FIFO would block; a device such as
+  // /dev/zero would be read without end), and at most max_input_bytes().
+  struct stat st {};
   errno = 0;
+  if (::stat(path.c_str(), &st) != 0) {
+    reason = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    reason = std::string("not a regular file (") +
+             (S_ISDIR(st.st_mode)    ? "a directory"
+              : S_ISFIFO(st.st_mode) ? "a FIFO"
+                                     : "a device") +
+             ")";
+    return std::nullopt;
+  }
+  const std::uint64_t cap = max_input_bytes();
+  const auto too_large = [&] {
+    reason = "larger than the limit of " + std::to_string(cap) +
+             " bytes for input files (set INCSIM_MAX_INPUT_BYTES to raise it)";
+  };
+  if (static_cast<std::uint64_t>(st.st_size) > cap) {
+    too_large();
+    return std::nullopt;
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (!file) {
     reason = std::strerror(errno);
@@ -42,7 +77,14 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
   std::string text;
   char buffer[1 << 16];
   std::size_t n = 0;
-  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) text.append(buffer, n);
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+    if (text.size() > cap) {  // a file that grows, or reports no size (/proc)
+      std::fclose(file);
+      too_large();
+      return std::nullopt;
+    }
+  }
   const bool failed = std::ferror(file) != 0;
   const int error = errno;
   std::fclose(file);

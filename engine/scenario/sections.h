@@ -10,6 +10,10 @@
 namespace incsim::scenario_detail {
 
 // Whole file as text, or nullopt with the OS reason in `reason` (load.cpp).
+// Reads a scenario, csv or sweep file: a regular file of at most max_input_bytes() (default
+// kDefaultMaxInputBytes, environment INCSIM_MAX_INPUT_BYTES); else nullopt with the reason.
+inline constexpr std::uint64_t kDefaultMaxInputBytes = 64ull << 20;  // 64 MiB
+std::uint64_t max_input_bytes();
 std::optional<std::string> read_text_file(const std::string& path, std::string& reason);
 
 // Reads the `population` section (generated, or `csv: path` resolved against the directory of

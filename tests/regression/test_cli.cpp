@@ -164,5 +164,37 @@ TEST(Cli, FailedWriteIsReportedNotACrash) {
     EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
 }
 
+// Inputs that are not regular files were read without bound (csv: /dev/zero) or blocked forever
+// (a FIFO); a file beyond the input size cap was read whole. Each is refused at once, naming
+// the file and the reason (every command runs under `timeout`, so a hang fails the test).
+TEST(Cli, InputsThatAreNotRegularFilesOrTooLargeAreRefused) {
+  const fs::path dir = test::temp_path("_inputs");
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const fs::path fifo = dir / "scenario.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const fs::path big = dir / "big.yaml";
+  test::write_file(big, "scenario: {years: 1}\n");
+  fs::resize_file(big, (64ull << 20) + 1);
+  auto run = [&](const std::string& args) {
+    const fs::path err = dir / "stderr.txt";
+    const std::string command = "timeout 20 " + test::shell_quote(INCSIM_BINARY) + " " + args +
+                                " >/dev/null 2>" + test::shell_quote(err.string());
+    const int status = std::system(command.c_str());
+    return std::make_pair(WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_file(err));
+  };
+  const auto [fifo_status, fifo_err] = run("validate " + test::shell_quote(fifo.string()));
+  EXPECT_EQ(fifo_status, 2) << fifo_err;
+  EXPECT_NE(fifo_err.find("not a regular file (a FIFO)"), std::string::npos) << fifo_err;
+  const auto [zero_status, zero_err] =
+      run("validate " + test::shell_quote(kScenario) + " --set population.csv=/dev/zero");
+  EXPECT_EQ(zero_status, 2) << zero_err;
+  EXPECT_NE(zero_err.find("/dev/zero"), std::string::npos) << zero_err;
+  EXPECT_NE(zero_err.find("not a regular file (a device)"), std::string::npos) << zero_err;
+  const auto [big_status, big_err] = run("validate " + test::shell_quote(big.string()));
+  EXPECT_EQ(big_status, 2) << big_err;
+  EXPECT_NE(big_err.find("INCSIM_MAX_INPUT_BYTES"), std::string::npos) << big_err;
+}
+
 }  // namespace
 }  // namespace incsim
