@@ -15,6 +15,19 @@ int order_key(int industry) {
   return industry < 0 ? 1 << 30 : industry;
 }
 
+// Runs of positions with the same portfolio.
+std::vector<KernelSegment> segments_of(const Households& hh,
+                                       const std::vector<std::uint32_t>& order) {
+  std::vector<KernelSegment> segments;
+  for (std::size_t p = 0; p < order.size(); ++p) {
+    const std::uint32_t h = order[p];
+    if (segments.empty() || segments.back().main != hh.main[h] || segments.back().aux != hh.aux[h])
+      segments.push_back({hh.main[h], hh.aux[h], p, p});
+    segments.back().end = p + 1;
+  }
+  return segments;
+}
+
 }  // namespace
 
 void build_kernel_tables(Model& model) {
@@ -75,13 +88,7 @@ void build_kernel_tables(Model& model) {
       k.farm_cost[t * n + p] = hh.farm_cost[t * n + h];
     }
   }
-  for (std::size_t p = 0; p < n; ++p) {
-    const std::uint32_t h = order[p];
-    if (k.segments.empty() || k.segments.back().main != hh.main[h] ||
-        k.segments.back().aux != hh.aux[h])
-      k.segments.push_back({hh.main[h], hh.aux[h], p, p});
-    k.segments.back().end = p + 1;
-  }
+  k.segments = segments_of(hh, order);
 }
 
 }  // namespace incsim::detail

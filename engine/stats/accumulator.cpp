@@ -166,6 +166,15 @@ void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationT
   add_groups(t);
 }
 
+void Accumulator::open_year(int t) {
+  year_ = YearSums{};
+  lo_ = minimum[t - 1];
+  hi_ = maximum[t - 1];
+  std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
+  std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
+  year_open_ = true;
+}
+
 // Positions [begin, begin + count) of year t, in kernel order (the batches of a year come in
 // order, so every sum runs over the households in kernel order): the person-weighted sums
 // (MODEL.md section 9), per-household state and counters, the histogram and the group cells.
@@ -173,14 +182,7 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   const KernelTables& kt = model_->kernel;
   const std::size_t n = kt.count();
   const int t = year.year;
-  if (!year_open_) {
-    year_ = YearSums{};
-    lo_ = minimum[t - 1];
-    hi_ = maximum[t - 1];
-    std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
-    std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
-    year_open_ = true;
-  }
+  if (!year_open_) open_year(t);
   const double z = model_->poverty_line[t - 1];
   const double* __restrict y = year.income_per_capita.data();
   const double* __restrict size = kt.size.data();

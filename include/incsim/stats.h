@@ -99,8 +99,8 @@ class FixedSum {
   static constexpr double kLimit = static_cast<double>(__int128{1} << (120 - FractionBits));
   void add(double x) {
     if (!(std::fabs(x) < kLimit)) overflow(x);
-    const double scaled = x * kScale;  // exact scaling, then truncation toward zero:
-    if (std::fabs(scaled) < 0x1p62)    // in one instruction when it fits 64 bits (the
+    const double scaled = x * kScale;           // exact scaling, then truncation toward zero:
+    if (std::fabs(scaled) < 0x1p62)             // in one instruction when it fits 64 bits (the
       v_ += static_cast<std::int64_t>(scaled);  // same integer as the 128-bit conversion)
     else
       v_ += static_cast<__int128>(scaled);
@@ -153,6 +153,7 @@ class Accumulator {
     double not_poor_before = 0.0, relapsed = 0.0, consecutive = 0.0;
     double farming = 0.0, farm_negative = 0.0;
   };
+  void open_year(int t);
   void add_groups(int t);
 
   const Model* model_;
