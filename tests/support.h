@@ -69,6 +69,27 @@ inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_
   return s;
 }
 
+// simple_scenario with two correlated markets, a two-product industry with yield risk, villages,
+// household sizes 1 to `max_size`, 30% registered poor, stochastic wages and dibao: the base of
+// the determinism and split-run tests.
+inline Scenario varied_scenario(int households, int years, std::int64_t reps, int villages,
+                                int max_size) {
+  Scenario s = simple_scenario(households, years, reps);
+  s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5}, {"b", "kg", 4.0, 0.0, 0.08, 0.0}};
+  s.correlation = {1.0, 0.3, 0.3, 1.0};
+  s.industries[0].products = {{0, 100.0, 0.2}, {1, 500.0, 0.1}};
+  s.industries[0].price_floor.resize(2);
+  s.population.villages = villages;
+  s.population.size_values.clear();
+  for (int k = 1; k <= max_size; ++k) s.population.size_values.push_back(k);
+  s.population.size_weights.assign(static_cast<std::size_t>(max_size), 1.0);
+  s.population.poor_share = 0.3;
+  s.income.wage = {9000.0, 0.3, 0.6};
+  s.income.dibao = {true, 2000.0, DibaoEligible::poor};
+  s.poverty.line = 3218.0;
+  return s;
+}
+
 inline std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream buffer;

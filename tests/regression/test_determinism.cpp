@@ -17,22 +17,11 @@ namespace incsim {
 namespace {
 
 Scenario determinism_scenario() {
-  Scenario s = test::simple_scenario(700, 4, 37);  // 37: blocks do not divide evenly
-  s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5}, {"b", "kg", 4.0, 0.0, 0.08, 0.0}};
-  s.correlation = {1.0, 0.3, 0.3, 1.0};
-  s.industries[0].products = {{0, 100.0, 0.2}, {1, 500.0, 0.1}};
-  s.industries[0].price_floor.resize(2);
+  Scenario s = test::varied_scenario(700, 4, 37, 5, 5);  // 37: blocks do not divide evenly
   s.industries[0].cycle_years = 2;
-  s.population.villages = 5;
-  s.population.size_values = {1, 2, 3, 4, 5};
-  s.population.size_weights = {1, 1, 1, 1, 1};
-  s.population.poor_share = 0.3;
   s.population.capital = {5000, 1.0};
-  s.income.wage = {9000.0, 0.3, 0.6};
   s.income.public_posts = {0.2, 6000.0};
-  s.income.dibao = {true, 2000.0, DibaoEligible::poor};
   s.choice.portfolios = {{0, -1, 0.7}};
-  s.poverty.line = 3218.0;
   return s;
 }
 

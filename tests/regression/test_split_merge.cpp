@@ -14,18 +14,7 @@ namespace incsim {
 namespace {
 
 Scenario split_scenario() {
-  Scenario s = test::simple_scenario(300, 3, 41);  // 41: the halves differ in size
-  s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5}, {"b", "kg", 4.0, 0.0, 0.08, 0.0}};
-  s.correlation = {1.0, 0.3, 0.3, 1.0};
-  s.industries[0].products = {{0, 100.0, 0.2}, {1, 500.0, 0.1}};
-  s.industries[0].price_floor.resize(2);
-  s.population.villages = 4;
-  s.population.size_values = {1, 2, 3, 4};
-  s.population.size_weights = {1, 1, 1, 1};
-  s.population.poor_share = 0.3;
-  s.income.wage = {9000.0, 0.3, 0.6};
-  s.income.dibao = {true, 2000.0, DibaoEligible::poor};
-  s.poverty.line = 3218.0;
+  Scenario s = test::varied_scenario(300, 3, 41, 4, 4);  // 41: the halves differ in size
   s.output.sample_paths = 30;
   for (HazardScope scope : {HazardScope::county, HazardScope::village, HazardScope::household}) {
     Hazard h;
