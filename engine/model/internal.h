@@ -15,7 +15,6 @@ void generate_population(const Scenario& scenario, Households& hh,
 void import_population(const Scenario& scenario, Households& hh,
                        std::vector<std::string>& village_labels);
 
-
 // kernel_tables.cpp: Model::kernel from the households' portfolios, units and fixed income.
 void build_kernel_tables(Model& model);
 
