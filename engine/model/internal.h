@@ -9,7 +9,7 @@
 namespace incsim::detail {
 
 void resize_households(Households& hh, std::size_t n);
-int laborers_of(const Population& pop, int size);
+int laborers_of(const HouseholdDistributions& pop, int size);
 void generate_population(const Scenario& scenario, Households& hh,
                          std::vector<std::string>& village_labels);
 void import_population(const Scenario& scenario, Households& hh,

@@ -17,7 +17,7 @@ double lognormal(const LognormalSpec& spec, double z) {
   return spec.mean * std::exp(s * z - 0.5 * s * s);
 }
 
-int draw_size(const Population& pop, double u) {
+int draw_size(const HouseholdDistributions& pop, double u) {
   double total = 0.0;
   for (double w : pop.size_weights) total += w;
   double cumulative = 0.0;
@@ -34,7 +34,7 @@ int draw_size(const Population& pop, double u) {
 
 }  // namespace
 
-int laborers_of(const Population& pop, int size) {
+int laborers_of(const HouseholdDistributions& pop, int size) {
   const int by_share = static_cast<int>(std::floor(size * pop.laborer_share_of_size + 0.5));
   return std::min(size, std::max(pop.laborer_min, by_share));
 }
@@ -54,12 +54,15 @@ void generate_population(const Scenario& scenario, Households& hh,
     const auto z23 = rng::normal_pair(b[2], b[3]);
     hh.id[h] = std::to_string(h);
     hh.village[h] = static_cast<std::int32_t>(static_cast<std::int64_t>(h) * pop.villages / n);
-    hh.size[h] = draw_size(pop, rng::uniform(a[0]));
-    hh.laborers[h] = laborers_of(pop, hh.size[h]);
+    // Poor status first, then each attribute's own draw through the group's distribution, so
+    // editing population.poor changes poor households only (MODEL.md section 4, v2).
     hh.poor[h] = rng::uniform(a[1]) < pop.poor_share ? 1 : 0;
-    hh.farmland_mu[h] = lognormal(pop.farmland_mu, z01[0]);
-    hh.forest_mu[h] = lognormal(pop.forest_mu, z01[1]);
-    hh.capital[h] = lognormal(pop.capital, z23[0]);
+    const HouseholdDistributions& d = pop.of(hh.poor[h] != 0);
+    hh.size[h] = draw_size(d, rng::uniform(a[0]));
+    hh.laborers[h] = laborers_of(d, hh.size[h]);
+    hh.farmland_mu[h] = lognormal(d.farmland_mu, z01[0]);
+    hh.forest_mu[h] = lognormal(d.forest_mu, z01[1]);
+    hh.capital[h] = lognormal(d.capital, z23[0]);
   }
 }
 

@@ -81,6 +81,23 @@ void describe_industries(std::ostringstream& out, const Scenario& s) {
   }
 }
 
+void describe_distributions(std::ostringstream& out, const HouseholdDistributions& d,
+                            const std::string& indent) {
+  const double weight_sum = std::accumulate(d.size_weights.begin(), d.size_weights.end(), 0.0);
+  double mean_size = 0.0;
+  for (std::size_t i = 0; i < d.size_values.size(); ++i)
+    mean_size += d.size_values[i] * d.size_weights[i] / weight_sum;
+  out << indent << "size: mean " << num(mean_size) << " over {";
+  for (std::size_t i = 0; i < d.size_values.size(); ++i)
+    out << (i ? ", " : "") << num(d.size_values[i]);
+  out << "}; laborers: round(size * " << num(d.laborer_share_of_size) << "), at least "
+      << d.laborer_min << "\n";
+  const std::string more(indent.size(), ' ');
+  out << more << "farmland: " << lognormal(d.farmland_mu, " mu")
+      << "; forest: " << lognormal(d.forest_mu, " mu") << "; capital: " << lognormal(d.capital, "")
+      << "\n";
+}
+
 void describe_population(std::ostringstream& out, const Scenario& s) {
   const Population& p = s.population;
   out << "population: ";
@@ -96,22 +113,10 @@ void describe_population(std::ostringstream& out, const Scenario& s) {
     if (p.records.front().main) out << ", portfolios from the csv";
     out << ")\n";
   } else {
-    const double weight_sum = std::accumulate(p.size_weights.begin(), p.size_weights.end(), 0.0);
-    double mean_size = 0.0;
-    for (std::size_t i = 0; i < p.size_values.size(); ++i) {
-      mean_size += p.size_values[i] * p.size_weights[i] / weight_sum;
-    }
     out << p.households << " households generated in " << p.villages << " village"
         << (p.villages == 1 ? "" : "s") << "\n";
-    out << "  size: mean " << num(mean_size) << " over {";
-    for (std::size_t i = 0; i < p.size_values.size(); ++i) {
-      out << (i ? ", " : "") << num(p.size_values[i]);
-    }
-    out << "}; laborers: round(size * " << num(p.laborer_share_of_size) << "), at least "
-        << p.laborer_min << "\n";
-    out << "  farmland: " << lognormal(p.farmland_mu, " mu")
-        << "; forest: " << lognormal(p.forest_mu, " mu")
-        << "; capital: " << lognormal(p.capital, "") << "\n";
+    describe_distributions(out, p.all, p.poor_block ? "  other households: " : "  ");
+    if (p.poor_block) describe_distributions(out, p.poor, "  registered poor: ");
     out << "  poor share: " << percent(p.poor_share) << "\n";
   }
   out << "  labor days per laborer: " << num(p.labor_days_per_laborer) << "\n";
@@ -120,9 +125,15 @@ void describe_population(std::ostringstream& out, const Scenario& s) {
 void describe_income(std::ostringstream& out, const Scenario& s) {
   const IncomeSpec& income = s.income;
   out << "income:\n";
-  out << "  wage: " << num(income.wage.per_laborer) << " per laborer-year (cv "
-      << num(income.wage.cv) << ", employment rate " << percent(income.wage.employment_rate)
-      << ")\n";
+  for (bool poor : {false, true}) {
+    if (poor && !income.wage_poor_block) continue;
+    const WageSpec& w = income.wage_of(poor);
+    out << (poor                     ? "  wage of registered-poor laborers: "
+            : income.wage_poor_block ? "  wage of other laborers: "
+                                     : "  wage: ")
+        << num(w.per_laborer) << " per laborer-year (cv " << num(w.cv) << ", employment rate "
+        << percent(w.employment_rate) << ")\n";
+  }
   out << "  public posts: " << percent(income.public_posts.share_of_poor) << " of poor households, "
       << num(income.public_posts.amount) << " per post-year\n";
   out << "  transfers: " << num(income.transfers_per_capita) << " per capita\n";

@@ -408,11 +408,19 @@ class ScenarioReader {
     if (!v.expect_fields({"wage", "public_posts", "transfers_per_capita", "dibao"})) return;
     IncomeSpec& income = s_.income;
     const Value wage = v["wage"];
-    if (wage.expect_fields({"per_laborer", "cv", "employment_rate"})) {
+    if (wage.expect_fields({"per_laborer", "cv", "employment_rate", "poor"})) {
       wage.require("per_laborer", "a number >= 0");
       assign(wage["per_laborer"], income.wage.per_laborer, at_least(0));
       assign(wage["cv"], income.wage.cv, at_least(0));
       assign(wage["employment_rate"], income.wage.employment_rate, between(0, 1));
+    }
+    income.wage_poor = income.wage;  // v2: wage.poor overrides, absent keys fall back
+    const Value poor = wage["poor"];
+    if (poor.expect_fields({"per_laborer", "cv", "employment_rate"})) {
+      income.wage_poor_block = true;
+      assign(poor["per_laborer"], income.wage_poor.per_laborer, at_least(0));
+      assign(poor["cv"], income.wage_poor.cv, at_least(0));
+      assign(poor["employment_rate"], income.wage_poor.employment_rate, between(0, 1));
     }
     const Value posts = v["public_posts"];
     if (posts.expect_fields({"share_of_poor", "amount"})) {

@@ -292,64 +292,93 @@ bool read_csv_population(const Value& population, const std::string& scenario_fi
   return true;
 }
 
-bool read_lognormal(const Value& v, LognormalSpec& out) {
+// {mean, cv}; with `fallback` (the poor block) both keys are optional and keep out's values.
+bool read_lognormal(const Value& v, LognormalSpec& out, bool fallback = false) {
   if (!v.expect_fields({"mean", "cv"})) return false;
-  bool ok = assign(v.require("mean", "a number >= 0"), out.mean, at_least(0));
+  const Value mean = fallback ? v["mean"] : v.require("mean", "a number >= 0");
+  bool ok = assign(mean, out.mean, at_least(0));
   ok &= assign(v["cv"], out.cv, at_least(0));
   return ok;
 }
 
-bool read_size_distribution(const Value& v, Population& p) {
+// {values, weights}; with `fallback` either may be left out and keeps d's (the counts must
+// still agree).
+bool read_size_distribution(const Value& v, HouseholdDistributions& d, bool fallback = false) {
   if (!v.expect_fields({"values", "weights"})) return false;
-  const Value values = v.require("values", "a list of household sizes");
-  const Value weights = v.require("weights", "a list of weights, one per size");
-  bool ok = values.present() && weights.present();
+  const Value values = fallback ? v["values"] : v.require("values", "a list of household sizes");
+  const Value weights =
+      fallback ? v["weights"] : v.require("weights", "a list of weights, one per size");
+  bool ok = fallback || (values.present() && weights.present());
+  if (values.present()) d.size_values.clear();
+  if (weights.present()) d.size_weights.clear();
   for (const Value& item : values.items()) {
     const auto size = item.integer(between(1, 1000));
     ok &= size.has_value();
-    p.size_values.push_back(static_cast<double>(size.value_or(1)));
+    d.size_values.push_back(static_cast<double>(size.value_or(1)));
   }
-  double sum = 0.0;
   for (const Value& item : weights.items()) {
     const auto weight = item.number(at_least(0));
     ok &= weight.has_value();
-    sum += weight.value_or(0.0);
-    p.size_weights.push_back(weight.value_or(0.0));
+    d.size_weights.push_back(weight.value_or(0.0));
   }
   if (!ok) return false;
-  if (p.size_values.empty()) {
-    values.error("expected at least one household size");
+  const Value& at = weights.present() ? weights : v;
+  if (d.size_values.empty()) {
+    (values.present() ? values : v).error("expected at least one household size");
     return false;
   }
-  if (p.size_weights.size() != p.size_values.size()) {
-    weights.error("expected " + std::to_string(p.size_values.size()) +
-                  " weights (one per value), found " + std::to_string(p.size_weights.size()));
+  if (d.size_weights.size() != d.size_values.size()) {
+    at.error("expected " + std::to_string(d.size_values.size()) +
+             " weights (one per value), found " + std::to_string(d.size_weights.size()));
     return false;
   }
+  double sum = 0.0;
+  for (double w : d.size_weights) sum += w;
   if (!(sum > 0)) {
-    weights.error("the weights sum to 0; expected a positive sum");
+    at.error("the weights sum to 0; expected a positive sum");
     return false;
   }
   return true;
+}
+
+// The attribute distributions of `v` into d: the general ones (every key but laborers
+// required) or, with `fallback`, the poor block's (every key optional, d holds the general).
+bool read_distributions(const Value& v, HouseholdDistributions& d, bool fallback) {
+  bool ok = true;
+  const Value size = fallback ? v["size"] : v.require("size", "{values: [...], weights: [...]}");
+  if (size.present())
+    ok &= read_size_distribution(size, d, fallback);
+  else
+    ok &= fallback;
+  const Value laborers = v["laborers"];
+  if (laborers.present()) {
+    ok &= laborers.expect_fields({"share_of_size", "min"});
+    ok &= assign(laborers["share_of_size"], d.laborer_share_of_size, between(0, 1));
+    ok &= assign(laborers["min"], d.laborer_min, at_least(0));
+  }
+  for (auto [key, spec] :
+       {std::pair{"farmland_mu", &d.farmland_mu}, std::pair{"forest_mu", &d.forest_mu},
+        std::pair{"capital", &d.capital}}) {
+    const Value item = fallback ? v[key] : v.require(key, "{mean: ..., cv: ...}");
+    if (item.present())
+      ok &= read_lognormal(item, *spec, fallback);
+    else
+      ok &= fallback;
+  }
+  return ok;
 }
 
 bool read_generated_population(const Value& v, Population& p) {
   bool ok = assign(v["villages"], p.villages, at_least(1));
   ok &= v.require("households", "an integer >= 1").present();
   ok &= assign(v["households"], p.households, at_least(1));
-  const Value size = v.require("size", "{values: [...], weights: [...]}");
-  ok &= size.present() && read_size_distribution(size, p);
-  const Value laborers = v["laborers"];
-  if (laborers.present()) {
-    ok &= laborers.expect_fields({"share_of_size", "min"});
-    ok &= assign(laborers["share_of_size"], p.laborer_share_of_size, between(0, 1));
-    ok &= assign(laborers["min"], p.laborer_min, at_least(0));
-  }
-  for (auto [key, spec] :
-       {std::pair{"farmland_mu", &p.farmland_mu}, std::pair{"forest_mu", &p.forest_mu},
-        std::pair{"capital", &p.capital}}) {
-    const Value item = v.require(key, "{mean: ..., cv: ...}");
-    ok &= item.present() && read_lognormal(item, *spec);
+  ok &= read_distributions(v, p.all, false);
+  p.poor = p.all;
+  const Value poor = v["poor"];
+  if (poor.present()) {
+    p.poor_block = true;
+    ok &= poor.expect_fields({"size", "laborers", "farmland_mu", "forest_mu", "capital"}) &&
+          read_distributions(poor, p.poor, true);
   }
   ok &= assign(v["poor_share"], p.poor_share, between(0, 1));
   return ok;
@@ -363,8 +392,8 @@ bool read_population(const Value& population, const std::string& scenario_file,
                                                           "laborers", "farmland_mu", "forest_mu",
                                                           "capital",  "poor_share"};
   if (!population.expect_fields({"villages", "households", "size", "laborers", "farmland_mu",
-                                 "forest_mu", "capital", "poor_share", "labor_days_per_laborer",
-                                 "csv"})) {
+                                 "forest_mu", "capital", "poor_share", "poor",
+                                 "labor_days_per_laborer", "csv"})) {
     return false;
   }
   Population& p = scenario.population;
@@ -376,6 +405,10 @@ bool read_population(const Value& population, const std::string& scenario_file,
         ok = false;
       }
     }
+    if (population["poor"].present())
+      scenario.warnings.push_back(
+          "population.poor is ignored with a csv population (the csv lists every household's "
+          "attributes)");
     return read_csv_population(population, scenario_file, scenario) && ok;
   }
   return read_generated_population(population, p) && ok;

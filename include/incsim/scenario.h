@@ -65,10 +65,15 @@ struct HouseholdRecord {
   std::optional<bool> public_post;
 };
 
-struct Population {
-  // Generated population (csv_path empty) ...
-  int villages = 1;
-  int households = 0;
+// A value for registered poor households and one for the others.
+struct GroupShare {
+  double poor = 0.0;
+  double other = 0.0;
+  double of(bool is_poor) const { return is_poor ? poor : other; }
+};
+
+// The attribute distributions of generated households (MODEL.md section 4).
+struct HouseholdDistributions {
   std::vector<double> size_values;   // positive integers
   std::vector<double> size_weights;  // non-negative, positive sum (normalised by the model)
   double laborer_share_of_size = 0.5;
@@ -76,12 +81,27 @@ struct Population {
   LognormalSpec farmland_mu;
   LognormalSpec forest_mu;
   LognormalSpec capital;
+};
+
+struct Population {
+  // Generated population (csv_path empty) ...
+  int villages = 1;
+  int households = 0;
+  HouseholdDistributions all;  // every household, or the non-poor ones when `poor` is given
+  // v2: `population.poor`, the registered-poor households' distributions (used only when
+  // poor_block); a key the block leaves out (down to `laborers.min`) is `all`'s.
+  HouseholdDistributions poor;
+  bool poor_block = false;  // the scenario gives `population.poor`
   double poor_share = 0.0;
   // ... or imported from csv (records non-empty, in file order; `households` is then the
   // number of records and `villages` the number of distinct village names).
   std::string csv_path;  // as resolved against the scenario file's directory
   std::vector<HouseholdRecord> records;
   double labor_days_per_laborer = 250.0;
+
+  const HouseholdDistributions& of(bool is_poor) const {
+    return is_poor && poor_block ? poor : all;
+  }
 };
 
 struct WageSpec {
@@ -108,9 +128,36 @@ struct DibaoSpec {
 
 struct IncomeSpec {
   WageSpec wage;
+  // v2: `wage.poor`, for the laborers of registered-poor households (used only when
+  // wage_poor_block); absent keys are `wage`'s.
+  WageSpec wage_poor;
+  bool wage_poor_block = false;
   PublicPostSpec public_posts;
   double transfers_per_capita = 0.0;
   DibaoSpec dibao;
+
+  const WageSpec& wage_of(bool is_poor) const {
+    return is_poor && wage_poor_block ? wage_poor : wage;
+  }
+};
+
+// ---- Health shocks (MODEL.md section 7a, v2) ----------------------------------------------
+
+struct Illness {
+  std::string name;
+  double probability = 0.0;  // per person and year, in [0, 1]
+  LognormalSpec cost;        // yuan per episode: mean >= 0, cv >= 0 (cv 0 = the mean)
+  double days_lost = 0.0;    // per episode, in [0, population.labor_days_per_laborer]
+};
+
+struct HealthSpec {
+  bool enabled = false;  // a `health:` section is present
+  std::vector<Illness> illnesses;
+  GroupShare reimbursement;  // share of medical cost paid by public schemes, in [0, 1]
+  // Out-of-pocket cap per household-year by group, >= 0; infinity = unbounded (absent).
+  GroupShare out_of_pocket_cap{std::numeric_limits<double>::infinity(),
+                               std::numeric_limits<double>::infinity()};
+  bool deduct_out_of_pocket = true;
 };
 
 enum class ChoiceRule { fixed, expected_utility, logit };
@@ -189,13 +236,6 @@ inline constexpr ProductDescriptor kProductTable[kProducts] = {
     {"income_index", "income index insurance", "enrolled_income_index", 1,
      PayoutRule::revenue_index},
     {"poverty_guard", "poverty guard", "enrolled_poverty_guard", 2, PayoutRule::income_guard},
-};
-
-// A value for registered poor households and one for the others.
-struct GroupShare {
-  double poor = 0.0;
-  double other = 0.0;
-  double of(bool is_poor) const { return is_poor ? poor : other; }
 };
 
 struct AgriculturalInsurance {
@@ -294,6 +334,7 @@ struct Scenario {
   std::vector<Industry> industries;
   Population population;
   IncomeSpec income;
+  HealthSpec health;
   std::vector<Hazard> hazards;
   InsuranceSpec insurance;
   ChoiceSpec choice;

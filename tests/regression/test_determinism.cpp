@@ -19,7 +19,7 @@ namespace {
 Scenario determinism_scenario() {
   Scenario s = test::varied_scenario(700, 4, 37, 5, 5);  // 37: blocks do not divide evenly
   s.industries[0].cycle_years = 2;
-  s.population.capital = {5000, 1.0};
+  s.population.all.capital = {5000, 1.0};
   s.income.public_posts = {0.2, 6000.0};
   s.choice.portfolios = {{0, -1, 0.7}};
   return s;

@@ -34,9 +34,9 @@ Scenario safe_risky(int households = 300) {
   risky.name = std::string{"risky"};
   risky.products = {{1, 130.0, 0.3}};
   s.industries = {safe, risky};
-  s.population.size_values = {1, 2, 3, 4};  // per-capita stakes differ across households
-  s.population.size_weights = {1, 1, 1, 1};
-  s.population.farmland_mu = {1.0, 0.0};
+  s.population.all.size_values = {1, 2, 3, 4};  // per-capita stakes differ across households
+  s.population.all.size_weights = {1, 1, 1, 1};
+  s.population.all.farmland_mu = {1.0, 0.0};
   s.income.wage = {2000.0, 0.0, 1.0};
   s.choice.rule = ChoiceRule::expected_utility;
   s.choice.portfolios.clear();
@@ -57,7 +57,7 @@ double share_running(const Model& m, int main, int aux) {
 TEST(Choice, RiskNeutralPicksHighestExpectedIncomeByBruteForce) {
   Scenario s = safe_risky(200);
   s.choice.crra = 0.0;
-  s.population.farmland_mu = {1.6, 0.5};  // from no industry to a pair, by land
+  s.population.all.farmland_mu = {1.6, 0.5};  // from no industry to a pair, by land
   const Model chosen = build_model(s);
   // Brute force: every household on every portfolio, mean horizon income over the same pilot
   // draws, argmax (ties: first).
@@ -116,8 +116,8 @@ TEST(Choice, RiskNeutralClosedFormOnDeterministicIncomes) {
   third.setup_cost = 3000.0;  // year-1 cost: over 3 years, 4500 - 3000 = 1500 per 3 years
   s.industries.push_back(third);
   s.choice.candidates = {0, 1, 2};
-  s.population.capital = {3000.0, 1.0};
-  s.population.farmland_mu = {2.0, 0.0};
+  s.population.all.capital = {3000.0, 1.0};
+  s.population.all.farmland_mu = {2.0, 0.0};
   const Model m = build_model(s);
   for (std::size_t h = 0; h < m.households.count(); ++h) {
     // Horizon totals of each feasible portfolio (1 unit each, land 2 mu): pick the best.
@@ -189,7 +189,7 @@ TEST(Choice, LogitAtSmallTemperatureAgreesWithExpectedUtility) {
 // (independent draws with those probabilities).
 TEST(Choice, LogitSharesFollowTheSoftmaxOfCertaintyEquivalents) {
   Scenario s = safe_risky(3000);
-  s.population.farmland_mu = {2.0, 0.0};
+  s.population.all.farmland_mu = {2.0, 0.0};
   s.choice.rule = ChoiceRule::logit;
   s.choice.crra = 8.0;
   s.choice.pilot_replications = 100;

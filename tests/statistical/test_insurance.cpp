@@ -140,8 +140,8 @@ TEST(Agricultural, ExpectedIndemnityEqualsIntegralOverBetaSeverity) {
 // poverty guard threshold 1.5 x line 1000, premium 40 per capita, subsidy 0.25 (other).
 Scenario guard_scenario() {
   Scenario s = test::simple_scenario(1, 2, 3);
-  s.population.size_values = {2};
-  s.population.laborer_share_of_size = 0.5;
+  s.population.all.size_values = {2};
+  s.population.all.laborer_share_of_size = 0.5;
   s.industries[0].products = {{0, 10.0, 0.0}};
   s.income.wage = {1000.0, 0.0, 1.0};
   s.poverty.line = 1000.0;

@@ -93,8 +93,8 @@ TEST(Yields, MultiYearCropHarvestsOnlyAtCycleEnds) {
 TEST(Wages, EmploymentAndLognormalWageMatchClosedForm) {
   Scenario s = test::simple_scenario(2000, 2, 50);
   s.choice.portfolios.clear();  // nobody farms
-  s.population.size_values = {3};
-  s.population.laborer_share_of_size = 1.0;  // 3 laborers each
+  s.population.all.size_values = {3};
+  s.population.all.laborer_share_of_size = 1.0;  // 3 laborers each
   s.income.wage = {1000.0, 0.3, 0.6};
   const Model model = build_model(s);
   const Kernel kernel(model);
@@ -120,7 +120,7 @@ TEST(Wages, EmploymentAndLognormalWageMatchClosedForm) {
 TEST(Wages, DeterministicWageNeedsNoDraws) {
   Scenario s = test::simple_scenario(10, 2, 3);
   s.choice.portfolios.clear();
-  s.population.size_values = {2};
+  s.population.all.size_values = {2};
   s.income.wage = {1000.0, 0.0, 1.0};
   s.income.transfers_per_capita = 100.0;
   const Model model = build_model(s);

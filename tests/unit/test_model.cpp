@@ -70,10 +70,10 @@ TEST(Units, InfeasibleWhenAMemberGetsNoUnit) {
 TEST(Population, VillagesLaborersAndSizes) {
   Scenario s = test::simple_scenario(1000, 1, 1);
   s.population.villages = 12;
-  s.population.size_values = {1, 2, 3, 4, 5, 6};
-  s.population.size_weights = {0.1, 0.22, 0.26, 0.22, 0.13, 0.07};
-  s.population.laborer_share_of_size = 0.55;
-  s.population.laborer_min = 1;
+  s.population.all.size_values = {1, 2, 3, 4, 5, 6};
+  s.population.all.size_weights = {0.1, 0.22, 0.26, 0.22, 0.13, 0.07};
+  s.population.all.laborer_share_of_size = 0.55;
+  s.population.all.laborer_min = 1;
   const Model m = build_model(s);
   const Households& hh = m.households;
   std::vector<double> count(7, 0.0);
@@ -84,15 +84,15 @@ TEST(Population, VillagesLaborersAndSizes) {
     count[size] += 1;
   }
   for (int k = 1; k <= 6; ++k) {
-    const double p = s.population.size_weights[k - 1];
+    const double p = s.population.all.size_weights[k - 1];
     EXPECT_NEAR(count[k] / 1000.0, p, 4.0 * std::sqrt(p * (1 - p) / 1000.0)) << "size " << k;
   }
 }
 
 TEST(Population, LognormalResourcesAndPoorShare) {
   Scenario s = test::simple_scenario(20000, 1, 1);
-  s.population.farmland_mu = {3.0, 0.6};
-  s.population.capital = {8000.0, 1.0};
+  s.population.all.farmland_mu = {3.0, 0.6};
+  s.population.all.capital = {8000.0, 1.0};
   s.population.poor_share = 0.3;
   s.income.public_posts = {0.2, 6000.0};
   s.choice.portfolios.clear();
@@ -118,7 +118,7 @@ TEST(Population, LognormalResourcesAndPoorShare) {
 
 TEST(Population, SameSeedSamePopulationOtherSeedDifferent) {
   Scenario s = test::simple_scenario(200, 1, 1);
-  s.population.farmland_mu = {3.0, 0.6};
+  s.population.all.farmland_mu = {3.0, 0.6};
   const Model a = build_model(s);
   const Model b = build_model(s);
   EXPECT_EQ(a.households.farmland_mu, b.households.farmland_mu);
@@ -130,10 +130,10 @@ TEST(Population, SameSeedSamePopulationOtherSeedDifferent) {
 TEST(Portfolios, FixedSharesAreDrawnAndTheRestRunNone) {
   Scenario s = units_scenario();
   s.population.households = 10000;
-  s.population.farmland_mu = {100.0, 0.0};
-  s.population.forest_mu = {100.0, 0.0};
-  s.population.laborer_share_of_size = 1.0;
-  s.population.size_values = {4};
+  s.population.all.farmland_mu = {100.0, 0.0};
+  s.population.all.forest_mu = {100.0, 0.0};
+  s.population.all.laborer_share_of_size = 1.0;
+  s.population.all.size_values = {4};
   s.choice.portfolios = {{0, 1, 0.3}, {1, -1, 0.2}};
   const Model m = build_model(s);
   double ab = 0, b_only = 0, none = 0;
@@ -154,7 +154,7 @@ TEST(Portfolios, FixedSharesAreDrawnAndTheRestRunNone) {
 TEST(Portfolios, InfeasibleFixedPortfolioLeavesHouseholdRunningNone) {
   Scenario s = units_scenario();
   s.population.households = 50;
-  s.population.forest_mu = {1.0, 0.0};  // b needs 10 mu of forest
+  s.population.all.forest_mu = {1.0, 0.0};  // b needs 10 mu of forest
   s.choice.portfolios = {{0, 1, 1.0}};
   const Model m = build_model(s);
   for (std::size_t h = 0; h < m.households.count(); ++h) {
@@ -167,10 +167,10 @@ TEST(FixedIncome, CostsSubsidiesTransfersAndPosts) {
   Scenario s = units_scenario();
   s.years = 2;
   s.population.households = 1;
-  s.population.size_values = {3};
-  s.population.laborer_share_of_size = 1.0;
-  s.population.farmland_mu = {2.0, 0.0};
-  s.population.forest_mu = {10.0, 0.0};
+  s.population.all.size_values = {3};
+  s.population.all.laborer_share_of_size = 1.0;
+  s.population.all.farmland_mu = {2.0, 0.0};
+  s.population.all.forest_mu = {10.0, 0.0};
   s.industries[0].operating_cost = 100.0;
   s.industries[1].operating_cost = 30.0;
   s.income.transfers_per_capita = 300.0;

@@ -124,10 +124,10 @@ TEST(ScenarioDefaults, AbsentKeysTakeTheModelDefaults) {
   EXPECT_EQ(p.villages, 1);
   EXPECT_EQ(p.households, 10);
   EXPECT_EQ(p.poor_share, 0.0);
-  EXPECT_EQ(p.laborer_share_of_size, 0.5);
-  EXPECT_EQ(p.laborer_min, 1);
+  EXPECT_EQ(p.all.laborer_share_of_size, 0.5);
+  EXPECT_EQ(p.all.laborer_min, 1);
   EXPECT_EQ(p.labor_days_per_laborer, 250.0);
-  EXPECT_EQ(p.farmland_mu.cv, 0.0);
+  EXPECT_EQ(p.all.farmland_mu.cv, 0.0);
   EXPECT_EQ(s.income.wage.cv, 0.0);
   EXPECT_EQ(s.income.wage.employment_rate, 1.0);
   EXPECT_FALSE(s.income.dibao.enabled);
