@@ -102,11 +102,7 @@ const std::vector<double>& measure_column(const ReplicationTable& table, const s
 
 void ReplicationTable::truncate(std::int64_t r) {
   const auto n = static_cast<std::size_t>(r) * years;
-  for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
-                  &dibao, &negative_farm_share, &two_consecutive_poor})
-    v->resize(n);
-  for (ProductColumns& c : insurance)
-    for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share}) v->resize(n);
+  for (std::vector<double>* v : year_columns()) v->resize(n);
   prices.resize(n * markets);
   ever_poor.resize(static_cast<std::size_t>(r));
   two_consecutive_poor_ever.resize(static_cast<std::size_t>(r));
@@ -132,23 +128,10 @@ void ReplicationTable::copy_rows(const ReplicationTable& from, std::int64_t begi
   auto copy = [&](const std::vector<double>& src, std::vector<double>& dst, std::size_t width) {
     std::copy(src.begin() + a * width, src.begin() + b * width, dst.begin() + a * width);
   };
-  copy(from.mean_income, mean_income, 1);
-  copy(from.within_var, within_var, 1);
-  copy(from.fgt0, fgt0, 1);
-  copy(from.fgt1, fgt1, 1);
-  copy(from.fgt2, fgt2, 1);
-  copy(from.relapse, relapse, 1);
-  copy(from.government_cost, government_cost, 1);
-  copy(from.dibao, dibao, 1);
-  copy(from.negative_farm_share, negative_farm_share, 1);
-  copy(from.two_consecutive_poor, two_consecutive_poor, 1);
+  const std::vector<std::vector<double>*> to = year_columns();
+  const std::vector<const std::vector<double>*> src = from.year_columns();
+  for (std::size_t k = 0; k < to.size(); ++k) copy(*src[k], *to[k], 1);
   copy(from.prices, prices, static_cast<std::size_t>(markets));
-  for (int p = 0; p < kProducts; ++p) {
-    copy(from.insurance[p].premium, insurance[p].premium, 1);
-    copy(from.insurance[p].subsidy, insurance[p].subsidy, 1);
-    copy(from.insurance[p].payout, insurance[p].payout, 1);
-    copy(from.insurance[p].paid_share, insurance[p].paid_share, 1);
-  }
   std::copy(from.ever_poor.begin() + begin, from.ever_poor.begin() + end,
             ever_poor.begin() + begin);
   std::copy(from.two_consecutive_poor_ever.begin() + begin,

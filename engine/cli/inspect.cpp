@@ -192,11 +192,35 @@ void print_government_cost(std::ostream& os, const Reader& r,
   const std::vector<double> cost = r.series("/fiscal/government_cost", years.size());
   const std::vector<double> se = r.series_or_nan("/fiscal/government_cost_se", years.size());
   os << "\nGovernment cost, yuan per year (premium subsidies, posts, transfers, dibao, setup "
-        "subsidies)\n";
+        "subsidies"
+     << (r.has("/fiscal/health_reimbursement") ? ", medical reimbursements)\n" : ")\n");
   row(os, "  year  " + se_header("cost", 13));
   for (std::size_t t = 0; t < years.size(); ++t)
     row(os,
         strf("  %lld  ", static_cast<long long>(years[t])) + with_se(cost[t], se[t], 0, 1.0, 13));
+}
+
+// Medical costs, reimbursement and impoverishment per year (v2, /health).
+void print_health(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
+  if (!r.has("/health/cost")) return;
+  const std::size_t n = years.size();
+  const auto series = [&](const std::string& name) { return r.series("/health/" + name, n); };
+  const auto se = [&](const std::string& name) {
+    return r.series_or_nan("/health/" + name + "_se", n);
+  };
+  const std::vector<double> cost = series("cost"), reimbursed = series("reimbursed");
+  const std::vector<double> oop = series("out_of_pocket"), oop_se = se("out_of_pocket");
+  const std::vector<double> episodes = series("episodes_per_person");
+  const std::vector<double> impoverished = series("impoverished"), imp_se = se("impoverished");
+  os << "\nHealth, per year (medical costs, yuan; reimbursed by public schemes; paid out of "
+        "pocket)\n";
+  row(os, "  year        medical cost    reimbursed   share  " + se_header("out of pocket", 13) +
+              "  episodes/person  " + se_header("impoverished, %", 8));
+  for (std::size_t t = 0; t < n; ++t)
+    row(os, strf("  %lld  %18.0f  %12.0f  %5.1f%%  ", static_cast<long long>(years[t]), cost[t],
+                 reimbursed[t], cost[t] > 0.0 ? 100.0 * reimbursed[t] / cost[t] : 0.0) +
+                with_se(oop[t], oop_se[t], 0, 1.0, 13) + strf("  %15.3f  ", episodes[t]) +
+                with_se(impoverished[t], imp_se[t], 3, 100.0, 8));
 }
 
 // Two tables per grouping: headcount and mean income, one column per year.
@@ -209,6 +233,9 @@ void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int6
   const std::vector<double> persons = r.series_or_nan(base + "/persons", labels.size());
   const std::vector<double> fgt0 = r.series(base + "/fgt0", labels.size() * n);
   const std::vector<double> income = r.series(base + "/income_mean", labels.size() * n);
+  const bool health = r.has(base + "/health_out_of_pocket");
+  const std::vector<double> oop =
+      health ? r.series(base + "/health_out_of_pocket", labels.size() * n) : std::vector<double>{};
   std::size_t width = 5;
   for (const std::string& l : labels) width = std::max(width, l.size());
   const auto header = [&](const std::string& what) {
@@ -230,6 +257,9 @@ void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int6
   rows(fgt0, 100.0, 3);
   header("mean income, yuan per capita");
   rows(income, 1.0, 1);
+  if (!health) return;
+  header("out-of-pocket medical costs, yuan per year");
+  rows(oop, 1.0, 0);
 }
 
 void print_insurance(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
@@ -405,6 +435,7 @@ int inspect_file(const std::string& path, std::ostream& os) {
   print_income(os, r, years);
   print_poverty(os, r, years, exit_target_of(r));
   print_government_cost(os, r, years);
+  print_health(os, r, years);
   print_groups(os, r, years, "main_industry", "Groups by main industry");
   print_groups(os, r, years, "poor", "Groups by poor status");
   if (r.has("/insurance")) print_insurance(os, r, years);

@@ -41,6 +41,53 @@ static void print_portfolios(std::ostream& os, const Model& model) {
        << " households have no feasible portfolio (land, forest, labor or cash)\n";
 }
 
+// Registered poor against the others, per year (the `poor` grouping).
+void print_poor_groups(std::ostream& os, const Model& model, const RunResults& res) {
+  const auto it = std::find_if(res.groups.begin(), res.groups.end(),
+                               [](const GroupResult& g) { return g.name == "poor"; });
+  if (it == res.groups.end() || it->persons.size() != 2 || it->persons[0] <= 0.0 ||
+      it->persons[1] <= 0.0)
+    return;
+  const GroupResult& g = *it;
+  const auto years = static_cast<std::size_t>(model.years);
+  const double total = g.persons[0] + g.persons[1];
+  os << fmt(
+      "\n  registered poor (%.1f%% of persons) vs others: mean income, yuan, and headcount, %%\n",
+      100.0 * g.persons[0] / total, 0.0);
+  os << "  year   registered poor      others            poor who are registered, %\n";
+  for (std::size_t t = 0; t < years; ++t) {
+    const double poor_in[2] = {g.fgt0.mean[t] * g.persons[0],
+                               g.fgt0.mean[1 * years + t] * g.persons[1]};
+    const double all = poor_in[0] + poor_in[1];
+    os << "  " << res.calendar_years[t] << "   "
+       << fmt("%8.0f %7.2f", g.income_mean.mean[t], 100.0 * g.fgt0.mean[t]) << "   "
+       << fmt("%8.0f %7.2f", g.income_mean.mean[years + t], 100.0 * g.fgt0.mean[years + t]) << "   "
+       << (all > 0.0 ? fmt("%8.1f", 100.0 * poor_in[0] / all, 0.0) : std::string("       -"))
+       << "\n";
+  }
+}
+
+// Medical costs, reimbursement and impoverishment per year (MODEL.md sections 7a, 9).
+void print_health(std::ostream& os, const Model& model, const RunResults& res) {
+  if (!res.health_enabled) return;
+  const HealthResult& h = res.health;
+  os << "\n  health   medical cost, yuan   reimbursed, yuan   out of pocket, yuan"
+        "   episodes/person   impoverished, %\n";
+  for (int t = 0; t < model.years; ++t) {
+    char line[200];
+    std::snprintf(line, sizeof line, "  %d %20.0f %18.0f %21.0f %17.3f %17.3f\n",
+                  res.calendar_years[t], h.cost.mean[t], h.reimbursed.mean[t],
+                  h.out_of_pocket.mean[t], h.episodes_per_person.mean[t],
+                  100.0 * h.impoverished.mean[t]);
+    os << line;
+  }
+  double cost = 0.0, reimbursed = 0.0;
+  for (int t = 0; t < model.years; ++t) cost += h.cost.mean[t], reimbursed += h.reimbursed.mean[t];
+  os << fmt("  reimbursed share %.2f%% over the horizon (reimbursements are in gov. cost)",
+            cost > 0.0 ? 100.0 * reimbursed / cost : 0.0, 0.0)
+     << (model.health.deduct ? "" : "; out-of-pocket costs not deducted from income") << "\n";
+}
+
 void print_summary(std::ostream& os, const Model& model, const RunResults& res, double seconds,
                    double model_seconds) {
   const double hh_years = double(model.households.count()) * model.years * double(res.replications);
@@ -72,6 +119,8 @@ void print_summary(std::ostream& os, const Model& model, const RunResults& res, 
      << fmt(", P(headcount > %.1f%%)", 100.0 * model.scenario.poverty.exit_target, 0.0)
      << fmt(" in the last year %.4f (se %.4f)\n", res.target_risk.mean.back(),
             res.target_risk.se.back());
+  print_poor_groups(os, model, res);
+  print_health(os, model, res);
   if (res.insurance.empty()) return;
 
   // Payouts and costs: per product, horizon totals (mean over replications) and the worst

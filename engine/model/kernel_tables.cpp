@@ -61,6 +61,7 @@ void build_kernel_tables(Model& model) {
   }
   k.guard_enrolled.resize(n);
   k.dibao_eligible.resize(n);
+  k.poor.resize(n);
   k.farming.resize(n);
   k.fixed_income.resize(n * years);
   k.farm_cost.resize(n * years);
@@ -82,6 +83,7 @@ void build_kernel_tables(Model& model) {
     }
     k.guard_enrolled[p] = ins.plan[kPovertyGuard].enabled && hh.enrolled[kPovertyGuard][h];
     k.dibao_eligible[p] = hh.dibao_eligible[h];
+    k.poor[p] = hh.poor[h];
     k.farming[p] = hh.main[h] >= 0;
     for (std::size_t t = 0; t < years; ++t) {
       k.fixed_income[t * n + p] = hh.fixed_income[t * n + h];

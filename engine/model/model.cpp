@@ -153,8 +153,9 @@ FixedIncome fixed_income_of(const Model& model, std::size_t h, const PortfolioSl
   const Households& hh = model.households;
   double transfers = hh.size[h] * s.income.transfers_per_capita;
   if (hh.public_post[h]) transfers += s.income.public_posts.amount;
-  const double wage =
-      model.income.stochastic_wage ? 0.0 : hh.laborers[h] * s.income.wage.per_laborer;
+  const double wage = model.income.stochastic_wage
+                          ? 0.0
+                          : hh.laborers[h] * model.income.wage[hh.poor[h] ? 1 : 0].mean;
   FixedIncome f;
   for (int k = 0; k < 2; ++k) {
     if (slots.industry[k] < 0) continue;
@@ -198,6 +199,24 @@ void build_portfolio_rows(Model& model, const std::vector<std::pair<int, int>>& 
     const double w = it == run.end() ? 0.0 : it->second.second;
     model.portfolios.push_back({key.first, key.second, n / households, w / persons});
   }
+}
+
+HealthModel build_health(const Scenario& s) {
+  HealthModel m;
+  const HealthSpec& spec = s.health;
+  m.enabled = spec.enabled && !spec.illnesses.empty();
+  for (const Illness& ill : spec.illnesses) {
+    m.illnesses.push_back({ill.name, ill.probability, ill.cost.mean,
+                           std::sqrt(std::log1p(ill.cost.cv * ill.cost.cv)), ill.days_lost});
+    m.loses_days |= m.enabled && ill.days_lost > 0.0 && ill.probability > 0.0;
+  }
+  for (int g = 0; g < 2; ++g) {
+    m.out_of_pocket_share[g] = 1.0 - spec.reimbursement.of(g == 1);
+    m.out_of_pocket_cap[g] = spec.out_of_pocket_cap.of(g == 1);
+  }
+  m.deduct = spec.deduct_out_of_pocket;
+  m.labor_days = s.population.labor_days_per_laborer;
+  return m;
 }
 
 }  // namespace
@@ -248,12 +267,17 @@ Model build_population_model(const Scenario& scenario) {
   model.innovation_factor = innovation_factor(scenario);
   model.industries = build_industries(scenario);
   model.hazards = build_hazards(scenario);
-  const WageSpec& wage = scenario.income.wage;
-  model.income.stochastic_wage =
-      wage.per_laborer > 0.0 && (wage.cv > 0.0 || wage.employment_rate < 1.0);
-  model.income.wage = wage.per_laborer;
-  model.income.wage_log_sigma = std::sqrt(std::log1p(wage.cv * wage.cv));
-  model.income.employment_rate = wage.employment_rate;
+  model.health = build_health(scenario);
+  for (int g = 0; g < 2; ++g) {
+    const WageSpec& wage = scenario.income.wage_of(g == 1);
+    WageTerms& terms = model.income.wage[g];
+    terms.mean = wage.per_laborer;
+    terms.log_sigma = std::sqrt(std::log1p(wage.cv * wage.cv));
+    terms.employment_rate = wage.employment_rate;
+    model.income.stochastic_wage |=
+        wage.per_laborer > 0.0 &&
+        (wage.cv > 0.0 || wage.employment_rate < 1.0 || model.health.loses_days);
+  }
   model.income.dibao_line = scenario.income.dibao.line;
   model.reporting.start_year = scenario.start_year;
   model.reporting.quantiles = scenario.output.quantiles;

@@ -265,8 +265,26 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
         "person-weighted mean income per replication");
 
   w.put_estimate("fiscal/government_cost", res.government_cost, t, "yuan",
-                 "premium subsidies + public posts + transfers + dibao + setup subsidies");
+                 res.health_enabled ? "premium subsidies + public posts + transfers + dibao + "
+                                      "setup subsidies + medical reimbursements"
+                                    : "premium subsidies + public posts + transfers + dibao + "
+                                      "setup subsidies");
   w.put_estimate("fiscal/dibao", res.dibao, t, "yuan", "dibao top-ups paid");
+  if (res.health_enabled) {
+    const HealthResult& h = res.health;
+    w.put_estimate("fiscal/health_reimbursement", h.reimbursed, t, "yuan",
+                   "medical costs reimbursed by public schemes (part of the government cost)");
+    w.put_estimate("health/cost", h.cost, t, "yuan", "medical costs of all illness episodes");
+    w.put_estimate("health/reimbursed", h.reimbursed, t, "yuan",
+                   "medical costs reimbursed by public schemes");
+    w.put_estimate("health/out_of_pocket", h.out_of_pocket, t, "yuan",
+                   "medical costs paid by households: min(cap, (1 - reimbursement) x cost)");
+    w.put_estimate("health/episodes_per_person", h.episodes_per_person, t, "episodes per person",
+                   "occurrences of (person, illness) in the year divided by persons");
+    w.put_estimate("health/impoverished", h.impoverished, t, "1",
+                   "share of persons in households below the line whose income before "
+                   "out-of-pocket costs, y + O/size, is at least the line");
+  }
 
   for (const InsuranceResult& ins : res.insurance) {
     const std::string base = "insurance/" + ins.name;
@@ -355,6 +373,9 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
     w.put_estimate(base + "/fgt0", g.fgt0, {dim, "year"}, "1", "headcount ratio within the group");
     w.put_estimate(base + "/income_mean", g.income_mean, {dim, "year"}, pc,
                    "person-weighted mean per-capita income within the group");
+    if (res.health_enabled)
+      w.put_estimate(base + "/health_out_of_pocket", g.health_out_of_pocket, {dim, "year"}, "yuan",
+                     "the group's out-of-pocket medical costs per year (all its households)");
   }
 }
 

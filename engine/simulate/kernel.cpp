@@ -37,7 +37,10 @@ Kernel::Plan make_kernel_plan(const Model& model) {
   }
   for (const HazardModel& hz : model.hazards)
     plan.hazard_threshold.push_back(rng::bernoulli_threshold(hz.probability));
-  plan.employment_threshold = rng::bernoulli_threshold(model.income.employment_rate);
+  for (int g = 0; g < 2; ++g)
+    plan.employment_threshold[g] = rng::bernoulli_threshold(model.income.wage[g].employment_rate);
+  for (const IllnessModel& ill : model.health.illnesses)
+    plan.illness_threshold.push_back(rng::bernoulli_threshold(ill.probability));
   return plan;
 }
 
@@ -57,7 +60,11 @@ Workspace::Workspace(const Model& model)
       total_(kBatch),
       struck_(kBatch),
       struck_units_(kBatch),
-      severity_(kBatch) {
+      severity_(kBatch),
+      wage_mean_(kBatch + kSlack),
+      wage_sigma_(kBatch + kSlack),
+      wage_shift_(kBatch + kSlack),
+      wage_threshold_(kBatch + kSlack) {
   std::size_t lines = 0;
   for (const IndustryModel& ind : model.industries) lines += ind.products.size();
   sale_price_.resize(lines);
@@ -65,6 +72,15 @@ Workspace::Workspace(const Model& model)
   for (auto& v : survival_) v.resize(kBatch);
   for (auto& v : paid_) v.resize(kBatch);
   topup_.resize(kBatch);
+  if (model.health.enabled) {
+    medical_.resize(kBatch + kSlack);
+    out_of_pocket_.assign(model.kernel.count(), 0.0);
+    health_words_.resize(4 * (kBatch + kSlack));
+    int most = 0;
+    for (std::int32_t l : model.households.laborers) most = std::max(most, l);
+    if (model.health.loses_days)
+      work_.assign(static_cast<std::size_t>(most), std::vector<double>(kBatch + kSlack, 1.0));
+  }
 }
 
 Kernel::Kernel(const Model& model, rng::Stream stream)
@@ -84,6 +100,7 @@ YearOutcome Kernel::partial_outcome(int t, const Workspace& ws) const {
   out.prices = ws.prices_;
   out.unit = model_.kernel.unit;
   out.position = model_.kernel.position;
+  out.out_of_pocket = ws.out_of_pocket_;
   return out;
 }
 
@@ -101,7 +118,9 @@ YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws,
       if (on_batch) (*on_batch)(out, start, count);
     }
   out.dibao = totals.dibao;
+  out.health = totals.health;
   out.government_cost = model_.government_fixed[t - 1] + totals.dibao;
+  if (model_.health.enabled) out.government_cost += totals.health.reimbursed;
   for (int p = 0; p < kProducts; ++p) {
     const ProductPlan& plan = model_.insurance.plan[p];
     out.insurance[p] = totals.insurance[p];
@@ -123,7 +142,9 @@ void Kernel::simulate_batch(const KernelSegment& seg, std::size_t begin, std::si
     stages.indemnities(b, ws);
     stages.farm_revenue(b, ws);
   }
+  stages.health(b, ws);
   stages.wages(b, ws);
+  stages.out_of_pocket(b, ws);
   stages.poverty_guard(b, ws);
   stages.dibao(b, ws);
   const BatchTotals bt = stages.totals(b, ws);
@@ -132,6 +153,11 @@ void Kernel::simulate_batch(const KernelSegment& seg, std::size_t begin, std::si
     totals.insurance[p].paid += bt.paid[p];
   }
   totals.dibao += bt.dibao;
+  totals.health.cost += bt.health.cost;
+  totals.health.reimbursed += bt.health.reimbursed;
+  totals.health.out_of_pocket += bt.health.out_of_pocket;
+  totals.health.episodes += bt.health.episodes;
+  totals.health.impoverished += bt.health.impoverished;
 }
 
 }  // namespace incsim

@@ -64,8 +64,13 @@ class PilotWorker {
   std::vector<double> units_of_;                                   // (P, 2, lanes)
   std::vector<double> fixed_;                                      // (P, T, lanes)
   std::vector<std::vector<double>> surv_, cycle_, harvest_scale_;  // per candidate industry
-  std::vector<std::vector<double>> factor_;       // per candidate industry: (products, lanes)
-  std::vector<std::vector<double>> wage_;         // per laborer: earnings per lane
+  std::vector<std::vector<double>> factor_;  // per candidate industry: (products, lanes)
+  std::vector<std::vector<double>> wage_;    // per laborer: earnings per lane
+  std::vector<std::uint8_t> poor_;           // registered poor per lane
+  std::vector<double> wage_mean_, wage_sigma_, wage_shift_;  // the lane's group terms (padded)
+  std::vector<std::uint64_t> wage_threshold_;
+  std::vector<double> medical_, oop_;             // health: cost and out-of-pocket per lane
+  std::vector<std::vector<double>> work_;         // health: working factor per laborer and lane
   std::vector<double> revenue_, scale_, income_;  // (lanes), (lanes), (P, T, lanes)
 };
 
@@ -123,6 +128,26 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     factor_[j].assign(base_.industries[industries_[j]].products.size() * padded_, 1.0);
   const int most = lanes_ ? *std::max_element(laborers_.begin(), laborers_.end()) : 0;
   wage_.assign(static_cast<std::size_t>(most), std::vector<double>(padded_, 0.0));
+  poor_.resize(lanes_);
+  wage_mean_.resize(padded_);
+  wage_sigma_.resize(padded_);
+  wage_shift_.resize(padded_);
+  wage_threshold_.resize(padded_);
+  for (std::size_t i = 0; i < padded_; ++i) {
+    const int g = hh.poor[units_[i]] ? 1 : 0;  // padding lanes repeat the last lane
+    if (i < lanes_) poor_[i] = hh.poor[units_[i]];
+    const double s = base_.income.wage[g].log_sigma;
+    wage_mean_[i] = base_.income.wage[g].mean;
+    wage_sigma_[i] = s;
+    wage_shift_[i] = -0.5 * s * s;
+    wage_threshold_[i] = plan_.employment_threshold[g];
+  }
+  if (base_.health.enabled) {
+    medical_.assign(padded_, 0.0);
+    oop_.assign(padded_, 0.0);
+    if (base_.health.loses_days)
+      work_.assign(static_cast<std::size_t>(most), std::vector<double>(padded_, 1.0));
+  }
   revenue_.assign(lanes_, 0.0);
   scale_.assign(lanes_, 0.0);
   income_.assign(np * years * lanes_, 0.0);
@@ -225,28 +250,34 @@ void PilotWorker::revenue_factors(std::uint32_t r, int t) {
   }
 }
 
-// Each laborer's earnings (Stages::wages; lanes are not sorted here, so every lane draws).
+// Each laborer's earnings (Stages::wages; lanes are not sorted here, so every lane draws),
+// after the year's illnesses (Stages::health), which also give each lane's out-of-pocket cost.
 void PilotWorker::wages(std::uint32_t r, int t) {
   const IncomeModel& inc = base_.income;
+  if (base_.health.enabled) {
+    const HealthLanes lanes{units_.data(), size_.data(), laborers_.data(),
+                            poor_.data(),  lanes_,       padded_};
+    Stages::draw_health(base_, plan_, key_, r, t, lanes, ws_, medical_.data(), oop_.data(), work_);
+  }
   if (!inc.stochastic_wage) return;
-  const double wage_s = inc.wage_log_sigma;
-  const double shift = -0.5 * wage_s * wage_s;
+  const bool drawn = inc.wage[0].log_sigma > 0.0 || inc.wage[1].log_sigma > 0.0;
   const auto year = static_cast<std::uint32_t>(t);
   double* scratch = ws_.scratch_.data();
   const double* z = ws_.normals_.data();
   for (std::size_t k = 0; 2 * k < wage_.size(); ++k) {
     const auto index = draws::kWage + static_cast<std::uint32_t>(k);
-    if (wage_s > 0.0 && 2 * k + 1 >= wage_.size())  // as in Stages::wages
+    if (drawn && 2 * k + 1 >= wage_.size())  // as in Stages::wages
       rng::normal1_batch(key_, units_.data(), r, year, index, padded_, ws_.words_.data(),
                          ws_.normals_.data());
-    else if (wage_s > 0.0)
+    else if (drawn)
       rng::normal2_batch(key_, units_.data(), r, year, index, padded_, ws_.words_.data(),
                          ws_.normals_.data());
     else
       rng::philox_batch(key_, units_.data(), r, year, index, padded_, ws_.words_.data());
     for (std::size_t l = 0; l < 2 && 2 * k + l < wage_.size(); ++l) {
-      if (wage_s > 0.0) {
-        for (std::size_t i = 0; i < padded_; ++i) scratch[i] = wage_s * z[l * padded_ + i] + shift;
+      if (drawn) {
+        for (std::size_t i = 0; i < padded_; ++i)
+          scratch[i] = wage_sigma_[i] * z[l * padded_ + i] + wage_shift_[i];
         rng::exp_batch(scratch, padded_, scratch);
       } else {
         std::fill(scratch, scratch + padded_, 1.0);
@@ -254,10 +285,12 @@ void PilotWorker::wages(std::uint32_t r, int t) {
       const std::uint32_t* employed = ws_.words_.data() + (2 + l) * padded_;
       const auto laborer = static_cast<std::int32_t>(2 * k + l);
       double* out = wage_[2 * k + l].data();
+      const double* work = work_.empty() ? nullptr : work_[2 * k + l].data();
       for (std::size_t i = 0; i < lanes_; ++i) {
         const bool earns =
-            (laborer < laborers_[i]) & (std::uint64_t{employed[i]} < plan_.employment_threshold);
-        out[i] = inc.wage * scratch[i] * static_cast<double>(earns);
+            (laborer < laborers_[i]) & (std::uint64_t{employed[i]} < wage_threshold_[i]);
+        out[i] = work ? wage_mean_[i] * scratch[i] * work[i] * static_cast<double>(earns)
+                      : wage_mean_[i] * scratch[i] * static_cast<double>(earns);
       }
     }
   }
@@ -328,6 +361,10 @@ void PilotWorker::add_wages_guard_and_dibao(int t, double* __restrict y) {
   for (const std::vector<double>& w : wage_) {
     const double* __restrict earnings = w.data();
     for (std::size_t i = 0; i < n_lanes; ++i) y[i] += earnings[i];
+  }
+  if (base_.health.enabled && base_.health.deduct) {  // Stages::out_of_pocket
+    const double* __restrict oop = oop_.data();
+    for (std::size_t i = 0; i < n_lanes; ++i) y[i] -= oop[i];
   }
   const double* __restrict size = size_.data();
   if (ins.plan[kPovertyGuard].enabled) {

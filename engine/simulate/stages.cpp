@@ -19,17 +19,25 @@ int slot_industry(const KernelSegment& seg, int slot) {
   return slot == 0 ? seg.main : seg.aux;
 }
 
-// total[i] += the earnings of laborer `laborer` of lane i: wage x lognormal factor when the
-// lane has that laborer and it is employed (word below the threshold), else + 0.
+// total[i] += the earnings of laborer `laborer` of lane i: its group's wage x lognormal factor
+// (x its working factor with health) when the lane has that laborer and it is employed (word
+// below the group's threshold), else + 0.
 void add_wages(int laborer, const std::int32_t* __restrict laborers,
                const std::uint32_t* __restrict employed, const double* __restrict factor,
-               double wage, std::uint64_t threshold, std::size_t n, double* __restrict total) {
+               const double* __restrict wage, const std::uint64_t* __restrict threshold,
+               const double* __restrict work, std::size_t n, double* __restrict total) {
   // Masked by multiplying with 0 or 1 (exact for finite earnings, and + 0 leaves the total's
   // bits unchanged), so the loop has no control flow and vectorises.
+  if (work) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool earns = (laborer < laborers[i]) & (std::uint64_t{employed[i]} < threshold[i]);
+      total[i] += wage[i] * factor[i] * work[i] * static_cast<double>(earns);
+    }
+    return;
+  }
   for (std::size_t i = 0; i < n; ++i) {
-    const bool earns = (laborer < laborers[i]) &
-                       (std::int64_t{employed[i]} < static_cast<std::int64_t>(threshold));
-    total[i] += wage * factor[i] * static_cast<double>(earns);
+    const bool earns = (laborer < laborers[i]) & (std::uint64_t{employed[i]} < threshold[i]);
+    total[i] += wage[i] * factor[i] * static_cast<double>(earns);
   }
 }
 
@@ -274,9 +282,18 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
   if (!inc.stochastic_wage) return;
   const std::int32_t* laborers = model.kernel.laborers.data() + b.begin;
   const int most = laborers[b.count - 1];
-  const double wage_s = inc.wage_log_sigma;
-  const double shift = -0.5 * wage_s * wage_s;
-  const std::uint64_t employment = plan.employment_threshold;
+  if (most == 0) return;
+  // Each lane's group terms, padded like the units.
+  const std::uint8_t* poor = model.kernel.poor.data() + b.begin;
+  const bool drawn = inc.wage[0].log_sigma > 0.0 || inc.wage[1].log_sigma > 0.0;
+  for (std::size_t i = 0; i < b.padded; ++i) {
+    const int g = poor[std::min(i, b.count - 1)] ? 1 : 0;
+    const double s = inc.wage[g].log_sigma;
+    ws.wage_mean_[i] = inc.wage[g].mean;
+    ws.wage_sigma_[i] = s;
+    ws.wage_shift_[i] = -0.5 * s * s;
+    ws.wage_threshold_[i] = plan.employment_threshold[g];
+  }
   const auto year = static_cast<std::uint32_t>(b.t);
   double* total = ws.total_.data();
   double* scratch = ws.scratch_.data();
@@ -288,26 +305,121 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
     const std::size_t from = first / rng::kLanes * rng::kLanes;  // aligned start of the suffix
     const std::size_t n = b.padded - from;
     const std::uint32_t* units = ws.units_.data() + from;
-    if (wage_s > 0.0 && 2 * k + 1 >= most)  // laborer 2k + 1 is nobody's: its normal unused
+    if (drawn && 2 * k + 1 >= most)  // laborer 2k + 1 is nobody's: its normal unused
       rng::normal1_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data(),
                          ws.normals_.data());
-    else if (wage_s > 0.0)
+    else if (drawn)
       rng::normal2_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data(),
                          ws.normals_.data());
     else
       rng::philox_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data());
     for (int l = 0; l < 2 && 2 * k + l < most; ++l) {
-      if (wage_s > 0.0) {
-        for (std::size_t i = 0; i < n; ++i) scratch[i] = wage_s * z[l * n + i] + shift;
+      if (drawn) {
+        const double* sigma = ws.wage_sigma_.data() + from;
+        const double* shift = ws.wage_shift_.data() + from;
+        for (std::size_t i = 0; i < n; ++i) scratch[i] = sigma[i] * z[l * n + i] + shift[i];
         rng::exp_batch(scratch, n, scratch);
       } else {
         std::fill(scratch, scratch + n, 1.0);
       }
       const std::uint32_t* employed = words + (2 + l) * n;
-      add_wages(2 * k + l, laborers + from, employed, scratch, inc.wage, employment, b.count - from,
-                total + from);
+      const double* work = ws.work_.empty() ? nullptr : ws.work_[2 * k + l].data() + from;
+      add_wages(2 * k + l, laborers + from, employed, scratch, ws.wage_mean_.data() + from,
+                ws.wage_threshold_.data() + from, work, b.count - from, total + from);
     }
   }
+}
+
+void Stages::health(const BatchRange& b, Workspace& ws) const {
+  if (!model.health.enabled) return;
+  const KernelTables& kt = model.kernel;
+  const HealthLanes lanes{ws.units_.data(),
+                          kt.size.data() + b.begin,
+                          kt.laborers.data() + b.begin,
+                          kt.poor.data() + b.begin,
+                          b.count,
+                          b.padded};
+  ws.episodes_ = draw_health(model, plan, key, b.r, b.t, lanes, ws, ws.medical_.data(),
+                             ws.out_of_pocket_.data() + b.begin, ws.work_);
+}
+
+// Out-of-pocket medical costs leave the household's income before the guard and dibao see it
+// (MODEL.md section 7a, deduct_out_of_pocket).
+void Stages::out_of_pocket(const BatchRange& b, Workspace& ws) const {
+  if (!model.health.enabled || !model.health.deduct) return;
+  const double* __restrict oop = ws.out_of_pocket_.data() + b.begin;
+  double* __restrict total = ws.total_.data();
+  for (std::size_t i = 0; i < b.count; ++i) total[i] -= oop[i];
+}
+
+double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
+                           std::uint32_t r, int t, const HealthLanes& in, Workspace& ws,
+                           double* cost, double* oop, std::vector<std::vector<double>>& work) {
+  const HealthModel& hm = model.health;
+  const std::size_t n = in.count, np = in.padded;
+  int most_persons = 0, most_laborers = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    most_persons = std::max(most_persons, static_cast<int>(in.size[i]));
+    most_laborers = std::max(most_laborers, static_cast<int>(in.laborers[i]));
+  }
+  std::fill(cost, cost + n, 0.0);
+  const bool days = hm.loses_days && most_laborers > 0;
+  for (int l = 0; days && l < most_laborers; ++l)
+    std::fill(work[l].begin(), work[l].begin() + n, 0.0);
+  const auto year = static_cast<std::uint32_t>(t);
+  double episodes = 0.0;
+  std::uint32_t* occurrence = ws.health_words_.data();
+  for (std::size_t e = 0; e < hm.illnesses.size(); ++e) {
+    const IllnessModel& ill = hm.illnesses[e];
+    const std::uint64_t threshold = plan.illness_threshold[e];
+    if (threshold == 0) continue;
+    const int illness = static_cast<int>(e);
+    const double shift = -0.5 * ill.log_sigma * ill.log_sigma;
+    for (int block = 0; 4 * block < most_persons; ++block) {
+      rng::philox_batch(key, in.units, r, year, draws::health_occurrence(illness, block), np,
+                        occurrence);
+      for (int w = 0; w < 4 && 4 * block + w < most_persons; ++w) {
+        const int j = 4 * block + w;  // person
+        const std::uint32_t* word = occurrence + static_cast<std::size_t>(w) * np;
+        const double person = j;
+        std::size_t struck = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+          ws.struck_[struck] = static_cast<std::uint32_t>(i);
+          struck += (person < in.size[i]) & (std::uint64_t{word[i]} < threshold);
+        }
+        if (struck == 0) continue;
+        episodes += static_cast<double>(struck);
+        if (days && ill.days_lost > 0.0 && j < most_laborers)
+          for (std::size_t m = 0; m < struck; ++m) {
+            const std::uint32_t i = ws.struck_[m];
+            if (j < in.laborers[i]) work[j][i] += ill.days_lost;
+          }
+        if (ill.log_sigma == 0.0) {
+          for (std::size_t m = 0; m < struck; ++m) cost[ws.struck_[m]] += ill.cost_mean;
+          continue;
+        }
+        // Costs of the struck lanes only: their units, padded, through one normal batch.
+        const std::size_t sp = (struck + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
+        for (std::size_t m = 0; m < sp; ++m)
+          ws.struck_units_[m] = in.units[ws.struck_[std::min(m, struck - 1)]];
+        double* z = ws.normals_.data();
+        rng::normal1_batch(key, ws.struck_units_.data(), r, year, draws::health_cost(illness, j),
+                           sp, ws.words_.data(), z);
+        double* x = ws.scratch_.data();
+        for (std::size_t m = 0; m < sp; ++m) x[m] = ill.log_sigma * z[m] + shift;
+        rng::exp_batch(x, sp, x);
+        for (std::size_t m = 0; m < struck; ++m) cost[ws.struck_[m]] += ill.cost_mean * x[m];
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    const int g = in.poor[i] ? 1 : 0;
+    oop[i] = std::min(hm.out_of_pocket_cap[g], hm.out_of_pocket_share[g] * cost[i]);
+  }
+  for (int l = 0; days && l < most_laborers; ++l)
+    for (std::size_t i = 0; i < n; ++i)
+      work[l][i] = std::max(0.0, 1.0 - work[l][i] / hm.labor_days);
+  return episodes;
 }
 
 // Products paying on income net of premiums and with the other payouts (section 6): the
@@ -353,7 +465,7 @@ void Stages::dibao(const BatchRange& b, Workspace& ws) const {
   for (std::size_t i = 0; i < b.count; ++i) farm_net[i] = ws.revenue_[i] - cost[i];
 }
 
-BatchTotals Stages::totals(const BatchRange& b, const Workspace& ws) const {
+BatchTotals Stages::totals(const BatchRange& b, Workspace& ws) const {
   BatchTotals out;
   for (int p = 0; p < kProducts; ++p) {
     if (!model.insurance.plan[p].enabled) continue;
@@ -361,6 +473,24 @@ BatchTotals Stages::totals(const BatchRange& b, const Workspace& ws) const {
     out.paid[p] = positive_count(ws.paid_[p].data(), b.count);
   }
   out.dibao = lane_sum(ws.topup_.data(), b.count);
+  if (model.health.enabled) {
+    const double* oop = ws.out_of_pocket_.data() + b.begin;
+    out.health.cost = lane_sum(ws.medical_.data(), b.count);
+    out.health.out_of_pocket = lane_sum(oop, b.count);
+    double* reimbursed = ws.scratch_.data();
+    for (std::size_t i = 0; i < b.count; ++i) reimbursed[i] = ws.medical_[i] - oop[i];
+    out.health.reimbursed = lane_sum(reimbursed, b.count);
+    out.health.episodes = ws.episodes_;
+    if (model.health.deduct) {  // persons poor after out-of-pocket costs, not before (section 9)
+      const double z = model.poverty_line[b.t - 1];
+      const double* y = ws.income_.data() + b.begin;
+      const double* size = model.kernel.size.data() + b.begin;
+      double persons = 0.0;  // whole numbers: exact in any order
+      for (std::size_t i = 0; i < b.count; ++i)
+        persons += (y[i] < z) & (y[i] + oop[i] / size[i] >= z) ? size[i] : 0.0;
+      out.health.impoverished = persons;
+    }
+  }
   return out;
 }
 

@@ -5,7 +5,9 @@
 //   year_survival    county x village survival, household hazards -> survival[slot]
 //   indemnities      agricultural (every year), income index (harvest years) -> total, paid
 //   farm_revenue     n x H x sum_p Y x sale price (harvest years)             -> revenue, total
-//   wages            laborers' employment and lognormal earnings             -> total
+//   health           illnesses, medical costs, out-of-pocket, working days  -> medical, oop, work
+//   wages            laborers' employment and lognormal earnings (x work)    -> total
+//   out_of_pocket    out-of-pocket medical costs deducted (by default)       -> total
 //   poverty_guard    products paying on y_pre (PayoutRule::income_guard)       -> total, paid
 //   dibao            dibao last, per-capita income and farm net income         -> income
 //   totals           the batch's payouts, households paid and dibao, in lane order
@@ -30,7 +32,22 @@ struct BatchTotals {
   double payout[kProducts] = {};
   double paid[kProducts] = {};  // households with a payout > 0
   double dibao = 0.0;
+  HealthYear health;
 };
+
+// Illness of `count` lanes in year t (MODEL.md section 7a), shared by the kernel and the
+// portfolio pilot so both draw and add in the same order: each lane's medical cost and
+// out-of-pocket cost and, when illnesses cost working days, each laborer's working factor
+// max(0, 1 - D / labor days) in work[l]. Uses ws.words_, health_words_, normals_, scratch_,
+// struck_ and struck_units_. Returns the number of episodes.
+struct HealthLanes {
+  const std::uint32_t* units;  // RNG unit per lane, padded
+  const double* size;
+  const std::int32_t* laborers;
+  const std::uint8_t* poor;
+  std::size_t count = 0, padded = 0;
+};
+// (Stages::draw_health below.)
 
 // What the stages need to know of the model beyond its tables (engine/simulate/kernel.cpp).
 Kernel::Plan make_kernel_plan(const Model& model);
@@ -50,10 +67,15 @@ struct Stages {
   void year_survival(const BatchRange& b, Workspace& ws) const;
   void indemnities(const BatchRange& b, Workspace& ws) const;
   void farm_revenue(const BatchRange& b, Workspace& ws) const;
+  void health(const BatchRange& b, Workspace& ws) const;
+  static double draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
+                            std::uint32_t r, int t, const HealthLanes& lanes, Workspace& ws,
+                            double* cost, double* oop, std::vector<std::vector<double>>& work);
   void wages(const BatchRange& b, Workspace& ws) const;
+  void out_of_pocket(const BatchRange& b, Workspace& ws) const;
   void poverty_guard(const BatchRange& b, Workspace& ws) const;
   void dibao(const BatchRange& b, Workspace& ws) const;
-  BatchTotals totals(const BatchRange& b, const Workspace& ws) const;
+  BatchTotals totals(const BatchRange& b, Workspace& ws) const;
 
  private:
   void household_hazards(const BatchRange& b, Workspace& ws) const;

@@ -12,15 +12,36 @@ namespace incsim {
 ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
     : replications(r), years(t), markets(m) {
   const auto n = static_cast<std::size_t>(r) * t;
-  for (auto* v : {&mean_income, &within_var, &fgt0, &fgt1, &fgt2, &relapse, &government_cost,
-                  &dibao, &negative_farm_share, &two_consecutive_poor})
+  for (std::vector<double>* v : year_columns())
     v->assign(n, std::numeric_limits<double>::quiet_NaN());
-  for (ProductColumns& c : insurance)
-    for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share})
-      v->assign(n, std::numeric_limits<double>::quiet_NaN());
   prices.assign(n * m, 0.0);
   ever_poor.assign(static_cast<std::size_t>(r), 0.0);
   two_consecutive_poor_ever.assign(static_cast<std::size_t>(r), 0.0);
+}
+
+std::vector<std::vector<double>*> ReplicationTable::year_columns() {
+  std::vector<std::vector<double>*> out = {&mean_income,
+                                           &within_var,
+                                           &fgt0,
+                                           &fgt1,
+                                           &fgt2,
+                                           &relapse,
+                                           &government_cost,
+                                           &dibao,
+                                           &negative_farm_share,
+                                           &two_consecutive_poor};
+  for (ProductColumns& c : insurance)
+    for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share}) out.push_back(v);
+  for (auto* v : {&health.cost, &health.reimbursed, &health.out_of_pocket,
+                  &health.episodes_per_person, &health.impoverished})
+    out.push_back(v);
+  return out;
+}
+
+std::vector<const std::vector<double>*> ReplicationTable::year_columns() const {
+  const std::vector<std::vector<double>*> columns =
+      const_cast<ReplicationTable*>(this)->year_columns();
+  return {columns.begin(), columns.end()};
 }
 
 template <int FractionBits>
@@ -78,6 +99,9 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
     group_income_sumsq.emplace_back(cells);
     group_fgt0_sum.emplace_back(cells);
     group_fgt0_sumsq.emplace_back(cells);
+    group_oop_sum.emplace_back(cells);
+    group_oop_sumsq.emplace_back(cells);
+    group_oop_.emplace_back(g.labels.size(), 0.0);
     group_y_.emplace_back(g.labels.size(), 0.0);
     group_poor_.emplace_back(g.labels.size(), 0.0);
   }
@@ -103,6 +127,7 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
       cell_group_[k][cell_of_[h]] = groupings[k].group_of[h];
   cell_y_.assign(cells, 0.0);
   cell_poor_.assign(cells, 0.0);
+  if (model.health.enabled) cell_oop_.assign(cells, 0.0);
   minimum.assign(t + 1, std::numeric_limits<double>::infinity());
   maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
   prev_poor_.assign(n, 0);
@@ -150,6 +175,12 @@ void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationT
   table.two_consecutive_poor[cell] =
       t >= 2 ? sums.consecutive / persons : std::numeric_limits<double>::quiet_NaN();
   table.government_cost[cell] = year.government_cost;
+  ReplicationTable::HealthColumns& health = table.health;
+  health.cost[cell] = year.health.cost;
+  health.reimbursed[cell] = year.health.reimbursed;
+  health.out_of_pocket[cell] = year.health.out_of_pocket;
+  health.episodes_per_person[cell] = year.health.episodes / persons;
+  health.impoverished[cell] = year.health.impoverished / persons;
   table.dibao[cell] = year.dibao;
   table.negative_farm_share[cell] = sums.farming > 0.0 ? sums.farm_negative / sums.farming
                                                        : std::numeric_limits<double>::quiet_NaN();
@@ -172,6 +203,7 @@ void Accumulator::open_year(int t) {
   hi_ = maximum[t - 1];
   std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
   std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
+  std::fill(cell_oop_.begin(), cell_oop_.end(), 0.0);
   year_open_ = true;
 }
 
@@ -241,6 +273,11 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   year_ = s;
   lo_ = lo;
   hi_ = hi;
+  if (!cell_oop_.empty()) {  // health: each cell's out-of-pocket cost, in kernel order
+    const double* __restrict oop = year.out_of_pocket.data();
+    double* __restrict cell_oop = cell_oop_.data();
+    for (std::size_t h = begin; h < begin + count; ++h) cell_oop[cell_of[h]] += oop[h];
+  }
 }
 
 // Each grouping's mean income and headcount of the year, from the combined cells.
@@ -264,6 +301,15 @@ void Accumulator::add_groups(int t) {
       group_income_sumsq[k][c].add(gm * gm);
       group_fgt0_sum[k][c].add(gf);
       group_fgt0_sumsq[k][c].add(gf * gf);
+    }
+    if (cell_oop_.empty()) continue;
+    std::vector<double>& oop = group_oop_[k];
+    std::fill(oop.begin(), oop.end(), 0.0);
+    for (std::size_t c = 0; c < cell_oop_.size(); ++c) oop[group_of_cell[c]] += cell_oop_[c];
+    for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
+      const std::size_t c = g * years + (t - 1);
+      group_oop_sum[k][c].add(oop[g]);
+      group_oop_sumsq[k][c].add(oop[g] * oop[g]);
     }
   }
 }
@@ -322,6 +368,8 @@ void Accumulator::merge(const Accumulator& other) {
   add(group_income_sumsq, other.group_income_sumsq);
   add(group_fgt0_sum, other.group_fgt0_sum);
   add(group_fgt0_sumsq, other.group_fgt0_sumsq);
+  add(group_oop_sum, other.group_oop_sum);
+  add(group_oop_sumsq, other.group_oop_sumsq);
   for (std::size_t i = 0; i < minimum.size(); ++i) {
     minimum[i] = std::min(minimum[i], other.minimum[i]);
     maximum[i] = std::max(maximum[i], other.maximum[i]);

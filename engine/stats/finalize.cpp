@@ -264,6 +264,15 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   out.dibao = per_year(table.dibao, reps, years);
   for (int p = 0; p < kProducts; ++p)
     if (model.insurance.plan[p].enabled) out.insurance.push_back(insurance_result(model, table, p));
+  out.health_enabled = model.health.enabled;
+  if (out.health_enabled) {
+    const ReplicationTable::HealthColumns& h = table.health;
+    out.health.cost = per_year(h.cost, reps, years);
+    out.health.reimbursed = per_year(h.reimbursed, reps, years);
+    out.health.out_of_pocket = per_year(h.out_of_pocket, reps, years);
+    out.health.episodes_per_person = per_year(h.episodes_per_person, reps, years);
+    out.health.impoverished = per_year(h.impoverished, reps, years);
+  }
 
   // Households and vulnerability.
   // The accumulator is (T, K) in kernel order; the results are (H, T) in population order.
@@ -298,6 +307,9 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
                                        g.persons, years);
     g.fgt0 = estimate_from_sums(acc.group_fgt0_sum[k], acc.group_fgt0_sumsq[k], r_count, g.persons,
                                 years);
+    if (model.health.enabled)
+      g.health_out_of_pocket = estimate_from_sums(acc.group_oop_sum[k], acc.group_oop_sumsq[k],
+                                                  r_count, g.persons, years);
     out.groups.push_back(std::move(g));
   }
 

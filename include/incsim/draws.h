@@ -44,4 +44,21 @@ inline constexpr std::uint32_t severity_index(int hazard) {
 }
 inline constexpr std::uint32_t kSeverityBlocks = 0x1000;  // counters per hazard
 
+// Health (v2, MODEL.md section 7a): unit = household. Illness e of persons 4b..4b+3: words
+// 0..3 of index health_occurrence(e, b) (person 4b + w occurs when word w is below the
+// Bernoulli threshold). The cost of person j's episode of e: the Box-Muller normal (cos) of
+// words (w0, w1) of health_cost(e, j). At most kMaxIllnesses illnesses and kMaxPersons
+// persons per household (household sizes are at most 1000).
+inline constexpr std::uint32_t kHealthBase = 0x1000000;
+inline constexpr int kMaxIllnesses = 255;
+inline constexpr int kMaxPersons = 0x8000;
+inline constexpr std::uint32_t health_occurrence(int illness, int person_block) {
+  return kHealthBase + static_cast<std::uint32_t>(illness) * 0x10000u +
+         static_cast<std::uint32_t>(person_block);
+}
+inline constexpr std::uint32_t health_cost(int illness, int person) {
+  return kHealthBase + static_cast<std::uint32_t>(illness) * 0x10000u + 0x8000u +
+         static_cast<std::uint32_t>(person);
+}
+
 }  // namespace incsim::draws

@@ -90,6 +90,7 @@ struct KernelTables {
   std::vector<double> index_cover[2];         // enrolled x n per slot if covered, else 0
   std::vector<std::uint8_t> guard_enrolled;
   std::vector<std::uint8_t> dibao_eligible;
+  std::vector<std::uint8_t> poor;     // registered poor (group of wage and health terms)
   std::vector<std::uint8_t> farming;  // runs any industry
   std::vector<double> fixed_income;   // (T, K): Households::fixed_income reordered
   std::vector<double> farm_cost;      // (T, K)
@@ -137,12 +138,37 @@ struct InsuranceModel {
 };
 
 // Income constants the kernel reads (MODEL.md section 7), derived from the scenario.
+// Wage terms of one group of laborers (MODEL.md section 7; v2 `wage.poor`).
+struct WageTerms {
+  double mean = 0.0;             // per laborer-year
+  double log_sigma = 0.0;        // s = sqrt(ln(1 + cv^2))
+  double employment_rate = 1.0;  // in [0, 1]
+};
+
 struct IncomeModel {
-  bool stochastic_wage = false;  // wage draws needed (cv > 0 or employment_rate < 1)
-  double wage = 0.0;             // per laborer-year
-  double wage_log_sigma = 0.0;   // s = sqrt(ln(1 + cv^2))
-  double employment_rate = 1.0;
+  // Wages drawn in the kernel: cv > 0 or employment_rate < 1 in either group, or illnesses
+  // that cost working days; otherwise they are part of the fixed income.
+  bool stochastic_wage = false;
+  WageTerms wage[2];  // [0] other households' laborers, [1] registered-poor households'
   double dibao_line = 0.0;
+};
+
+// Health shocks (MODEL.md section 7a, v2), derived from Scenario::health.
+struct IllnessModel {
+  std::string name;
+  double probability = 0.0;  // per person-year
+  double cost_mean = 0.0;    // yuan per episode
+  double log_sigma = 0.0;    // of the lognormal cost; 0 = the mean
+  double days_lost = 0.0;    // per episode
+};
+struct HealthModel {
+  bool enabled = false;
+  std::vector<IllnessModel> illnesses;
+  double out_of_pocket_share[2] = {0.0, 0.0};  // 1 - reimbursement: [0] other, [1] poor
+  double out_of_pocket_cap[2] = {0.0, 0.0};    // per household-year (infinity = none)
+  bool deduct = true;                          // out-of-pocket costs reduce income
+  bool loses_days = false;                     // some illness has days_lost > 0
+  double labor_days = 250.0;                   // per laborer-year
 };
 
 // What the statistics report and how (MODEL.md sections 9, 11), derived from the scenario.
@@ -172,6 +198,7 @@ struct Model {
   std::vector<std::string> village_labels;
   std::vector<double> poverty_line;  // z_t, index t-1
   IncomeModel income;
+  HealthModel health;
   ReportingModel reporting;
   std::int64_t persons = 0;
 

@@ -26,6 +26,15 @@ struct ProductYear {
   double exposed = 0.0;  // enrolled households exposed this year
 };
 
+// Health shocks in one replication-year, whole population (MODEL.md sections 7a, 9).
+struct HealthYear {
+  double cost = 0.0;           // medical costs, yuan
+  double reimbursed = 0.0;     // paid by public schemes, yuan (in the government cost)
+  double out_of_pocket = 0.0;  // paid by households, yuan
+  double episodes = 0.0;       // occurrences of (person, illness)
+  double impoverished = 0.0;   // persons poor after out-of-pocket costs and not before
+};
+
 // What one replication-year produced, handed to the statistics layer. Per-household spans are
 // in kernel order: position k is household `unit[k]` of the population.
 struct YearOutcome {
@@ -35,9 +44,11 @@ struct YearOutcome {
   std::span<const double> prices;             // P[m,t] including hazard price shocks
   std::span<const std::uint32_t> unit;        // population index of each position
   std::span<const std::uint32_t> position;    // kernel position of each population index
+  std::span<const double> out_of_pocket;      // medical costs paid by the household (health)
   double government_cost = 0.0;               // yuan, whole population
   double dibao = 0.0;                         // yuan paid as dibao top-ups
   std::array<ProductYear, kProducts> insurance{};
+  HealthYear health{};
 
   // Values of population household h.
   double income_of(std::size_t h) const { return income_per_capita[position[h]]; }
@@ -75,6 +86,16 @@ class Workspace {
   std::vector<std::uint32_t> struck_;        // lanes hit by a household hazard
   std::vector<std::uint32_t> struck_units_;  // their RNG units
   std::vector<double> severity_;             // their severities
+  // Wage terms of each lane (its group's, MODEL.md section 7 v2).
+  std::vector<double> wage_mean_, wage_sigma_, wage_shift_;
+  std::vector<std::uint64_t> wage_threshold_;
+  // Health (section 7a): medical cost per lane, out-of-pocket per position, each laborer's
+  // working factor per lane, occurrence words kept while cost draws use words_.
+  std::vector<double> medical_;
+  std::vector<double> out_of_pocket_;
+  std::vector<std::vector<double>> work_;
+  std::vector<std::uint32_t> health_words_;
+  double episodes_ = 0.0;  // of the batch
 };
 
 class Kernel {
@@ -108,15 +129,17 @@ class Kernel {
   struct Plan {
     std::vector<std::uint8_t> hazard_prone;  // per industry: some hazard can affect it
     std::vector<int> village_hazards, household_hazards;
-    std::vector<std::size_t> first_line;          // first sale-price line of each industry
-    std::vector<std::uint64_t> hazard_threshold;  // per hazard: rng::bernoulli_threshold
-    std::uint64_t employment_threshold = 0;
+    std::vector<std::size_t> first_line;             // first sale-price line of each industry
+    std::vector<std::uint64_t> hazard_threshold;     // per hazard: rng::bernoulli_threshold
+    std::uint64_t employment_threshold[2] = {0, 0};  // per group: [0] other, [1] poor
+    std::vector<std::uint64_t> illness_threshold;    // per illness: rng::bernoulli_threshold
   };
 
  private:
   struct Totals {
     double dibao = 0.0;
     std::array<ProductYear, kProducts> insurance{};
+    HealthYear health{};
   };
   void begin_replication(Workspace& ws) const;
   using BatchCallback = std::function<void(const YearOutcome&, std::size_t, std::size_t)>;

@@ -69,8 +69,17 @@ struct ReplicationTable {
     std::vector<double> premium, subsidy, payout, paid_share;
   };
   ProductColumns insurance[kProducts];
+  // Health (MODEL.md sections 7a, 9; zero without a health section): medical cost, reimbursed
+  // and out-of-pocket in yuan, episodes per person, and the medically impoverished share.
+  struct HealthColumns {
+    std::vector<double> cost, reimbursed, out_of_pocket, episodes_per_person, impoverished;
+  };
+  HealthColumns health;
 
   ReplicationTable(std::int64_t r, int t, int m);
+  // Every (R, T) column, for operations on all rows (not prices, ever_poor, *_ever).
+  std::vector<std::vector<double>*> year_columns();
+  std::vector<const std::vector<double>*> year_columns() const;
   void truncate(std::int64_t r);  // keep the first r replications (convergence mode)
   // Copies the rows of replications [begin, end) from a table of the same shape.
   void copy_rows(const ReplicationTable& from, std::int64_t begin, std::int64_t end);
@@ -144,6 +153,8 @@ class Accumulator {
   // Per grouping, (G, T): sums over replications of the group's mean income and headcount.
   std::vector<std::vector<IncomeSum>> group_income_sum, group_income_sumsq;
   std::vector<std::vector<ShareSum>> group_fgt0_sum, group_fgt0_sumsq;
+  // Per grouping, (G, T): sums over replications of the group's out-of-pocket medical cost.
+  std::vector<std::vector<IncomeSum>> group_oop_sum, group_oop_sumsq;
   std::vector<double> minimum, maximum;  // (T + 1)
 
  private:
@@ -169,7 +180,8 @@ class Accumulator {
   std::vector<std::vector<double>> group_y_, group_poor_;
   std::vector<std::int32_t> cell_of_;                  // per position
   std::vector<std::vector<std::int32_t>> cell_group_;  // per grouping: group of each cell
-  std::vector<double> cell_y_, cell_poor_;
+  std::vector<double> cell_y_, cell_poor_, cell_oop_;
+  std::vector<std::vector<double>> group_oop_;
 };
 
 // Estimates with standard errors, ready to write (shapes as MODEL.md section 11).
@@ -181,9 +193,17 @@ struct Estimate {
 struct GroupResult {
   std::string name;
   std::vector<std::string> labels;
-  std::vector<double> persons;  // (G)
-  Estimate fgt0;                // (G, T)
-  Estimate income_mean;         // (G, T)
+  std::vector<double> persons;    // (G)
+  Estimate fgt0;                  // (G, T)
+  Estimate income_mean;           // (G, T)
+  Estimate health_out_of_pocket;  // (G, T) yuan per year; empty without health
+};
+
+// Health shocks per year (MODEL.md sections 7a, 9), each (T) with its standard error.
+struct HealthResult {
+  Estimate cost, reimbursed, out_of_pocket;  // yuan per year, whole population
+  Estimate episodes_per_person;              // occurrences of (person, illness) / persons
+  Estimate impoverished;                     // share of persons medically impoverished
 };
 
 struct InsuranceResult {
@@ -242,6 +262,8 @@ struct RunResults {
   Estimate government_cost;                // (T)
   Estimate dibao;                          // (T)
   std::vector<InsuranceResult> insurance;  // configured products only
+  bool health_enabled = false;             // a health section: `health` is filled
+  HealthResult health;
   // households
   std::vector<double> household_mean_income;            // (H, T)
   std::vector<double> household_vulnerability;          // (H, T)
