@@ -239,6 +239,30 @@ void describe_insurance(std::ostringstream& out, const Scenario& s) {
   }
 }
 
+std::string cap(double value) {
+  return std::isinf(value) ? "unbounded" : num(value);
+}
+
+void describe_health(std::ostringstream& out, const Scenario& s) {
+  const HealthSpec& h = s.health;
+  if (!h.enabled) {
+    out << "health: none\n";
+    return;
+  }
+  out << "health (" << h.illnesses.size() << " illness" << (h.illnesses.size() == 1 ? "" : "es")
+      << ", each person, year and illness independently):\n";
+  for (const Illness& illness : h.illnesses) {
+    out << "  " << illness.name << ": probability " << percent(illness.probability)
+        << " per person-year; cost " << lognormal(illness.cost, " per episode") << "; "
+        << num(illness.days_lost) << " days lost\n";
+  }
+  out << "  reimbursement: " << groups(h.reimbursement) << " of medical cost\n";
+  out << "  out-of-pocket cap per household-year: poor " << cap(h.out_of_pocket_cap.poor)
+      << ", other " << cap(h.out_of_pocket_cap.other) << "\n";
+  out << "  out-of-pocket costs "
+      << (h.deduct_out_of_pocket ? "deducted from income" : "not deducted from income") << "\n";
+}
+
 void describe_utility(std::ostringstream& out, const ChoiceSpec& c) {
   if (c.utility == UtilityKind::cara)
     out << "CARA " << num(c.cara);
@@ -297,6 +321,7 @@ std::string describe(const Scenario& s) {
   describe_hazards(out, s);
   describe_insurance(out, s);
   describe_income(out, s);
+  describe_health(out, s);
   describe_choice(out, s);
   out << "poverty: line " << num(s.poverty.line) << " per capita in year 1, growth "
       << percent(s.poverty.line_growth) << " per year, exit target "

@@ -103,8 +103,8 @@ using namespace scenario_detail;
 
 const std::vector<std::string> kSections = {
     "scenario",   "markets", "correlation", "industries", "industries_defaults",
-    "population", "hazards", "insurance",   "income",     "choice",
-    "poverty",    "output"};
+    "population", "hazards", "insurance",   "income",     "health",
+    "choice",     "poverty", "output"};
 const std::vector<std::string> kIndustryKeys = {
     "label",         "unit",  "cycle_years", "setup_cost", "operating_cost",
     "setup_subsidy", "needs", "max_units",   "products",   "price_floor"};
@@ -162,6 +162,7 @@ class ScenarioReader {
     // Whether the portfolios come from the csv is unknown only if the csv could not be read.
     const bool csv_unknown = population["csv"].present() && !population_ok;
     read_income(root["income"]);
+    read_health(root["health"], s_);
     read_choice(root["choice"], !csv_unknown);
     read_poverty(root["poverty"]);
     read_output(root["output"]);

@@ -328,8 +328,16 @@ bool read_size_distribution(const Value& v, HouseholdDistributions& d, bool fall
     return false;
   }
   if (d.size_weights.size() != d.size_values.size()) {
+    // In the poor block, a list left out is the general one: say so, or "found 2" would
+    // count weights the analyst never wrote there.
+    const char* inherited = !fallback || values.present() == weights.present() ? nullptr
+                            : values.present()                                 ? "weights"
+                                                                               : "values";
     at.error("expected " + std::to_string(d.size_values.size()) +
-             " weights (one per value), found " + std::to_string(d.size_weights.size()));
+             " weights (one per value), found " + std::to_string(d.size_weights.size()) +
+             (inherited ? std::string(" (the ") + inherited +
+                              " are population.size's; give both values and weights here)"
+                        : std::string()));
     return false;
   }
   double sum = 0.0;

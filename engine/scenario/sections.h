@@ -29,4 +29,8 @@ void read_hazards(const Value& hazards, Scenario& scenario);
 // (a product that can never pay is a warning, an income index guarantee of 0 an error).
 void read_insurance(const Value& insurance, Scenario& scenario);
 
+// Reads the `health` section (health_section.cpp) into scenario.health, enabled when present;
+// needs scenario.population read (days lost per episode are at most its labor days per laborer).
+void read_health(const Value& health, Scenario& scenario);
+
 }  // namespace incsim::scenario_detail

@@ -878,6 +878,229 @@ TEST(ScenarioDescribe, ListsHazardsAndInsuranceProducts) {
   EXPECT_NE(none.find("insurance: none"), std::string::npos) << none;
 }
 
+// ---- v2: health, population.poor and income.wage.poor -----------------------------------------
+
+// MODEL.md section 7a's example, with deduct_out_of_pocket switched off so that every field
+// differs from its default.
+const std::string kHealth = R"(health:
+  illnesses:
+    - {name: outpatient, probability: 0.40, cost: {mean: 600, cv: 1.0}}
+    - {name: inpatient, probability: 0.08, cost: {mean: 12000, cv: 1.2}, days_lost: 60}
+  reimbursement: {poor: 0.9117, other: 0.55}
+  out_of_pocket_cap: {poor: 3000}
+  deduct_out_of_pocket: false
+)";
+
+TEST(ScenarioHealth, ASectionIsReadIntoHealthSpecExactly) {
+  const Scenario s = load_scenario_text(kMinimal + kHealth, "s.yaml");
+  const incsim::HealthSpec& h = s.health;
+  EXPECT_TRUE(h.enabled);
+  ASSERT_EQ(h.illnesses.size(), 2u);
+  EXPECT_EQ(h.illnesses[0].name, "outpatient");
+  EXPECT_EQ(h.illnesses[0].probability, 0.40);
+  EXPECT_EQ(h.illnesses[0].cost.mean, 600.0);
+  EXPECT_EQ(h.illnesses[0].cost.cv, 1.0);
+  EXPECT_EQ(h.illnesses[0].days_lost, 0.0) << "days_lost defaults to 0";
+  EXPECT_EQ(h.illnesses[1].name, "inpatient");
+  EXPECT_EQ(h.illnesses[1].probability, 0.08);
+  EXPECT_EQ(h.illnesses[1].cost.mean, 12000.0);
+  EXPECT_EQ(h.illnesses[1].cost.cv, 1.2);
+  EXPECT_EQ(h.illnesses[1].days_lost, 60.0);
+  EXPECT_EQ(h.reimbursement.poor, 0.9117);
+  EXPECT_EQ(h.reimbursement.other, 0.55);
+  EXPECT_EQ(h.out_of_pocket_cap.poor, 3000.0);
+  EXPECT_TRUE(std::isinf(h.out_of_pocket_cap.other) && h.out_of_pocket_cap.other > 0)
+      << "an absent group is unbounded, found " << h.out_of_pocket_cap.other;
+  EXPECT_FALSE(h.deduct_out_of_pocket);
+}
+
+TEST(ScenarioHealth, AbsentKeysTakeTheModelDefaults) {
+  const Scenario none = load_scenario_text(kMinimal, "s.yaml");
+  EXPECT_FALSE(none.health.enabled);
+  EXPECT_TRUE(none.health.illnesses.empty());
+  const Scenario s = load_scenario_text(
+      kMinimal + "health: {illnesses: [{name: fever, probability: 0.1, cost: {mean: 100}}]}\n",
+      "s.yaml");
+  const incsim::HealthSpec& h = s.health;
+  EXPECT_TRUE(h.enabled);
+  ASSERT_EQ(h.illnesses.size(), 1u);
+  EXPECT_EQ(h.illnesses[0].name, "fever");
+  EXPECT_EQ(h.illnesses[0].probability, 0.1);
+  EXPECT_EQ(h.illnesses[0].cost.mean, 100.0);
+  EXPECT_EQ(h.illnesses[0].cost.cv, 0.0);
+  EXPECT_EQ(h.illnesses[0].days_lost, 0.0);
+  EXPECT_EQ(h.reimbursement.poor, 0.0);
+  EXPECT_EQ(h.reimbursement.other, 0.0);
+  EXPECT_TRUE(std::isinf(h.out_of_pocket_cap.poor) && h.out_of_pocket_cap.poor > 0);
+  EXPECT_TRUE(std::isinf(h.out_of_pocket_cap.other) && h.out_of_pocket_cap.other > 0);
+  EXPECT_TRUE(h.deduct_out_of_pocket);
+  // days_lost may reach the population's labor days per laborer, and --set reaches the section.
+  const Scenario set = load_scenario_text(kMinimal + kHealth, "s.yaml",
+                                          {{"population.labor_days_per_laborer", "200"},
+                                           {"health.illnesses.1.days_lost", "200"},
+                                           {"health.out_of_pocket_cap.other", "0"}});
+  EXPECT_EQ(set.health.illnesses[1].days_lost, 200.0);
+  EXPECT_EQ(set.health.out_of_pocket_cap.other, 0.0);
+}
+
+TEST(ScenarioHealth, EveryErrorIsReportedWithItsPosition) {
+  // kMinimal has 14 lines: the health section starts on line 15.
+  const std::string text = kMinimal + R"(health:
+  illnesses:
+    - {name: a, probability: 0.1, cost: {mean: 100}, days_lost: 300}
+    - {name: a, probability: 0.1, cost: {mean: 100}}
+    - {name: "", probability: 0.1, cost: {mean: 100}}
+    - {name: "x\ty", probability: 1.5, cost: {mean: 100}}
+    - {name: b, probability: 0.1}
+    - {name: c, probability: 0.1, cost: {mean: 1, cvv: 2}}
+    - {probability: 0.1, cost: {mean: 1}}
+  reimbursment: {poor: 0.9}
+  out_of_pocket_cap: {poorr: 3000, other: -1}
+  deduct_out_of_pocket: maybe
+)";
+  const auto errors = errors_of(text);
+  EXPECT_DIAGNOSTIC(errors,
+                    "health.illnesses.0.days_lost: expected a number in [0, 250] (at most "
+                    "population.labor_days_per_laborer), found 300",
+                    17, 65);
+  EXPECT_DIAGNOSTIC(
+      errors, "health.illnesses.1.name: illness 'a' is listed twice (first at line 17)", 18, 14);
+  EXPECT_DIAGNOSTIC(errors, "health.illnesses.2.name: expected a non-empty illness name", 19, 14);
+  EXPECT_DIAGNOSTIC(errors,
+                    "health.illnesses.3.name: expected an illness name without control "
+                    "characters, found character code 9 at position 2",
+                    20, 14);
+  EXPECT_DIAGNOSTIC(
+      errors, "health.illnesses.3.probability: expected a number in [0, 1], found 1.5", 20, 35);
+  EXPECT_DIAGNOSTIC(errors, "health.illnesses.4.cost: required key is missing", 21, 7);
+  EXPECT_DIAGNOSTIC(errors, "unknown key 'cvv' in health.illnesses.5.cost (did you mean 'cv'?)", 22,
+                    51);
+  EXPECT_DIAGNOSTIC(errors, "health.illnesses.6.name: required key is missing", 23, 7);
+  EXPECT_DIAGNOSTIC(errors, "unknown key 'reimbursment' in health (did you mean 'reimbursement'?)",
+                    24, 3);
+  EXPECT_DIAGNOSTIC(
+      errors, "unknown key 'poorr' in health.out_of_pocket_cap (did you mean 'poor'?)", 25, 23);
+  EXPECT_DIAGNOSTIC(errors, "health.out_of_pocket_cap.other: expected a number >= 0, found -1", 25,
+                    43);
+  EXPECT_DIAGNOSTIC(errors, "health.deduct_out_of_pocket: expected true or false, found 'maybe'",
+                    26, 25);
+  EXPECT_EQ(errors.size(), 12u) << formatted(errors);
+}
+
+TEST(ScenarioHealth, IllnessesAreRequiredNonEmptyAndAtMost255) {
+  EXPECT_DIAGNOSTIC(errors_of(kMinimal + "health:\n"), "health.illnesses: required key is missing",
+                    15, 1);
+  EXPECT_DIAGNOSTIC(errors_of(kMinimal + "health: {illnesses: []}\n"),
+                    "health.illnesses: expected at least one illness, found an empty list", 15, 10);
+  EXPECT_DIAGNOSTIC(errors_of(kMinimal + "helth: {illnesses: []}\n"),
+                    "unknown section 'helth' (did you mean 'health'?)", 15, 1);
+  auto with = [](int n) {
+    std::string text = kMinimal + "health:\n  illnesses:\n";
+    for (int e = 0; e < n; ++e)
+      text += "    - {name: i" + std::to_string(e) + ", probability: 0.01, cost: {mean: 1}}\n";
+    return text;
+  };
+  EXPECT_EQ(load_scenario_text(with(255), "s.yaml").health.illnesses.size(), 255u);
+  EXPECT_DIAGNOSTIC(errors_of(with(256)),
+                    "health.illnesses: expected at most 255 illnesses, found 256 (health draws "
+                    "address the illness in 8 bits",
+                    16, 3);
+}
+
+TEST(ScenarioPopulation, PoorBlockFallsBackToTheGeneralDistributions) {
+  const std::string general = replace(kMinimal, "  capital: {mean: 1000}\n",
+                                      "  capital: {mean: 1000, cv: 0.8}\n"
+                                      "  laborers: {share_of_size: 0.6, min: 2}\n");
+  const Scenario plain = load_scenario_text(general, "s.yaml");
+  EXPECT_FALSE(plain.population.poor_block);
+  EXPECT_EQ(&plain.population.of(true), &plain.population.all);
+
+  const Scenario s =
+      load_scenario_text(replace(general, "  laborers: {share_of_size: 0.6, min: 2}\n",
+                                 "  laborers: {share_of_size: 0.6, min: 2}\n"
+                                 "  poor: {capital: {mean: 1500}}\n"),
+                         "s.yaml");
+  const incsim::Population& p = s.population;
+  EXPECT_TRUE(p.poor_block);
+  EXPECT_EQ(&p.of(true), &p.poor);
+  EXPECT_EQ(&p.of(false), &p.all);
+  EXPECT_EQ(p.poor.capital.mean, 1500.0);
+  EXPECT_EQ(p.poor.capital.cv, 0.8) << "the general cv";
+  EXPECT_EQ(p.all.capital.mean, 1000.0);
+  EXPECT_EQ(p.all.capital.cv, 0.8);
+  EXPECT_EQ(p.poor.size_values, std::vector<double>{3});
+  EXPECT_EQ(p.poor.size_weights, std::vector<double>{1});
+  EXPECT_EQ(p.poor.laborer_min, 2);
+  EXPECT_EQ(p.poor.laborer_share_of_size, 0.6);
+  EXPECT_EQ(p.poor.farmland_mu.mean, 2.0);
+  EXPECT_EQ(p.poor.forest_mu.mean, 0.0);
+
+  const Scenario min0 = load_scenario_text(
+      general, "s.yaml", {{"population.poor", "{laborers: {min: 0}, size: {values: [5]}}"}});
+  const incsim::Population& q = min0.population;
+  EXPECT_TRUE(q.poor_block);
+  EXPECT_EQ(q.poor.laborer_min, 0);
+  EXPECT_EQ(q.poor.laborer_share_of_size, 0.6) << "the general share";
+  EXPECT_EQ(q.all.laborer_min, 2);
+  EXPECT_EQ(q.poor.size_values, std::vector<double>{5});
+  EXPECT_EQ(q.poor.size_weights, std::vector<double>{1}) << "the general weights";
+  EXPECT_EQ(q.all.size_values, std::vector<double>{3});
+  EXPECT_EQ(q.poor.capital.mean, 1000.0);
+  EXPECT_EQ(q.poor.capital.cv, 0.8);
+
+  // A list the block leaves out is the general one, and the message says so.
+  const auto errors =
+      errors_of(general, "s.yaml", {{"population.poor", "{size: {values: [2, 4]}}"}});
+  ASSERT_EQ(errors.size(), 1u) << formatted(errors);
+  EXPECT_NE(errors[0].message.find("population.poor.size: expected 2 weights (one per value), "
+                                   "found 1 (the weights are population.size's; give both values "
+                                   "and weights here)"),
+            std::string::npos)
+      << errors[0].format();
+}
+
+TEST(ScenarioIncome, WagePoorKeepsTheGeneralValuesItLeavesOut) {
+  const std::string text =
+      kMinimal +
+      "income: {wage: {per_laborer: 20000, cv: 0.3, employment_rate: 0.8, poor: {per_laborer: "
+      "9000}}}\n";
+  const Scenario s = load_scenario_text(text, "s.yaml");
+  const incsim::IncomeSpec& income = s.income;
+  EXPECT_TRUE(income.wage_poor_block);
+  EXPECT_EQ(income.wage_poor.per_laborer, 9000.0);
+  EXPECT_EQ(income.wage_poor.cv, 0.3);
+  EXPECT_EQ(income.wage_poor.employment_rate, 0.8);
+  EXPECT_EQ(income.wage.per_laborer, 20000.0);
+  EXPECT_EQ(income.wage_of(true).per_laborer, 9000.0);
+  EXPECT_EQ(income.wage_of(false).per_laborer, 20000.0);
+  const Scenario without =
+      load_scenario_text(kMinimal + "income: {wage: {per_laborer: 20000, cv: 0.3}}\n", "s.yaml");
+  EXPECT_FALSE(without.income.wage_poor_block);
+  EXPECT_EQ(without.income.wage_of(true).per_laborer, 20000.0);
+}
+
+TEST(ScenarioDescribe, DescribesTheHealthSection) {
+  const std::string described = incsim::describe(load_scenario_text(kMinimal + kHealth, "s.yaml"));
+  for (const char* needle :
+       {"health (2 illnesses, each person, year and illness independently):",
+        "  outpatient: probability 40% per person-year; cost mean 600 per episode (cv 1); 0 days "
+        "lost",
+        "  inpatient: probability 8% per person-year; cost mean 12000 per episode (cv 1.2); 60 "
+        "days lost",
+        "  reimbursement: poor 91.17%, other 55% of medical cost",
+        "  out-of-pocket cap per household-year: poor 3000, other unbounded",
+        "  out-of-pocket costs not deducted from income"}) {
+    EXPECT_NE(described.find(needle), std::string::npos) << needle << " not in:\n" << described;
+  }
+  EXPECT_EQ(described.find("health: none"), std::string::npos) << described;
+  const std::string deducted = incsim::describe(
+      load_scenario_text(kMinimal + kHealth, "s.yaml", {{"health.deduct_out_of_pocket", "true"}}));
+  EXPECT_NE(deducted.find("out-of-pocket costs deducted from income"), std::string::npos)
+      << deducted;
+  const std::string none = incsim::describe(load_scenario_text(kMinimal, "s.yaml"));
+  EXPECT_NE(none.find("health: none"), std::string::npos) << none;
+}
+
 }  // namespace
 
 TEST(ScenarioChoice, TwoIndustriesNeedsTwoCandidates) {
