@@ -8,6 +8,9 @@
 #   tongshan-fixed   scenarios/tongshan_double_insurance.yaml, the same fixed shares: six
 #                    hazards of every scope, agricultural and income index insurance
 #   tongshan-none    scenarios/tongshan_no_insurance.yaml, the same hazards without insurance
+#   bench-health     bench-fixed plus the health section of scenarios/xianning_2019.yaml (two
+#                    illnesses, 0.59 episodes per person-year, days lost); compare with
+#                    bench-fixed for the cost of the health stage
 #   choice           the choice step of scenarios/bench.yaml as bundled (expected utility,
 #                    30 portfolios x 200 pilot replications), seconds and pilot
 #                    household-years per second
@@ -18,7 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 incsim=${INCSIM:-build/incsim}
 repeat=${REPEAT:-3}
-workloads=${WORKLOADS:-"bench-fixed tongshan-fixed tongshan-none choice"}
+workloads=${WORKLOADS:-"bench-fixed bench-health tongshan-fixed tongshan-none choice"}
 threads_list=("$@")
 ((${#threads_list[@]})) || threads_list=(1 2)
 [ -x "$incsim" ] || bash tools/setup.sh
@@ -35,10 +38,13 @@ fixed=(--set choice.rule=fixed --set 'choice.portfolios=[
   {main: huangjing_143, aux: chicken_135, share: 0.05},
   {main: bee_212, aux: chicken_135, share: 0.05}]')
 size=(--set population.households=10000 --replications 1000)
+health=(--set 'health={illnesses: [{name: outpatient, probability: 0.34, cost: {mean: 520, cv: 1.0}},
+  {name: inpatient, probability: 0.25, cost: {mean: 8000, cv: 1.2}, days_lost: 30}],
+  reimbursement: {poor: 0.9117, other: 0.55}, out_of_pocket_cap: {poor: 5000}}')
 
 args_of() {
   case $1 in
-    bench-fixed) echo scenarios/bench.yaml ;;
+    bench-fixed | bench-health) echo scenarios/bench.yaml ;;
     tongshan-fixed) echo scenarios/tongshan_double_insurance.yaml ;;
     tongshan-none) echo scenarios/tongshan_no_insurance.yaml ;;
     choice) echo scenarios/bench.yaml ;;
@@ -55,8 +61,10 @@ for threads in "${threads_list[@]}"; do
         s=$(sed -nE 's/.*model and choice of portfolios: ([0-9.]+) s.*/\1/p' <<<"$summary")
         best_choice=$(awk -v a="$s" -v b="$best_choice" 'BEGIN{print (a<b)?a:b}')
       else
+        extra=()
+        [ "$w" = bench-health ] && extra=("${health[@]}")
         # shellcheck disable=SC2046
-        summary=$("$incsim" run $(args_of "$w") "${size[@]}" "${fixed[@]}" \
+        summary=$("$incsim" run $(args_of "$w") "${size[@]}" "${fixed[@]}" "${extra[@]}" \
                   --threads "$threads" -o "$out/b.h5")
         rate=$(sed -nE 's/.*\(([0-9.]+) M household-years\/s\).*/\1/p' <<<"$summary" | head -1)
         best=$(awk -v a="$rate" -v b="$best" 'BEGIN{print (a>b)?a:b}')

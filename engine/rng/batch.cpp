@@ -68,8 +68,9 @@ inline void mulhilo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
 // other's work. The words equal the scalar philox4x32_10 bit for bit (tested).
 __attribute__((noinline)) void philox_chunk(
     const KeySchedule& ks, const std::uint32_t* __restrict units, std::uint32_t replication,
-    std::uint32_t year, std::uint32_t index, std::uint32_t* __restrict w0,
-    std::uint32_t* __restrict w1, std::uint32_t* __restrict w2, std::uint32_t* __restrict w3) {
+    std::uint32_t year, std::uint32_t index, const std::uint32_t* __restrict indices,
+    std::uint32_t* __restrict w0, std::uint32_t* __restrict w1, std::uint32_t* __restrict w2,
+    std::uint32_t* __restrict w3) {
   constexpr int kGroups = 2;
   static_assert(kChunk % (8 * kGroups) == 0);
   const __m256i m0 = _mm256_set1_epi32(static_cast<int>(kMul0));
@@ -80,7 +81,8 @@ __attribute__((noinline)) void philox_chunk(
       c0[g] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(units + i + 8 * g));
       c1[g] = _mm256_set1_epi32(static_cast<int>(replication));
       c2[g] = _mm256_set1_epi32(static_cast<int>(year));
-      c3[g] = _mm256_set1_epi32(static_cast<int>(index));
+      c3[g] = indices ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(indices + i + 8 * g))
+                      : _mm256_set1_epi32(static_cast<int>(index));
     }
     for (int r = 0; r < kRounds; ++r) {
       const __m256i k0 = _mm256_set1_epi32(static_cast<int>(ks.k0[r]));
@@ -109,13 +111,14 @@ __attribute__((noinline)) void philox_chunk(
 // become vpmuludq).
 __attribute__((noinline)) void philox_chunk(
     const KeySchedule& ks, const std::uint32_t* __restrict units, std::uint32_t replication,
-    std::uint32_t year, std::uint32_t index, std::uint32_t* __restrict w0,
-    std::uint32_t* __restrict w1, std::uint32_t* __restrict w2, std::uint32_t* __restrict w3) {
+    std::uint32_t year, std::uint32_t index, const std::uint32_t* __restrict indices,
+    std::uint32_t* __restrict w0, std::uint32_t* __restrict w1, std::uint32_t* __restrict w2,
+    std::uint32_t* __restrict w3) {
   for (std::size_t i = 0; i < kChunk; ++i) {
     std::uint32_t c0 = units[i];
     std::uint32_t c1 = replication;
     std::uint32_t c2 = year;
-    std::uint32_t c3 = index;
+    std::uint32_t c3 = indices ? indices[i] : index;
 #pragma GCC unroll 10
     for (int r = 0; r < kRounds; ++r) {
       const std::uint64_t p0 = static_cast<std::uint64_t>(kMul0) * c0;
@@ -202,25 +205,44 @@ __attribute__((noinline)) void pow_chunk(const double* __restrict x, const doubl
 }
 }  // namespace detail
 
-void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
-                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* out) {
+namespace {
+
+// philox_batch with the counter index `index`, or indices[i] per lane when indices is given.
+void philox_words(Key key, const std::uint32_t* units, std::uint32_t replication,
+                  std::uint32_t year, std::uint32_t index, const std::uint32_t* indices,
+                  std::size_t n, std::uint32_t* out) {
   assert(n % kLanes == 0);
   const KeySchedule ks = schedule(key);
   std::size_t base = 0;
   for (; base + kChunk <= n; base += kChunk) {
-    philox_chunk(ks, units + base, replication, year, index, out + base, out + n + base,
-                 out + 2 * n + base, out + 3 * n + base);
+    philox_chunk(ks, units + base, replication, year, index, indices ? indices + base : nullptr,
+                 out + base, out + n + base, out + 2 * n + base, out + 3 * n + base);
   }
   if (base < n) {
     const std::size_t m = n - base;
     alignas(32) std::uint32_t u[kChunk] = {};
+    alignas(32) std::uint32_t ix[kChunk] = {};
     alignas(32) std::uint32_t w[4][kChunk];
     std::memcpy(u, units + base, m * sizeof(std::uint32_t));
-    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    if (indices) std::memcpy(ix, indices + base, m * sizeof(std::uint32_t));
+    philox_chunk(ks, u, replication, year, index, indices ? ix : nullptr, w[0], w[1], w[2], w[3]);
     for (std::size_t j = 0; j < 4; ++j) {
       std::memcpy(out + j * n + base, w[j], m * sizeof(std::uint32_t));
     }
   }
+}
+
+}  // namespace
+
+void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
+                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* out) {
+  philox_words(key, units, replication, year, index, nullptr, n, out);
+}
+
+void philox_batch_indexed(Key key, const std::uint32_t* units, std::uint32_t replication,
+                          std::uint32_t year, const std::uint32_t* indices, std::size_t n,
+                          std::uint32_t* out) {
+  philox_words(key, units, replication, year, 0, indices, n, out);
 }
 
 namespace {
@@ -228,15 +250,16 @@ namespace {
 // `pairs` Box-Muller pairs (1 or 2) per counter, or pairs = 0: only the cos normal of the
 // first pair; words always receives all four words.
 void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t replication,
-                  std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
-                  double* z) {
+                  std::uint32_t year, std::uint32_t index, const std::uint32_t* indices,
+                  std::size_t n, std::uint32_t* words, double* z) {
   assert(n % kLanes == 0);
   const KeySchedule ks = schedule(key);
   std::size_t base = 0;
   for (; base + kChunk <= n; base += kChunk) {
     std::uint32_t* w[4];
     for (std::size_t j = 0; j < 4; ++j) w[j] = words + j * n + base;
-    philox_chunk(ks, units + base, replication, year, index, w[0], w[1], w[2], w[3]);
+    philox_chunk(ks, units + base, replication, year, index, indices ? indices + base : nullptr,
+                 w[0], w[1], w[2], w[3]);
     if (pairs == 0) box_muller_cos_chunk(w[0], w[1], z + base);
     for (int p = 0; p < pairs; ++p)
       box_muller_chunk(w[2 * p], w[2 * p + 1], z + 2 * p * n + base, z + (2 * p + 1) * n + base);
@@ -246,8 +269,10 @@ void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t 
     alignas(32) std::uint32_t u[kChunk] = {};
     alignas(32) std::uint32_t w[4][kChunk];
     alignas(32) double zz[4][kChunk];
+    alignas(32) std::uint32_t ix[kChunk] = {};
     std::memcpy(u, units + base, m * sizeof(std::uint32_t));
-    philox_chunk(ks, u, replication, year, index, w[0], w[1], w[2], w[3]);
+    if (indices) std::memcpy(ix, indices + base, m * sizeof(std::uint32_t));
+    philox_chunk(ks, u, replication, year, index, indices ? ix : nullptr, w[0], w[1], w[2], w[3]);
     if (pairs == 0) box_muller_cos_chunk(w[0], w[1], zz[0]);
     for (int p = 0; p < pairs; ++p)
       box_muller_chunk(w[2 * p], w[2 * p + 1], zz[2 * p], zz[2 * p + 1]);
@@ -263,19 +288,25 @@ void normal_batch(int pairs, Key key, const std::uint32_t* units, std::uint32_t 
 void normal4_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z) {
-  normal_batch(2, key, units, replication, year, index, n, words, z);
+  normal_batch(2, key, units, replication, year, index, nullptr, n, words, z);
 }
 
 void normal1_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z) {
-  normal_batch(0, key, units, replication, year, index, n, words, z);
+  normal_batch(0, key, units, replication, year, index, nullptr, n, words, z);
+}
+
+void normal1_batch_indexed(Key key, const std::uint32_t* units, std::uint32_t replication,
+                           std::uint32_t year, const std::uint32_t* indices, std::size_t n,
+                           std::uint32_t* words, double* z) {
+  normal_batch(0, key, units, replication, year, 0, indices, n, words, z);
 }
 
 void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replication,
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z) {
-  normal_batch(1, key, units, replication, year, index, n, words, z);
+  normal_batch(1, key, units, replication, year, index, nullptr, n, words, z);
 }
 
 void exp_batch(const double* x, std::size_t n, double* out) {

@@ -75,9 +75,8 @@ Workspace::Workspace(const Model& model)
   if (model.health.enabled) {
     medical_.resize(kBatch + kSlack);
     out_of_pocket_.assign(model.kernel.count(), 0.0);
-    health_words_.resize(4 * (kBatch + kSlack));
-    int most = 0;
-    for (std::int32_t l : model.households.laborers) most = std::max(most, l);
+    int most = 0;  // persons of the largest household: a row of work_ per person
+    for (std::int32_t size : model.households.size) most = std::max(most, size);
     if (model.health.loses_days)
       work_.assign(static_cast<std::size_t>(most), std::vector<double>(kBatch + kSlack, 1.0));
   }

@@ -70,7 +70,7 @@ class PilotWorker {
   std::vector<double> wage_mean_, wage_sigma_, wage_shift_;  // the lane's group terms (padded)
   std::vector<std::uint64_t> wage_threshold_;
   std::vector<double> medical_, oop_;             // health: cost and out-of-pocket per lane
-  std::vector<std::vector<double>> work_;         // health: working factor per laborer and lane
+  std::vector<std::vector<double>> work_;         // health: working factor per person and lane
   std::vector<double> revenue_, scale_, income_;  // (lanes), (lanes), (P, T, lanes)
 };
 
@@ -146,7 +146,8 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     medical_.assign(padded_, 0.0);
     oop_.assign(padded_, 0.0);
     if (base_.health.loses_days)
-      work_.assign(static_cast<std::size_t>(most), std::vector<double>(padded_, 1.0));
+      work_.assign(static_cast<std::size_t>(*std::max_element(size_.begin(), size_.end())),
+                   std::vector<double>(padded_, 1.0));  // a row per person (draw_health)
   }
   revenue_.assign(lanes_, 0.0);
   scale_.assign(lanes_, 0.0);

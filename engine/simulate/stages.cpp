@@ -4,6 +4,7 @@
 #include "simulate/stages.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "incsim/draws.h"
@@ -352,64 +353,149 @@ void Stages::out_of_pocket(const BatchRange& b, Workspace& ws) const {
   for (std::size_t i = 0; i < b.count; ++i) total[i] -= oop[i];
 }
 
+namespace {
+std::size_t padded_size(std::size_t n) {
+  return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
+}
+template <class T>
+void grow(std::vector<T>& v, std::size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+}  // namespace
+
+// Occurrence: per illness and person block, one Philox batch over the lanes with a person in
+// the block, a vectorisable pass turning the four words into a mask of ill persons, and a scan
+// that lists the episodes (a lane's in (illness, person) order). Costs: the episodes' lognormal
+// factors in one normal batch with a counter index per episode.
 double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
                            std::uint32_t r, int t, const HealthLanes& in, Workspace& ws,
                            double* cost, double* oop, std::vector<std::vector<double>>& work) {
   const HealthModel& hm = model.health;
-  const std::size_t n = in.count, np = in.padded;
+  const std::size_t n = in.count;
+  Workspace::HealthDraws& d = ws.health_;
+  const auto year = static_cast<std::uint32_t>(t);
+  grow(d.persons, n);
   int most_persons = 0, most_laborers = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    most_persons = std::max(most_persons, static_cast<int>(in.size[i]));
+    d.persons[i] = static_cast<std::int32_t>(in.size[i]);
+    most_persons = std::max(most_persons, d.persons[i]);
     most_laborers = std::max(most_laborers, static_cast<int>(in.laborers[i]));
   }
+  const int blocks = (most_persons + 3) / 4;
+  // Lanes of each block b >= 1 (block 0 is every lane), padded.
+  d.block_start.assign(1, 0);
+  d.block_live.clear();
+  d.block_lane.clear();
+  d.block_unit.clear();
+  for (int b = 1; b < blocks; ++b) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (d.persons[i] > 4 * b) {
+        d.block_lane.push_back(static_cast<std::uint32_t>(i));
+        d.block_unit.push_back(in.units[i]);
+      }
+    d.block_live.push_back(d.block_unit.size() - d.block_start.back());
+    while ((d.block_unit.size() - d.block_start.back()) % rng::kLanes != 0) {
+      d.block_lane.push_back(d.block_lane.back());
+      d.block_unit.push_back(d.block_unit.back());
+    }
+    d.block_start.push_back(d.block_unit.size());
+  }
+  grow(d.words, 4 * std::max(in.padded, static_cast<std::size_t>(rng::kLanes)));
+  grow(d.mask, in.padded);
   std::fill(cost, cost + n, 0.0);
+  // Days lost per person (rows of `work`, one per person: no branch on who is a laborer),
+  // then the laborers' rows become working factors.
   const bool days = hm.loses_days && most_laborers > 0;
-  for (int l = 0; days && l < most_laborers; ++l)
-    std::fill(work[l].begin(), work[l].begin() + n, 0.0);
-  const auto year = static_cast<std::uint32_t>(t);
-  double episodes = 0.0;
-  std::uint32_t* occurrence = ws.health_words_.data();
+  for (int j = 0; days && j < most_persons; ++j)
+    std::fill(work[j].begin(), work[j].begin() + n, 0.0);
+  std::size_t episodes = 0;
   for (std::size_t e = 0; e < hm.illnesses.size(); ++e) {
-    const IllnessModel& ill = hm.illnesses[e];
     const std::uint64_t threshold = plan.illness_threshold[e];
     if (threshold == 0) continue;
     const int illness = static_cast<int>(e);
-    const double shift = -0.5 * ill.log_sigma * ill.log_sigma;
-    for (int block = 0; 4 * block < most_persons; ++block) {
-      rng::philox_batch(key, in.units, r, year, draws::health_occurrence(illness, block), np,
-                        occurrence);
-      for (int w = 0; w < 4 && 4 * block + w < most_persons; ++w) {
-        const int j = 4 * block + w;  // person
-        const std::uint32_t* word = occurrence + static_cast<std::size_t>(w) * np;
-        const double person = j;
-        std::size_t struck = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-          ws.struck_[struck] = static_cast<std::uint32_t>(i);
-          struck += (person < in.size[i]) & (std::uint64_t{word[i]} < threshold);
-        }
-        if (struck == 0) continue;
-        episodes += static_cast<double>(struck);
-        if (days && ill.days_lost > 0.0 && j < most_laborers)
-          for (std::size_t m = 0; m < struck; ++m) {
-            const std::uint32_t i = ws.struck_[m];
-            if (j < in.laborers[i]) work[j][i] += ill.days_lost;
-          }
-        if (ill.log_sigma == 0.0) {
-          for (std::size_t m = 0; m < struck; ++m) cost[ws.struck_[m]] += ill.cost_mean;
-          continue;
-        }
-        // Costs of the struck lanes only: their units, padded, through one normal batch.
-        const std::size_t sp = (struck + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
-        for (std::size_t m = 0; m < sp; ++m)
-          ws.struck_units_[m] = in.units[ws.struck_[std::min(m, struck - 1)]];
-        double* z = ws.normals_.data();
-        rng::normal1_batch(key, ws.struck_units_.data(), r, year, draws::health_cost(illness, j),
-                           sp, ws.words_.data(), z);
-        double* x = ws.scratch_.data();
-        for (std::size_t m = 0; m < sp; ++m) x[m] = ill.log_sigma * z[m] + shift;
-        rng::exp_batch(x, sp, x);
-        for (std::size_t m = 0; m < struck; ++m) cost[ws.struck_[m]] += ill.cost_mean * x[m];
+    for (int b = 0; b < blocks; ++b) {
+      const bool all = b == 0;
+      const std::size_t first = all ? 0 : d.block_start[b - 1];
+      const std::size_t count = all ? n : d.block_live[b - 1];
+      const std::size_t padded = all ? in.padded : d.block_start[b] - first;
+      if (count == 0) continue;
+      const std::uint32_t* units = all ? in.units : d.block_unit.data() + first;
+      const std::uint32_t* lanes = all ? nullptr : d.block_lane.data() + first;
+      grow(d.words, 4 * padded);
+      grow(d.mask, padded);
+      rng::philox_batch(key, units, r, year, draws::health_occurrence(illness, b), padded,
+                        d.words.data());
+      const std::uint32_t* w = d.words.data();
+      std::uint8_t* __restrict mask = d.mask.data();
+      // word < threshold in 32 bits: a threshold of 2^32 (probability 1) is every word.
+      const bool certain = threshold > 0xFFFFFFFFu;
+      const auto below = static_cast<std::uint32_t>(certain ? 0xFFFFFFFFu : threshold);
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::int32_t left = d.persons[lanes ? lanes[k] : k] - 4 * b;  // persons in block
+        std::uint32_t m = 0;
+        for (int j = 0; j < 4; ++j)
+          m |= static_cast<std::uint32_t>(((w[j * padded + k] < below) | certain) & (j < left))
+               << j;
+        mask[k] = static_cast<std::uint8_t>(m);
       }
+      // The ill (lane, person) pairs without a branch per lane: each lane writes its four
+      // candidate codes k x 4 + j in mask order and advances by the number that are ill.
+      static constexpr std::uint8_t kBits[16][4] = {
+          {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0},
+          {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
+          {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3}};
+      grow(d.code, 4 * count + 4);
+      std::uint32_t* __restrict code = d.code.data();
+      std::size_t found = 0;
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::uint32_t m = mask[k];
+        for (int q = 0; q < 4; ++q)
+          code[found + q] = static_cast<std::uint32_t>(k) << 2 | kBits[m][q];
+        found += static_cast<std::size_t>(std::popcount(m));
+      }
+      const std::size_t at = episodes;
+      episodes += found;
+      grow(d.episode_lane, episodes);
+      grow(d.episode_unit, episodes + rng::kLanes);
+      grow(d.episode_index, episodes + rng::kLanes);
+      grow(d.episode_illness, episodes);
+      grow(d.episode_person, episodes);
+      for (std::size_t c = 0; c < found; ++c) {
+        const std::uint32_t k = code[c] >> 2;
+        const std::uint32_t i = lanes ? lanes[k] : k;
+        const int person = 4 * b + static_cast<int>(code[c] & 3u);
+        d.episode_lane[at + c] = i;
+        d.episode_unit[at + c] = in.units[i];
+        d.episode_index[at + c] = draws::health_cost(illness, person);
+        d.episode_illness[at + c] = static_cast<std::uint16_t>(e);
+        d.episode_person[at + c] = person;
+      }
+    }
+  }
+  if (days)
+    for (std::size_t k = 0; k < episodes; ++k)
+      work[d.episode_person[k]][d.episode_lane[k]] += hm.illnesses[d.episode_illness[k]].days_lost;
+  // Costs: the mean where cv is 0, else mean x exp(s z - s^2/2).
+  const std::size_t pe = padded_size(episodes);
+  if (pe > 0) {
+    for (std::size_t k = episodes; k < pe; ++k) {  // padding repeats the last episode
+      d.episode_unit[k] = d.episode_unit[episodes - 1];
+      d.episode_index[k] = d.episode_index[episodes - 1];
+    }
+    grow(d.episode_words, 4 * pe);
+    grow(d.z, pe);
+    rng::normal1_batch_indexed(key, d.episode_unit.data(), r, year, d.episode_index.data(), pe,
+                               d.episode_words.data(), d.z.data());
+    for (std::size_t k = 0; k < episodes; ++k) {
+      const double s = hm.illnesses[d.episode_illness[k]].log_sigma;
+      d.z[k] = s * d.z[k] - 0.5 * s * s;
+    }
+    std::fill(d.z.begin() + static_cast<std::ptrdiff_t>(episodes),
+              d.z.begin() + static_cast<std::ptrdiff_t>(pe), 0.0);
+    rng::exp_batch(d.z.data(), pe, d.z.data());
+    for (std::size_t k = 0; k < episodes; ++k) {
+      const IllnessModel& ill = hm.illnesses[d.episode_illness[k]];
+      cost[d.episode_lane[k]] += ill.log_sigma == 0.0 ? ill.cost_mean : ill.cost_mean * d.z[k];
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
@@ -419,7 +505,7 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
   for (int l = 0; days && l < most_laborers; ++l)
     for (std::size_t i = 0; i < n; ++i)
       work[l][i] = std::max(0.0, 1.0 - work[l][i] / hm.labor_days);
-  return episodes;
+  return static_cast<double>(episodes);
 }
 
 // Products paying on income net of premiums and with the other payouts (section 6): the

@@ -38,7 +38,8 @@ struct BatchTotals {
 // Illness of `count` lanes in year t (MODEL.md section 7a), shared by the kernel and the
 // portfolio pilot so both draw and add in the same order: each lane's medical cost and
 // out-of-pocket cost and, when illnesses cost working days, each laborer's working factor
-// max(0, 1 - D / labor days) in work[l]. Uses ws.words_, health_words_, normals_, scratch_,
+// max(0, 1 - D / labor days) in work[l] (work has a row per person of the largest household:
+// rows past a lane's laborers are scratch). Uses ws.words_, health_words_, normals_, scratch_,
 // struck_ and struck_units_. Returns the number of episodes.
 struct HealthLanes {
   const std::uint32_t* units;  // RNG unit per lane, padded

@@ -99,6 +99,16 @@ void normal1_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
                    std::uint32_t year, std::uint32_t index, std::size_t n, std::uint32_t* words,
                    double* z);
 
+// philox_batch and normal1_batch with a counter index per lane, indices[i] (the same words
+// as the scalar forms for each counter): draws of one purpose addressed by a per-lane index,
+// e.g. health costs by person and illness, in one batch.
+void philox_batch_indexed(Key key, const std::uint32_t* units, std::uint32_t replication,
+                          std::uint32_t year, const std::uint32_t* indices, std::size_t n,
+                          std::uint32_t* out);
+void normal1_batch_indexed(Key key, const std::uint32_t* units, std::uint32_t replication,
+                           std::uint32_t year, const std::uint32_t* indices, std::size_t n,
+                           std::uint32_t* words, double* z);
+
 // Vectorised elementwise maths for the kernel (one translation unit, pinned flags, so the
 // results are bit-identical for a given binary).
 void exp_batch(const double* x, std::size_t n, double* out);  // out may alias x

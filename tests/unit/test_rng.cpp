@@ -372,6 +372,35 @@ TEST(Normal1Batch, RowAndWordsEqualNormal2Bitwise) {
   }
 }
 
+// A counter index per lane (health draws): each lane's words equal the scalar Philox of its
+// own counter, and its normal equals normal1_batch's for that index, whatever the batch.
+TEST(IndexedBatch, EqualsScalarWordsAndNormal1PerLane) {
+  TestGen gen{11};
+  const rng::Key key{gen.next32(), gen.next32()};
+  for (const std::size_t n : {8, 40, 256, 264}) {
+    std::vector<std::uint32_t> units(n), indices(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      units[i] = gen.next32();
+      indices[i] = gen.next32();
+    }
+    std::vector<std::uint32_t> out(4 * n), words(4 * n);
+    std::vector<double> z(n);
+    rng::philox_batch_indexed(key, units.data(), 9, 4, indices.data(), n, out.data());
+    rng::normal1_batch_indexed(key, units.data(), 9, 4, indices.data(), n, words.data(), z.data());
+    EXPECT_EQ(out, words);
+    for (std::size_t i = 0; i < n; ++i) {
+      const rng::Block b = rng::philox4x32_10({units[i], 9, 4, indices[i]}, key);
+      for (std::size_t j = 0; j < 4; ++j)
+        ASSERT_EQ(out[j * n + i], b[j]) << "n=" << n << " i=" << i;
+      // The same counter alone, through the one-index form (padded to a batch of 8).
+      std::vector<std::uint32_t> one(8, units[i]), w1(32);
+      std::vector<double> z1(8);
+      rng::normal1_batch(key, one.data(), 9, 4, indices[i], 8, w1.data(), z1.data());
+      ASSERT_EQ(0, std::memcmp(&z[i], &z1[0], sizeof(double))) << "n=" << n << " i=" << i;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace incsim
 
