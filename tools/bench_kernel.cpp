@@ -4,15 +4,16 @@
 // 10,000 households and fixed portfolio shares summing to 0.6, 5 years. A household drawn to
 // a portfolio it cannot run (land, forest, labor, capital) runs none, so fewer farm: the
 // `farming` counter is the share that does, `segments` the number of kernel segments.
-//   BM_kernel/hazards:H/insurance:I/portfolios:P
+//   BM_kernel/hazards:H/insurance:I/portfolios:P/health:E
 //       one replication of the kernel per iteration (Kernel + Workspace), single thread;
 //       items = households x years.
 //   BM_kernel_and_stats/hazards:H/insurance:I/portfolios:P
 //       the same plus the statistics layer (Accumulator: begin_replication, add_year per
 //       year, end_replication, end_block), single thread; items = households x years.
 //   H = 0 removes every hazard (--set hazards={}), I = 0 every insurance product
-//   (--set insurance={}); P = 7 runs the seven portfolios of tools/bench.sh, P = 1 only the
-//   first (rice_crayfish_115 + chicken_135) with share 0.6.
+//   (--set insurance={}), health:0 the health shocks (--set health={}); P = 7 runs the seven
+//   portfolios of tools/bench.sh, P = 1 only the first (rice_crayfish_115 + chicken_135) with share
+//   0.6.
 //
 // Choice families, on scenarios/bench.yaml as bundled (10,000 households, 30 candidate
 // portfolios), base model with everyone running none, 20 pilot replications, 1 thread:
@@ -76,9 +77,9 @@ const char* const kOnePortfolio = "[{main: rice_crayfish_115, aux: chicken_135, 
 
 // The kernel population with or without hazards and insurance, one or seven portfolios.
 // Built on first use and kept for the whole run.
-const incsim::Model& kernel_model(bool hazards, bool insurance, int portfolios) {
-  static std::map<std::tuple<bool, bool, int>, std::unique_ptr<const incsim::Model>> cache;
-  auto& slot = cache[{hazards, insurance, portfolios}];
+const incsim::Model& kernel_model(bool hazards, bool insurance, int portfolios, bool health) {
+  static std::map<std::tuple<bool, bool, int, bool>, std::unique_ptr<const incsim::Model>> cache;
+  auto& slot = cache[{hazards, insurance, portfolios, health}];
   if (!slot) {
     if (portfolios != 1 && portfolios != 7) throw std::invalid_argument("portfolios: 1 or 7");
     std::vector<incsim::Override> overrides = {
@@ -88,6 +89,7 @@ const incsim::Model& kernel_model(bool hazards, bool insurance, int portfolios) 
     };
     if (!hazards) overrides.push_back({"hazards", "{}"});
     if (!insurance) overrides.push_back({"insurance", "{}"});
+    if (!health) overrides.push_back({"health", "{}"});
     auto model = std::make_unique<incsim::Model>(
         incsim::build_model(incsim::load_scenario(kernel_scenario_path(), overrides)));
     // The overrides must have done what the case name says.
@@ -95,6 +97,7 @@ const incsim::Model& kernel_model(bool hazards, bool insurance, int portfolios) 
     bool any_product = false;
     for (const incsim::ProductPlan& p : model->insurance.plan) any_product |= p.enabled;
     if (insurance != any_product) throw std::logic_error("insurance override failed");
+    if (health != model->health.enabled) throw std::logic_error("health override failed");
     slot = std::move(model);
   }
   return *slot;
@@ -140,7 +143,8 @@ template <class Body>
 void with_kernel_model(benchmark::State& state, Body&& body) {
   const incsim::Model* model = nullptr;
   try {
-    model = &kernel_model(state.range(0) != 0, state.range(1) != 0, int(state.range(2)));
+    model = &kernel_model(state.range(0) != 0, state.range(1) != 0, int(state.range(2)),
+                          state.range(3) != 0);
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
     return;
@@ -191,8 +195,8 @@ void BM_kernel_and_stats(benchmark::State& state) {
 }
 
 void kernel_args(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"hazards", "insurance", "portfolios"})
-      ->ArgsProduct({{0, 1}, {0, 1}, {1, 7}})
+  b->ArgNames({"hazards", "insurance", "portfolios", "health"})
+      ->ArgsProduct({{0, 1}, {0, 1}, {1, 7}, {0, 1}})
       ->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_kernel)->Apply(kernel_args);

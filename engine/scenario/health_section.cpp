@@ -73,6 +73,9 @@ void read_health(const Value& health, Scenario& scenario) {
     return;
   }
   HealthSpec& h = scenario.health;
+  // An empty section (`health:` or `--set health={}`) means no health shocks, as `hazards: {}`
+  // and `insurance: {}` mean none: a sweep or a comparison can switch illness off.
+  if (health.is_null() || (health.is_map() && health.node().size() == 0)) return;
   h.enabled = true;
   const double labor_days = scenario.population.labor_days_per_laborer;
   const Value illnesses = health.require(

@@ -988,8 +988,11 @@ TEST(ScenarioHealth, EveryErrorIsReportedWithItsPosition) {
 }
 
 TEST(ScenarioHealth, IllnessesAreRequiredNonEmptyAndAtMost255) {
-  EXPECT_DIAGNOSTIC(errors_of(kMinimal + "health:\n"), "health.illnesses: required key is missing",
-                    15, 1);
+  EXPECT_DIAGNOSTIC(errors_of(kMinimal + "health: {deduct_out_of_pocket: true}\n"),
+                    "health.illnesses: required key is missing", 15, 1);
+  // An empty section switches illness off, like `hazards: {}` and `insurance: {}`.
+  for (const char* empty : {"health:\n", "health: {}\n"})
+    EXPECT_FALSE(load_scenario_text(kMinimal + empty, "empty.yaml").health.enabled) << empty;
   EXPECT_DIAGNOSTIC(errors_of(kMinimal + "health: {illnesses: []}\n"),
                     "health.illnesses: expected at least one illness, found an empty list", 15, 10);
   EXPECT_DIAGNOSTIC(errors_of(kMinimal + "helth: {illnesses: []}\n"),
