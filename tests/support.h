@@ -70,8 +70,10 @@ inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_
 }
 
 // simple_scenario with two correlated markets, a two-product industry with yield risk, villages,
-// household sizes 1 to `max_size`, 30% registered poor, stochastic wages and dibao: the base of
-// the determinism and split-run tests.
+// household sizes 1 to `max_size`, 30% registered poor with their own endowments (some without
+// laborers) and wages, stochastic wages, dibao and health shocks (two illnesses, one costing
+// working days; reimbursement by group, a cap for the poor): the base of the determinism and
+// split-run tests.
 inline Scenario varied_scenario(int households, int years, std::int64_t reps, int villages,
                                 int max_size) {
   Scenario s = simple_scenario(households, years, reps);
@@ -87,6 +89,31 @@ inline Scenario varied_scenario(int households, int years, std::int64_t reps, in
   s.income.wage = {9000.0, 0.3, 0.6};
   s.income.dibao = {true, 2000.0, DibaoEligible::poor};
   s.poverty.line = 3218.0;
+  // v2: population.poor, wage.poor and health.
+  Population& p = s.population;
+  p.poor = p.all;
+  p.poor_block = true;
+  p.poor.size_weights.assign(p.all.size_weights.size(), 1.0);
+  p.poor.size_weights[0] = 3.0;
+  p.poor.laborer_share_of_size = 0.35;
+  p.poor.laborer_min = 0;
+  p.poor.capital = {1500.0, 1.0};
+  s.income.wage_poor = {6000.0, 0.4, 0.5};
+  s.income.wage_poor_block = true;
+  HealthSpec& h = s.health;
+  h.enabled = true;
+  Illness outpatient;
+  outpatient.name = "outpatient";
+  outpatient.probability = 0.4;
+  outpatient.cost = {600.0, 1.0};
+  Illness inpatient;
+  inpatient.name = "inpatient";
+  inpatient.probability = 0.08;
+  inpatient.cost = {12000.0, 1.2};
+  inpatient.days_lost = 60.0;
+  h.illnesses = {outpatient, inpatient};
+  h.reimbursement = {0.9117, 0.55};
+  h.out_of_pocket_cap.poor = 3000.0;
   return s;
 }
 

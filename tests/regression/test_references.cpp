@@ -80,6 +80,10 @@ const std::vector<Case>& cases() {
        "--set insurance.income_index.fair_replications=1000"},
       {"sweep_insurance_stack", true, "scenarios/sweep_insurance_stack.yaml",
        "--set scenario.replications=12 --set choice.pilot_replications=20"},
+      {"tongcheng_poverty_guard", false, "scenarios/tongcheng_poverty_guard.yaml",
+       "--replications 12 --set choice.pilot_replications=20"},
+      {"sweep_guard_on_health", true, "scenarios/sweep_guard_on_health.yaml",
+       "--set scenario.replications=12 --set choice.pilot_replications=20"},
   };
   return all;
 }

@@ -1,9 +1,11 @@
 // MODEL.md sections 10 and 13: a run split into replication ranges and merged equals the
 // unsplit run, dataset byte for dataset byte. This is the seam that runs split across
-// processes use; it is checked on a scenario with every kind of shock and product.
+// processes use; it is checked on a scenario with every kind of shock and product, health
+// shocks included.
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <utility>
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
@@ -52,6 +54,9 @@ TEST(SplitMerge, TwoReplicationRangesMergeIntoTheUnsplitRun) {
   const auto whole = test::dataset_bytes(whole_path);
   const auto split = test::dataset_bytes(split_path);
   ASSERT_GT(whole.size(), 40u);
+  for (const char* name : {"health/cost", "health/impoverished_se", "fiscal/health_reimbursement",
+                           "groups/village/health_out_of_pocket"})
+    EXPECT_TRUE(whole.count(name)) << name << " missing";
   ASSERT_EQ(whole.size(), split.size());
   for (const auto& [name, bytes] : whole) {
     ASSERT_TRUE(split.count(name)) << name;
@@ -86,9 +91,34 @@ TEST(SplitMerge, FourPartsMergeIntoTheUnsplitRun) {
       << "per_replication.fgt0";
   EXPECT_TRUE(same_bits(whole.sample_paths, split.sample_paths)) << "sample_paths";
   ASSERT_EQ(whole.groups.size(), split.groups.size());
-  for (std::size_t g = 0; g < whole.groups.size(); ++g)
+  for (std::size_t g = 0; g < whole.groups.size(); ++g) {
     EXPECT_TRUE(same_bits(whole.groups[g].income_mean.se, split.groups[g].income_mean.se))
         << "groups[g].income_mean.se";
+    EXPECT_TRUE(same_bits(whole.groups[g].health_out_of_pocket.mean,
+                          split.groups[g].health_out_of_pocket.mean))
+        << "groups[g].health_out_of_pocket.mean";
+    EXPECT_TRUE(
+        same_bits(whole.groups[g].health_out_of_pocket.se, split.groups[g].health_out_of_pocket.se))
+        << "groups[g].health_out_of_pocket.se";
+  }
+  // Health shocks (test::varied_scenario has them).
+  ASSERT_TRUE(whole.health_enabled);
+  ASSERT_TRUE(split.health_enabled);
+  const std::pair<const char*, Estimate HealthResult::*> health[] = {
+      {"cost", &HealthResult::cost},
+      {"reimbursed", &HealthResult::reimbursed},
+      {"out_of_pocket", &HealthResult::out_of_pocket},
+      {"episodes_per_person", &HealthResult::episodes_per_person},
+      {"impoverished", &HealthResult::impoverished}};
+  for (const auto& [name, member] : health) {
+    EXPECT_TRUE(same_bits((whole.health.*member).mean, (split.health.*member).mean)) << name;
+    EXPECT_TRUE(same_bits((whole.health.*member).se, (split.health.*member).se)) << name;
+  }
+  EXPECT_TRUE(same_bits(whole.per_replication.health.out_of_pocket,
+                        split.per_replication.health.out_of_pocket))
+      << "per_replication.health.out_of_pocket";
+  EXPECT_TRUE(same_bits(whole.government_cost.mean, split.government_cost.mean))
+      << "government_cost.mean";
 }
 
 // Any number of parts on the block grid, combined in any grouping: sums are exact.

@@ -3,7 +3,7 @@
 // runs that portfolio (same stream, same replications). Checked on a scenario with hazards of
 // every scope (Beta and fixed severities, a price shock), all three insurance products, price
 // floors, a multi-year crop, stochastic wages over 1 to 4 laborers, dibao and infeasible
-// portfolios.
+// portfolios; and (v2) with health shocks, wage.poor and population.poor.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -88,8 +88,9 @@ Scenario pilot_scenario() {
   return s;
 }
 
-TEST(Pilot, IncomeOfEveryPortfolioEqualsTheKernelBitForBit) {
-  const Scenario s = pilot_scenario();
+// Runs the pilot over every candidate portfolio and compares each household-year's income with
+// the kernel's for a model where everyone runs that portfolio.
+void expect_pilot_equals_kernel(const Scenario& s) {
   Model base = build_model(s);
   set_portfolios(base, std::vector<int>(base.households.count(), -1),
                  std::vector<int>(base.households.count(), -1), {});
@@ -133,6 +134,33 @@ TEST(Pilot, IncomeOfEveryPortfolioEqualsTheKernelBitForBit) {
   }
   EXPECT_GT(compared, 10000u);
   EXPECT_GT(infeasible, 100u);
+}
+
+TEST(Pilot, IncomeOfEveryPortfolioEqualsTheKernelBitForBit) {
+  expect_pilot_equals_kernel(pilot_scenario());
+}
+
+// v2: health shocks (lognormal and fixed costs, days lost, a cap for the poor, reimbursement by
+// group) and the registered poor's own endowments (some without laborers) and wages.
+TEST(Pilot, WithHealthAndPoorHouseholdsIncomeStillEqualsTheKernelBitForBit) {
+  Scenario s = pilot_scenario();
+  HealthSpec& h = s.health;
+  h.enabled = true;
+  h.illnesses = {{"outpatient", 0.4, {600.0, 1.0}, 0.0},
+                 {"inpatient", 0.15, {12000.0, 1.2}, 60.0},
+                 {"chronic", 0.1, {3000.0, 0.0}, 200.0}};
+  h.reimbursement = {0.9117, 0.55};
+  h.out_of_pocket_cap.poor = 3000.0;
+  s.income.wage_poor = {5000.0, 0.5, 0.5};
+  s.income.wage_poor_block = true;
+  Population& p = s.population;
+  p.poor_block = true;
+  p.poor = p.all;
+  p.poor.size_weights = {3, 2, 2, 1, 1, 1, 1};
+  p.poor.laborer_share_of_size = 0.3;
+  p.poor.laborer_min = 0;
+  p.poor.capital = {800.0, 1.0};
+  expect_pilot_equals_kernel(s);
 }
 
 }  // namespace
