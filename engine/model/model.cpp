@@ -278,6 +278,10 @@ Model build_population_model(const Scenario& scenario) {
         wage.per_laborer > 0.0 &&
         (wage.cv > 0.0 || wage.employment_rate < 1.0 || model.health.loses_days);
   }
+  const WageTerms& w0 = model.income.wage[0];
+  const WageTerms& w1 = model.income.wage[1];
+  model.income.wage_by_group = w0.mean != w1.mean || w0.log_sigma != w1.log_sigma ||
+                               w0.employment_rate != w1.employment_rate;
   model.income.dibao_line = scenario.income.dibao.line;
   model.reporting.start_year = scenario.start_year;
   model.reporting.quantiles = scenario.output.quantiles;

@@ -20,13 +20,21 @@ int slot_industry(const KernelSegment& seg, int slot) {
   return slot == 0 ? seg.main : seg.aux;
 }
 
+// A wage term that is the same for every lane, or one per lane (wage.poor).
+template <class T>
+struct Same {
+  T value;
+  T operator[](std::size_t) const { return value; }
+};
+
 // total[i] += the earnings of laborer `laborer` of lane i: its group's wage x lognormal factor
 // (x its working factor with health) when the lane has that laborer and it is employed (word
 // below the group's threshold), else + 0.
+template <class Wage, class Threshold>
 void add_wages(int laborer, const std::int32_t* __restrict laborers,
-               const std::uint32_t* __restrict employed, const double* __restrict factor,
-               const double* __restrict wage, const std::uint64_t* __restrict threshold,
-               const double* __restrict work, std::size_t n, double* __restrict total) {
+               const std::uint32_t* __restrict employed, const double* __restrict factor, Wage wage,
+               Threshold threshold, const double* __restrict work, std::size_t n,
+               double* __restrict total) {
   // Masked by multiplying with 0 or 1 (exact for finite earnings, and + 0 leaves the total's
   // bits unchanged), so the loop has no control flow and vectorises.
   if (work) {
@@ -284,10 +292,11 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
   const std::int32_t* laborers = model.kernel.laborers.data() + b.begin;
   const int most = laborers[b.count - 1];
   if (most == 0) return;
-  // Each lane's group terms, padded like the units.
-  const std::uint8_t* poor = model.kernel.poor.data() + b.begin;
   const bool drawn = inc.wage[0].log_sigma > 0.0 || inc.wage[1].log_sigma > 0.0;
-  for (std::size_t i = 0; i < b.padded; ++i) {
+  // With wage.poor, each lane's group terms, padded like the units; else one set for all.
+  const bool by_group = inc.wage_by_group;
+  const std::uint8_t* poor = model.kernel.poor.data() + b.begin;
+  for (std::size_t i = 0; by_group && i < b.padded; ++i) {
     const int g = poor[std::min(i, b.count - 1)] ? 1 : 0;
     const double s = inc.wage[g].log_sigma;
     ws.wage_mean_[i] = inc.wage[g].mean;
@@ -295,6 +304,7 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
     ws.wage_shift_[i] = -0.5 * s * s;
     ws.wage_threshold_[i] = plan.employment_threshold[g];
   }
+  const double sigma0 = inc.wage[0].log_sigma, shift0 = -0.5 * sigma0 * sigma0;
   const auto year = static_cast<std::uint32_t>(b.t);
   double* total = ws.total_.data();
   double* scratch = ws.scratch_.data();
@@ -315,18 +325,26 @@ void Stages::wages(const BatchRange& b, Workspace& ws) const {
     else
       rng::philox_batch(key, units, b.r, year, draws::kWage + k, n, ws.words_.data());
     for (int l = 0; l < 2 && 2 * k + l < most; ++l) {
-      if (drawn) {
+      if (drawn && by_group) {
         const double* sigma = ws.wage_sigma_.data() + from;
         const double* shift = ws.wage_shift_.data() + from;
         for (std::size_t i = 0; i < n; ++i) scratch[i] = sigma[i] * z[l * n + i] + shift[i];
+        rng::exp_batch(scratch, n, scratch);
+      } else if (drawn) {
+        for (std::size_t i = 0; i < n; ++i) scratch[i] = sigma0 * z[l * n + i] + shift0;
         rng::exp_batch(scratch, n, scratch);
       } else {
         std::fill(scratch, scratch + n, 1.0);
       }
       const std::uint32_t* employed = words + (2 + l) * n;
       const double* work = ws.work_.empty() ? nullptr : ws.work_[2 * k + l].data() + from;
-      add_wages(2 * k + l, laborers + from, employed, scratch, ws.wage_mean_.data() + from,
-                ws.wage_threshold_.data() + from, work, b.count - from, total + from);
+      if (by_group)
+        add_wages(2 * k + l, laborers + from, employed, scratch, ws.wage_mean_.data() + from,
+                  ws.wage_threshold_.data() + from, work, b.count - from, total + from);
+      else
+        add_wages(2 * k + l, laborers + from, employed, scratch, Same<double>{inc.wage[0].mean},
+                  Same<std::uint64_t>{plan.employment_threshold[0]}, work, b.count - from,
+                  total + from);
     }
   }
 }

@@ -149,7 +149,8 @@ struct IncomeModel {
   // Wages drawn in the kernel: cv > 0 or employment_rate < 1 in either group, or illnesses
   // that cost working days; otherwise they are part of the fixed income.
   bool stochastic_wage = false;
-  WageTerms wage[2];  // [0] other households' laborers, [1] registered-poor households'
+  WageTerms wage[2];           // [0] other households' laborers, [1] registered-poor households'
+  bool wage_by_group = false;  // the two differ (wage.poor): the kernel reads terms per lane
   double dibao_line = 0.0;
 };
 
