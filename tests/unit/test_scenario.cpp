@@ -891,21 +891,22 @@ const std::string kHealth = R"(health:
   deduct_out_of_pocket: false
 )";
 
+void expect_illness(const incsim::Illness& ill, const std::string& name, double probability,
+                    double mean, double cv, double days_lost) {
+  EXPECT_EQ(ill.name, name);
+  EXPECT_EQ(ill.probability, probability) << name;
+  EXPECT_EQ(ill.cost.mean, mean) << name;
+  EXPECT_EQ(ill.cost.cv, cv) << name;
+  EXPECT_EQ(ill.days_lost, days_lost) << name;
+}
+
 TEST(ScenarioHealth, ASectionIsReadIntoHealthSpecExactly) {
   const Scenario s = load_scenario_text(kMinimal + kHealth, "s.yaml");
   const incsim::HealthSpec& h = s.health;
   EXPECT_TRUE(h.enabled);
   ASSERT_EQ(h.illnesses.size(), 2u);
-  EXPECT_EQ(h.illnesses[0].name, "outpatient");
-  EXPECT_EQ(h.illnesses[0].probability, 0.40);
-  EXPECT_EQ(h.illnesses[0].cost.mean, 600.0);
-  EXPECT_EQ(h.illnesses[0].cost.cv, 1.0);
-  EXPECT_EQ(h.illnesses[0].days_lost, 0.0) << "days_lost defaults to 0";
-  EXPECT_EQ(h.illnesses[1].name, "inpatient");
-  EXPECT_EQ(h.illnesses[1].probability, 0.08);
-  EXPECT_EQ(h.illnesses[1].cost.mean, 12000.0);
-  EXPECT_EQ(h.illnesses[1].cost.cv, 1.2);
-  EXPECT_EQ(h.illnesses[1].days_lost, 60.0);
+  expect_illness(h.illnesses[0], "outpatient", 0.40, 600.0, 1.0, 0.0);  // days_lost default
+  expect_illness(h.illnesses[1], "inpatient", 0.08, 12000.0, 1.2, 60.0);
   EXPECT_EQ(h.reimbursement.poor, 0.9117);
   EXPECT_EQ(h.reimbursement.other, 0.55);
   EXPECT_EQ(h.out_of_pocket_cap.poor, 3000.0);
@@ -924,11 +925,7 @@ TEST(ScenarioHealth, AbsentKeysTakeTheModelDefaults) {
   const incsim::HealthSpec& h = s.health;
   EXPECT_TRUE(h.enabled);
   ASSERT_EQ(h.illnesses.size(), 1u);
-  EXPECT_EQ(h.illnesses[0].name, "fever");
-  EXPECT_EQ(h.illnesses[0].probability, 0.1);
-  EXPECT_EQ(h.illnesses[0].cost.mean, 100.0);
-  EXPECT_EQ(h.illnesses[0].cost.cv, 0.0);
-  EXPECT_EQ(h.illnesses[0].days_lost, 0.0);
+  expect_illness(h.illnesses[0], "fever", 0.1, 100.0, 0.0, 0.0);
   EXPECT_EQ(h.reimbursement.poor, 0.0);
   EXPECT_EQ(h.reimbursement.other, 0.0);
   EXPECT_TRUE(std::isinf(h.out_of_pocket_cap.poor) && h.out_of_pocket_cap.poor > 0);
