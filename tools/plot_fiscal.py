@@ -47,7 +47,8 @@ def main():
         top.grid(axis="y", alpha=0.3)
         top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small",
                    title="\u00b11.96 se", title_fontsize="small")
-        title = f"{common.scenario_name(f)}: insurance payouts and government cost"
+        title = f"{common.scenario_name(f)}: insurance payouts and government cost" + (
+            ", medical costs" if "fiscal/health_reimbursement" in f else "")
     else:
         fig, bottom = common.plt.subplots(figsize=(8, 5))
         top = bottom
