@@ -51,7 +51,7 @@ void read_cost(const Value& v, LognormalSpec& cost) {
   if (!v.expect_fields({"mean", "cv"})) return;
   v.require("mean", "a number >= 0, yuan per episode");
   assign(v["mean"], cost.mean, at_least(0));
-  assign(v["cv"], cost.cv, at_least(0));
+  assign(v["cv"], cost.cv, between(0, kMaxCv));
 }
 
 void read_days_lost(const Value& v, double labor_days, double& days_lost) {

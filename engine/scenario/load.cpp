@@ -173,9 +173,9 @@ class ScenarioReader {
     s_.name = std::filesystem::path(sink_.file()).stem().string();
     if (!v.expect_fields({"name", "start_year", "years", "replications", "seed"})) return;
     assign(v["name"], s_.name);
-    assign(v["start_year"], s_.start_year);
+    assign(v["start_year"], s_.start_year, between(1, kMaxCalendarYear));
     v.require("years", "an integer >= 1");
-    assign(v["years"], s_.years, at_least(1));
+    assign(v["years"], s_.years, between(1, kMaxYears));
     assign(v["replications"], s_.replications, at_least(1));
     if (const auto seed = v["seed"].unsigned64()) s_.seed = *seed;
   }
@@ -194,7 +194,7 @@ class ScenarioReader {
         mv.require("price", "a number > 0");
         assign(mv["price"], m.price, above(0));
         assign(mv["trend"], m.trend, above(-1));
-        assign(mv["volatility"], m.volatility, at_least(0));
+        assign(mv["volatility"], m.volatility, between(0, kMaxVolatility));
         assign(mv["persistence"], m.persistence, between(-1, 1));
       }
       s_.markets.push_back(m);
@@ -377,7 +377,7 @@ class ScenarioReader {
       products_known &= product.market >= 0;
       item.require("yield", "a number >= 0");
       assign(item["yield"], product.yield, at_least(0));
-      assign(item["yield_cv"], product.yield_cv, at_least(0));
+      assign(item["yield_cv"], product.yield_cv, between(0, kMaxCv));
       out.products.push_back(product);
     }
     out.price_floor.assign(s_.markets.size(), std::nullopt);
@@ -412,7 +412,7 @@ class ScenarioReader {
     if (wage.expect_fields({"per_laborer", "cv", "employment_rate", "poor"})) {
       wage.require("per_laborer", "a number >= 0");
       assign(wage["per_laborer"], income.wage.per_laborer, at_least(0));
-      assign(wage["cv"], income.wage.cv, at_least(0));
+      assign(wage["cv"], income.wage.cv, between(0, kMaxCv));
       assign(wage["employment_rate"], income.wage.employment_rate, between(0, 1));
     }
     income.wage_poor = income.wage;  // v2: wage.poor overrides, absent keys fall back
@@ -420,7 +420,7 @@ class ScenarioReader {
     if (poor.expect_fields({"per_laborer", "cv", "employment_rate"})) {
       income.wage_poor_block = true;
       assign(poor["per_laborer"], income.wage_poor.per_laborer, at_least(0));
-      assign(poor["cv"], income.wage_poor.cv, at_least(0));
+      assign(poor["cv"], income.wage_poor.cv, between(0, kMaxCv));
       assign(poor["employment_rate"], income.wage_poor.employment_rate, between(0, 1));
     }
     const Value posts = v["public_posts"];

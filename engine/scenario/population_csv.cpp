@@ -105,6 +105,13 @@ class CsvReader {
       ++line_number;
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (trim(line).empty()) continue;
+      if (const auto at = std::find_if(line.begin(), line.end(), [](char c) { return c == '\0'; });
+          at != line.end()) {  // ids and villages become HDF5 strings, which cannot hold it
+        error(line_number, static_cast<int>(at - line.begin()) + 1,
+              "unexpected NUL byte (is this a text csv file?)");
+        if (!have_header) return records;
+        continue;
+      }
       if (const int open = split_line(line, fields)) {
         error(line_number, open, "unterminated quoted field");
         if (!have_header) return records;
@@ -297,7 +304,7 @@ bool read_lognormal(const Value& v, LognormalSpec& out, bool fallback = false) {
   if (!v.expect_fields({"mean", "cv"})) return false;
   const Value mean = fallback ? v["mean"] : v.require("mean", "a number >= 0");
   bool ok = assign(mean, out.mean, at_least(0));
-  ok &= assign(v["cv"], out.cv, at_least(0));
+  ok &= assign(v["cv"], out.cv, between(0, kMaxCv));
   return ok;
 }
 

@@ -9,6 +9,15 @@
 
 namespace incsim::scenario_detail {
 
+// Upper bounds where a larger value is meaningless and would only overflow or exhaust memory
+// (issue 14): a coefficient of variation of 100 already puts the lognormal's 99.99th
+// percentile at ~10^5 times the mean; a yearly log-price volatility of 5 at e^20 after one
+// year; calendar years have four digits; a horizon of 1000 years is beyond any programme.
+inline constexpr double kMaxCv = 100.0;
+inline constexpr double kMaxVolatility = 5.0;
+inline constexpr int kMaxCalendarYear = 9999;
+inline constexpr int kMaxYears = 1000;
+
 // Whole file as text, or nullopt with the OS reason in `reason` (load.cpp).
 // Reads a scenario, csv or sweep file: a regular file of at most max_input_bytes() (default
 // kDefaultMaxInputBytes, environment INCSIM_MAX_INPUT_BYTES); else nullopt with the reason.

@@ -216,6 +216,13 @@ std::vector<std::pair<std::string, Value>> Value::named_entries() const {
     if (!it->first.IsScalar()) continue;
     const std::string name = it->first.Scalar();
     if (std::find(names.begin(), names.end(), name) != names.end()) continue;  // duplicate
+    if (has_control_character(name)) {  // names become output labels and HDF5 strings
+      sink_->report(it->first.Mark(), path_,
+                    "expected names without NUL or control characters, found " +
+                        quote(escape_controls(name)));
+      names.push_back(name);
+      continue;
+    }
     names.push_back(name);
     result.emplace_back(name,
                         Value(it->second, path_join(path_, name), it->first.Mark(), sink_, true));
@@ -288,6 +295,10 @@ std::optional<std::string> Value::text() const {
   if (!present_) return std::nullopt;
   if (!node_.IsScalar()) {
     error("expected a string, found " + found());
+    return std::nullopt;
+  }
+  if (node_.Scalar().find('\0') != std::string::npos) {  // HDF5 strings cannot hold it
+    error("expected text without NUL bytes, found " + quote(escape_controls(node_.Scalar())));
     return std::nullopt;
   }
   return node_.Scalar();

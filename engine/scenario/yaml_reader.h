@@ -27,8 +27,10 @@ std::optional<std::string> nearest_name(std::string_view word,
 // " (did you mean 'x'?)" when a candidate is near, else " (expected one of: a, b, c)".
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates);
 std::string join(const std::vector<std::string>& parts, std::string_view separator);
-std::string quote(std::string_view text);  // 'text'
-std::string format_number(double value);   // shortest text that reads back exactly
+std::string quote(std::string_view text);            // 'text'
+bool has_control_character(std::string_view text);   // a byte below 0x20, or 0x7f (NUL too)
+std::string escape_controls(std::string_view text);  // those bytes as \xNN, for messages
+std::string format_number(double value);             // shortest text that reads back exactly
 std::string path_join(std::string_view parent, std::string_view child);
 
 // Strict scalar parsing shared by the YAML and csv readers: the whole text must be consumed.

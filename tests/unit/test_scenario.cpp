@@ -358,6 +358,19 @@ TEST(ScenarioCsv, ErrorsNameFileLineAndColumn) {
   for (const Diagnostic& d : errors) EXPECT_EQ(d.file, rows) << d.format();
 }
 
+// A NUL byte in a csv field (an id or a village would become an HDF5 string that cannot
+// hold it) is an error at its line and column, found by validate, not after simulating.
+TEST(ScenarioCsv, NulByteIsAnErrorAtItsPosition) {
+  const fs::path dir = temp_dir();
+  write_file(dir / "households_nul.csv",
+             std::string("id,village,size,laborers,farmland_mu,forest_mu,capital,poor\n"
+                         "h1,ea") +
+                 '\0' + "st,4,2,3.5,10,8000,1\n");
+  const auto errors =
+      errors_of(csv_scenario("households_nul.csv", false), (dir / "s.yaml").string());
+  EXPECT_DIAGNOSTIC(errors, "unexpected NUL byte", 2, 6);
+}
+
 TEST(ScenarioCsv, MissingOrEmptyFilesAndMixedKeys) {
   const fs::path dir = temp_dir();
   write_file(dir / "header_only.csv",
