@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   // A file-size limit makes a write fail with EFBIG instead of killing the process, so the
   // error is reported and the temporary file removed.
   std::signal(SIGXFSZ, SIG_IGN);
+  incsim::h5::install_temporary_cleanup();  // Ctrl-C or kill while writing leaves no
+                                            // OUT.h5.tmp-<pid>
   CLI::App app{"incsim: household income projections under market and disaster risk"};
   app.set_version_flag("--version", std::string("incsim ") + INCSIM_VERSION + " (output schema " +
                                         INCSIM_SCHEMA_VERSION + ")");

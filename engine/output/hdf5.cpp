@@ -12,7 +12,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <system_error>
@@ -545,6 +548,53 @@ std::string output_path_problem(const std::string& path) {
 }
 
 namespace {
+// The temporary files this process is writing, for the SIGINT/SIGTERM/SIGHUP handler: a fixed
+// table of C strings, so the handler only reads atomics and calls unlink (async-signal-safe).
+// Process-wide by necessity: a signal handler has no other way in.
+constexpr int kTemporarySlots = 16;
+std::atomic<const char*> g_temporaries[kTemporarySlots];
+
+extern "C" void remove_temporaries_and_reraise(int sig) {
+  for (auto& slot : g_temporaries)
+    if (const char* path = slot.load()) ::unlink(path);
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+int register_temporary(const char* path) {
+  for (int k = 0; k < kTemporarySlots; ++k) {
+    const char* empty = nullptr;
+    if (g_temporaries[k].compare_exchange_strong(empty, path)) return k;
+  }
+  return -1;  // more files at once than slots: this one is only removed by its destructor
+}
+
+void unregister_temporary(int slot) {
+  if (slot >= 0) g_temporaries[slot].store(nullptr);
+}
+
+// Temporaries `<final>.tmp-<pid>` beside `final_path` whose process no longer exists (a run
+// killed by SIGKILL or a power cut): removed before a new one is written.
+void remove_stale_temporaries(const std::string& final_path) {
+  const std::filesystem::path target = std::filesystem::absolute(final_path);
+  const std::string prefix = target.filename().string() + ".tmp-";
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(target.parent_path(), error)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string digits = name.substr(prefix.size());
+    if (!std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        digits.size() > 9)
+      continue;
+    const auto pid = static_cast<pid_t>(std::stol(digits));
+    if (pid == ::getpid() || pid <= 0) continue;
+    if (::kill(pid, 0) == -1 && errno == ESRCH) {
+      std::error_code ignored;
+      std::filesystem::remove(entry.path(), ignored);
+    }
+  }
+}
+
 const std::string& checked_output(const std::string& path) {
   const std::string problem = output_path_problem(path);
   if (!problem.empty()) throw H5Error("incsim: " + problem);
@@ -552,12 +602,29 @@ const std::string& checked_output(const std::string& path) {
 }
 }  // namespace
 
+void install_temporary_cleanup() {
+  struct sigaction action {};
+  action.sa_handler = remove_temporaries_and_reraise;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &action, nullptr);
+}
+
+AtomicFile::Registration::Registration(const std::string& path)
+    : slot(register_temporary(path.c_str())) {}
+
+void AtomicFile::Registration::release() {
+  unregister_temporary(slot);
+  slot = -1;
+}
+
 AtomicFile::AtomicFile(std::string final_path)
     : final_path_(checked_output(final_path)),
       temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())),
-      file_(File::create(temp_path_)) {}
+      registration_(temp_path_),
+      file_((remove_stale_temporaries(final_path_), File::create(temp_path_))) {}
 
 AtomicFile::~AtomicFile() {
+  registration_.release();
   if (committed_) return;
   try {
     file_.close();
@@ -580,6 +647,7 @@ void AtomicFile::commit() {
   ::close(fd);
   std::error_code error;
   std::filesystem::rename(temp_path_, final_path_, error);
+  if (!error) registration_.release();  // the name is gone: nothing left to remove
   if (error) {
     throw H5Error("HDF5: cannot rename " + temp_path_ + " to " + final_path_ + ": " +
                   error.message());

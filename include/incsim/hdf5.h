@@ -253,11 +253,28 @@ class AtomicFile {
   void commit();  // close, fsync, rename, fsync the directory; throws H5Error; idempotent
 
  private:
+  // The temporary's entry in the table the signal handler removes, registered before the
+  // file is created (a signal in between then removes nothing, never leaves the file) and
+  // released however the AtomicFile ends, even when creating the file throws.
+  struct Registration {
+    explicit Registration(const std::string& path);
+    ~Registration() { release(); }
+    Registration(const Registration&) = delete;
+    Registration& operator=(const Registration&) = delete;
+    void release();
+    int slot = -1;
+  };
   std::string final_path_;
   std::string temp_path_;
+  Registration registration_;
   File file_;
   bool committed_ = false;
 };
+
+// Makes SIGINT, SIGTERM and SIGHUP remove every AtomicFile temporary being written, then end
+// the process by that signal (the command line installs it once; a temporary of a process
+// that died otherwise is removed by the next AtomicFile on the same output).
+void install_temporary_cleanup();
 
 // Reading helpers for tests and `incsim inspect`. Paths are absolute ("/income/mean").
 // Numbers are converted from whatever numeric type is stored (float to integer truncates);

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
 
 #include "incsim/hdf5.h"
 #include "support.h"
@@ -194,6 +197,70 @@ TEST(Cli, InputsThatAreNotRegularFilesOrTooLargeAreRefused) {
   const auto [big_status, big_err] = run("validate " + test::shell_quote(big.string()));
   EXPECT_EQ(big_status, 2) << big_err;
   EXPECT_NE(big_err.find("INCSIM_MAX_INPUT_BYTES"), std::string::npos) << big_err;
+}
+
+// A temporary left by a process that no longer exists (killed by SIGKILL, a power cut) is
+// removed by the next run on the same output; one of a live process is left alone.
+TEST(Cli, StaleTemporaryOfADeadProcessIsRemovedByTheNextRun) {
+  const fs::path out = test::temp_path(".h5");
+  fs::remove(out);
+  const pid_t child = ::fork();
+  if (child == 0) ::_exit(0);
+  ASSERT_GT(child, 0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // reaped: its pid names no process now
+  const fs::path stale = out.string() + ".tmp-" + std::to_string(child);
+  const fs::path live = out.string() + ".tmp-" + std::to_string(::getppid());  // our parent
+  test::write_file(stale, "half-written results of a dead run");
+  test::write_file(live, "a live process's file");
+  const test::CommandResult r =
+      test::run_incsim("run " + test::shell_quote(kScenario) + " --replications 2 -q -o " +
+                       test::shell_quote(out.string()));
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(stale)) << stale;
+  EXPECT_TRUE(fs::exists(live)) << "a temporary of a live process was removed";
+  fs::remove(live);
+  fs::remove(out);
+}
+
+// SIGTERM (or Ctrl-C) while the output is being written removes the temporary file, and the
+// process ends by that signal. The write is made long by sample paths, and the test waits
+// for the temporary to appear before it signals.
+TEST(Cli, SignalDuringTheWriteRemovesTheTemporary) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    std::string suffix = std::to_string(sig);  // appended piecewise: "_" + std::string trips
+    suffix += ".h5";                            // GCC 12's -Wrestrict
+    const fs::path out = test::temp_path(suffix);
+    fs::remove(out);
+    const std::string sink = test::temp_path(".log").string();
+    const pid_t child = ::fork();
+    if (child == 0) {
+      const std::string o = out.string();
+      ::freopen(sink.c_str(), "w", stdout);
+      ::execl(INCSIM_BINARY, INCSIM_BINARY, "run", kScenario.c_str(), "-q", "--replications", "400",
+              "--set", "output.sample_paths=400", "--set", "population.households=20000",
+              "--threads", "2", "-o", o.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    ASSERT_GT(child, 0);
+    const fs::path temporary = out.string() + ".tmp-" + std::to_string(child);
+    bool seen = false;
+    int status = 0;
+    for (int k = 0; k < 120000 && !seen; ++k) {                // up to 2 minutes, every millisecond
+      if (::waitpid(child, &status, WNOHANG) == child) break;  // finished before we saw it
+      seen = fs::exists(temporary);
+      if (!seen) ::usleep(1000);
+    }
+    ASSERT_TRUE(seen) << "the run ended before its temporary appeared; signal " << sig;
+    ::kill(child, sig);
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == sig)
+        << "status " << status << " for signal " << sig;
+    EXPECT_FALSE(fs::exists(temporary)) << temporary;
+    EXPECT_FALSE(fs::exists(out)) << "an output appeared although the run was stopped";
+    fs::remove(temporary);
+    fs::remove(out);
+  }
 }
 
 }  // namespace
