@@ -25,6 +25,15 @@ struct Field {
   int column = 1;  // 1-based character column where the field starts
 };
 
+// A field of the file quoted in a message: at most 40 characters, control characters
+// escaped, so a message about a foreign file (`csv: /etc/shadow`) shows only a short excerpt.
+std::string excerpt(std::string_view text) {
+  constexpr std::size_t kMost = 40;
+  if (text.size() <= kMost) return quote(escape_controls(text));
+  return quote(escape_controls(text.substr(0, kMost))) + "... (" + std::to_string(text.size()) +
+         " characters)";
+}
+
 std::string trim(std::string_view s) {
   const auto first = s.find_first_not_of(" \t");
   if (first == std::string_view::npos) return {};
@@ -153,9 +162,9 @@ class CsvReader {
     known.insert(known.end(), kOptionalColumns.begin(), kOptionalColumns.end());
     for (const Field& f : fields) {
       if (std::find(known.begin(), known.end(), f.text) == known.end()) {
-        error(line, f.column, "unknown column " + quote(f.text) + suggest(f.text, known));
+        error(line, f.column, "unknown column " + excerpt(f.text) + suggest(f.text, known));
       } else if (has_column(f.text)) {
-        error(line, f.column, "column " + quote(f.text) + " appears twice");
+        error(line, f.column, "column " + excerpt(f.text) + " appears twice");
         ok = false;
       }
       columns_.push_back(f.text);
@@ -180,7 +189,7 @@ class CsvReader {
                                 : &fields[static_cast<std::size_t>(it - columns_.begin())];
   }
 
-  static std::string found(const Field& f) { return f.text.empty() ? "nothing" : quote(f.text); }
+  static std::string found(const Field& f) { return f.text.empty() ? "nothing" : excerpt(f.text); }
 
   void expected(int line, const Field& f, const std::string& name, const std::string& what) {
     error(line, f.column, "column " + quote(name) + ": expected " + what + ", found " + found(f));
@@ -204,7 +213,7 @@ class CsvReader {
     const auto it = std::find(industries_.begin(), industries_.end(), f->text);
     if (it == industries_.end()) {
       error(line, f->column,
-            "column " + quote(name) + ": unknown industry " + quote(f->text) +
+            "column " + quote(name) + ": unknown industry " + excerpt(f->text) +
                 suggest(f->text, industries_));
       return -1;
     }

@@ -371,6 +371,23 @@ TEST(ScenarioCsv, NulByteIsAnErrorAtItsPosition) {
   EXPECT_DIAGNOSTIC(errors, "unexpected NUL byte", 2, 6);
 }
 
+// A file that is not a population csv (`csv: /etc/shadow` by mistake or malice) is quoted in
+// messages only as a short escaped excerpt, never in full.
+TEST(ScenarioCsv, ForeignFileIsQuotedOnlyAsAShortExcerpt) {
+  const fs::path dir = temp_dir();
+  const std::string secret = "SECRET-PART-OF-THE-LINE";
+  write_file(dir / "foreign.csv",
+             "root:$6$abcdefghijklmnopqrstuvwxyz0123456789" + secret + "\x01:19000:0:99999:7:::\n");
+  const auto errors = errors_of(csv_scenario("foreign.csv", false), (dir / "s.yaml").string());
+  ASSERT_FALSE(errors.empty());
+  EXPECT_DIAGNOSTIC(
+      errors, "unknown column 'root:$6$abcdefghijklmnopqrstuvwxyz012345'... (87 characters)", 1, 1);
+  for (const Diagnostic& d : errors) {
+    EXPECT_EQ(d.format().find(secret), std::string::npos) << d.format();
+    EXPECT_EQ(d.format().find('\x01'), std::string::npos) << d.format();
+  }
+}
+
 TEST(ScenarioCsv, MissingOrEmptyFilesAndMixedKeys) {
   const fs::path dir = temp_dir();
   write_file(dir / "header_only.csv",
