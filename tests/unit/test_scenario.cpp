@@ -84,12 +84,15 @@ std::string replace(std::string text, const std::string& from, const std::string
   return text;
 }
 
-#define EXPECT_DIAGNOSTIC(diagnostics, needle, line_, column_)                         \
-  do {                                                                                 \
-    const Diagnostic* d_ = find(diagnostics, needle);                                  \
-    ASSERT_NE(d_, nullptr) << "no '" << needle << "' in:\n" << formatted(diagnostics); \
-    EXPECT_EQ(d_->line, line_) << d_->format();                                        \
-    EXPECT_EQ(d_->column, column_) << d_->format();                                    \
+// `diagnostics` may be a temporary (errors_of(...)): bound to a reference, it lives for the
+// whole check (found by AddressSanitizer: a pointer into a destroyed temporary).
+#define EXPECT_DIAGNOSTIC(diagnostics, needle, line_, column_)                  \
+  do {                                                                          \
+    const auto& all_ = (diagnostics);                                           \
+    const Diagnostic* d_ = find(all_, needle);                                  \
+    ASSERT_NE(d_, nullptr) << "no '" << needle << "' in:\n" << formatted(all_); \
+    EXPECT_EQ(d_->line, line_) << d_->format();                                 \
+    EXPECT_EQ(d_->column, column_) << d_->format();                             \
   } while (0)
 
 // ---- defaults ---------------------------------------------------------------------------------
