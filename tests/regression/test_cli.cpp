@@ -229,7 +229,7 @@ TEST(Cli, StaleTemporaryOfADeadProcessIsRemovedByTheNextRun) {
 TEST(Cli, SignalDuringTheWriteRemovesTheTemporary) {
   for (int sig : {SIGTERM, SIGINT}) {
     std::string suffix = std::to_string(sig);  // appended piecewise: "_" + std::string trips
-    suffix += ".h5";                            // GCC 12's -Wrestrict
+    suffix += ".h5";                           // GCC 12's -Wrestrict
     const fs::path out = test::temp_path(suffix);
     fs::remove(out);
     const std::string sink = test::temp_path(".log").string();
