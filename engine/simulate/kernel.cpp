@@ -12,10 +12,6 @@ namespace {
 constexpr std::size_t kBatch = Kernel::kBatch;
 constexpr std::size_t kSlack = rng::kLanes;  // lanes past kBatch for suffix draws
 
-std::size_t padded(std::size_t n) {
-  return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
-}
-
 }  // namespace
 
 Kernel::Plan make_kernel_plan(const Model& model) {
@@ -134,7 +130,7 @@ YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws,
 void Kernel::simulate_batch(const KernelSegment& seg, std::size_t begin, std::size_t count,
                             std::uint32_t r, int t, Workspace& ws, Totals& totals) const {
   const Stages stages{model_, plan_, key_};
-  const BatchRange b{&seg, begin, count, padded(count), r, t};
+  const BatchRange b{&seg, begin, count, rng::padded_lanes(count), r, t};
   stages.load(b, ws);
   if (seg.main >= 0) {
     stages.year_survival(b, ws);

@@ -79,7 +79,7 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
   const std::size_t np = portfolios_.size();
   const int years = base_.years;
   lanes_ = households.size();
-  padded_ = (lanes_ + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
+  padded_ = rng::padded_lanes(lanes_);
   units_.assign(households.begin(), households.end());
   units_.resize(padded_, units_.back());
   laborers_.resize(lanes_);

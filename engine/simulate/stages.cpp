@@ -372,9 +372,6 @@ void Stages::out_of_pocket(const BatchRange& b, Workspace& ws) const {
 }
 
 namespace {
-std::size_t padded_size(std::size_t n) {
-  return (n + rng::kLanes - 1) / rng::kLanes * rng::kLanes;
-}
 template <class T>
 void grow(std::vector<T>& v, std::size_t n) {
   if (v.size() < n) v.resize(n);
@@ -418,8 +415,6 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
     }
     d.block_start.push_back(d.block_unit.size());
   }
-  grow(d.words, 4 * std::max(in.padded, static_cast<std::size_t>(rng::kLanes)));
-  grow(d.mask, in.padded);
   std::fill(cost, cost + n, 0.0);
   // Days lost per person (rows of `work`, one per person: no branch on who is a laborer),
   // then the laborers' rows become working factors.
@@ -494,7 +489,7 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
     for (std::size_t k = 0; k < episodes; ++k)
       work[d.episode_person[k]][d.episode_lane[k]] += hm.illnesses[d.episode_illness[k]].days_lost;
   // Costs: the mean where cv is 0, else mean x exp(s z - s^2/2).
-  const std::size_t pe = padded_size(episodes);
+  const std::size_t pe = rng::padded_lanes(episodes);
   if (pe > 0) {
     for (std::size_t k = episodes; k < pe; ++k) {  // padding repeats the last episode
       d.episode_unit[k] = d.episode_unit[episodes - 1];

@@ -39,8 +39,8 @@ struct BatchTotals {
 // portfolio pilot so both draw and add in the same order: each lane's medical cost and
 // out-of-pocket cost and, when illnesses cost working days, each laborer's working factor
 // max(0, 1 - D / labor days) in work[l] (work has a row per person of the largest household:
-// rows past a lane's laborers are scratch). Uses ws.words_, health_words_, normals_, scratch_,
-// struck_ and struck_units_. Returns the number of episodes.
+// rows past a lane's laborers are scratch). Uses only the workspace's health_ buffers.
+// Returns the number of episodes.
 struct HealthLanes {
   const std::uint32_t* units;  // RNG unit per lane, padded
   const double* size;

@@ -74,6 +74,10 @@ struct Addressed {
 // element goes through the same vector code path and a draw never depends on its position
 // in a batch.
 inline constexpr std::size_t kLanes = 8;
+// n rounded up to a multiple of kLanes: the length a batch of n lanes is padded to.
+inline constexpr std::size_t padded_lanes(std::size_t n) {
+  return (n + kLanes - 1) / kLanes * kLanes;
+}
 
 // out[j*n + i] = word j of philox({units[i], replication, year, index}, key), j = 0..3.
 void philox_batch(Key key, const std::uint32_t* units, std::uint32_t replication,

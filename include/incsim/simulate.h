@@ -89,8 +89,8 @@ class Workspace {
   // Wage terms of each lane (its group's, MODEL.md section 7 v2).
   std::vector<double> wage_mean_, wage_sigma_, wage_shift_;
   std::vector<std::uint64_t> wage_threshold_;
-  // Health (section 7a): medical cost per lane, out-of-pocket per position, each laborer's
-  // working factor per lane, occurrence words kept while cost draws use words_.
+  // Health (section 7a): medical cost per lane, out-of-pocket per position, and per person
+  // row the days lost, then each laborer's working factor (Stages::draw_health).
   std::vector<double> medical_;
   std::vector<double> out_of_pocket_;
   std::vector<std::vector<double>> work_;
