@@ -20,9 +20,12 @@ namespace incsim::cli {
 
 // Prints "replications done, elapsed, ETA" to stderr every half second while alive, only when
 // stderr is a terminal. Reads the counter the engine increments; never influences results.
+// `what` names the items; the counter may count `per_item` steps per item (e.g. the pilot
+// replications of a household), shown as whole items.
 class Progress {
  public:
-  Progress(std::int64_t total, const std::atomic<std::int64_t>& done);
+  Progress(std::int64_t total, const std::atomic<std::int64_t>& done,
+           std::string what = "replications", std::int64_t per_item = 1);
   ~Progress();
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
@@ -36,6 +39,12 @@ class Progress {
 // choice of portfolios.
 void print_summary(std::ostream& os, const Model& model, const RunResults& results, double seconds,
                    double model_seconds);
+
+// Lines saying how many households run no industry and why, by BindingConstraint, most
+// common first, each with the scenario key that relaxes it; empty when every household runs
+// one. `capacity_used` (Model::capacity_used) adds what was taken of each bounded capacity.
+std::string why_no_industry(const Scenario& s, const std::vector<std::uint8_t>& constraint,
+                            const std::vector<double>* capacity_used);
 
 // `incsim inspect`: prints the headline tables of a finished result file to `os` (metadata,
 // income, poverty, government cost, groups, insurance when present). Returns 0, or 1 after a

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <numeric>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -319,6 +320,64 @@ std::vector<std::string> point_labels(const h5::File& file, const std::string& p
   }
 }
 
+// Portfolio shares per point (/sweep/portfolio_share): the households choose again at every
+// point, so a sweep over insurance terms or prices moves them. The five portfolios of largest
+// share anywhere, and how far the shares moved from point 0.
+void print_sweep_portfolios(std::ostream& os, h5::File& file, const Reader& r,
+                            const std::vector<std::int64_t>& index,
+                            const std::vector<std::string>& names,
+                            const std::vector<std::vector<std::string>>& labels,
+                            const std::vector<int>& widths) {
+  if (!r.has("/sweep/portfolio_share") || !r.has("/sweep/portfolio_labels")) return;
+  const std::vector<std::string> portfolios = h5::read_strings(file, "/sweep/portfolio_labels");
+  const std::size_t points = index.size(), np = portfolios.size();
+  const std::vector<double> share = r.series_or_nan("/sweep/portfolio_share", points * np);
+  if (np == 0) return;
+  std::vector<std::size_t> order(np);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto largest = [&](std::size_t p) {
+    double m = 0.0;
+    for (std::size_t k = 0; k < points; ++k) m = std::max(m, share[k * np + p]);  // NaN: skipped
+    return m;
+  };
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return largest(a) > largest(b); });
+  order.resize(std::min<std::size_t>(order.size(), 5));
+  os << "\n  portfolio shares, % of households (they choose again at every point):\n";
+  for (std::size_t j = 0; j < order.size(); ++j)
+    os << "    P" << j + 1 << " = " << portfolios[order[j]] << "\n";
+  std::string header = "  point";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    header += strf("  %-*s", widths[i], names[i].c_str());
+  for (std::size_t j = 0; j < order.size(); ++j) header += strf("       P%zu", j + 1);
+  row(os, header + "  moved, pp");
+  double most = 0.0;
+  std::size_t most_point = 0, most_portfolio = 0;
+  for (std::size_t k = 0; k < points; ++k) {
+    std::string line = strf("  %5lld", static_cast<long long>(index[k]));
+    for (std::size_t i = 0; i < names.size(); ++i)
+      line += strf("  %-*s", widths[i], k < labels[i].size() ? labels[i][k].c_str() : "?");
+    for (const std::size_t p : order) line += strf("  %7.2f", 100.0 * share[k * np + p]);
+    // Half the sum of absolute changes: the share of households on another portfolio at most.
+    double moved = 0.0;
+    for (std::size_t p = 0; p < np; ++p) {
+      const double d = share[k * np + p] - share[p];
+      moved += 0.5 * std::abs(d);
+      if (std::abs(d) > most) {
+        most = std::abs(d);
+        most_point = k;
+        most_portfolio = p;
+      }
+    }
+    row(os, line + strf("  %9.2f", 100.0 * moved));
+  }
+  if (most > 0.0)
+    os << strf("  largest move: %.2f percentage points of households, ", 100.0 * most)
+       << portfolios[most_portfolio] << " at point " << index[most_point] << "\n";
+  else
+    os << "  the shares are the same at every point\n";
+}
+
 // The /sweep table of the last year: per headline measure, each point's value and its
 // difference from point 0, with standard errors (the difference's paired by replication).
 void print_sweep(std::ostream& os, const std::string& path, h5::File& file, const Reader& r) {
@@ -395,6 +454,7 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
       row(os, line);
     }
   }
+  print_sweep_portfolios(os, file, r, index, names, labels, widths);
 }
 
 }  // namespace

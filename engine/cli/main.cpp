@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -74,7 +75,13 @@ int run_command(const Common& c, std::string output, std::optional<std::int64_t>
               << " pilot replications per household...\n";
   }
   const auto choice_start = std::chrono::steady_clock::now();
-  const incsim::Model model = incsim::build_model(scenario, threads);
+  std::atomic<std::int64_t> chosen{0};
+  const incsim::Model model = [&] {
+    const bool pilot = scenario.choice.rule != incsim::ChoiceRule::fixed;
+    incsim::cli::Progress progress(pilot ? scenario.population.households : 0, chosen,
+                                   "households choosing", scenario.choice.pilot_replications);
+    return incsim::build_model(scenario, threads, &chosen);
+  }();
   const double choice_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - choice_start).count();
 
@@ -97,6 +104,19 @@ int validate_command(const Common& c) {
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, overrides_of(c));
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
   std::cout << incsim::describe(scenario);
+  // Who can run nothing follows from the population alone (the pilot is not run).
+  const incsim::Model base = incsim::build_population_model(scenario);
+  const std::string blocked =
+      incsim::cli::why_no_industry(scenario, incsim::resource_constraints(base), nullptr);
+  bool bounded = false;
+  for (const incsim::Industry& ind : scenario.industries) bounded |= std::isfinite(ind.capacity);
+  if (!blocked.empty() || bounded) {
+    std::cout << "households without a portfolio before any capacity applies"
+              << (scenario.choice.rule == incsim::ChoiceRule::fixed ? " (their fixed draws)" : "")
+              << ":\n"
+              << (blocked.empty() ? std::string("    none\n") : blocked);
+    if (bounded) std::cout << "    (capacities can keep more out: `incsim run` reports how many)\n";
+  }
   std::cout << "scenario is valid\n";
   return 0;
 }

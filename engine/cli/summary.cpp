@@ -33,12 +33,48 @@ static void print_portfolios(std::ostream& os, const Model& model) {
     if (rows[k].aux >= 0) name += " + " + model.industries[rows[k].aux].name;
     os << fmt("    %5.1f%% of households  ", 100.0 * rows[k].household_share, 0.0) << name << "\n";
   }
-  std::size_t infeasible = 0;
-  for (std::size_t h = 0; h < model.households.count(); ++h)
-    infeasible += model.households.feasible_portfolios[h] == 0;
-  if (s.choice.rule != ChoiceRule::fixed)
-    os << "    " << infeasible
-       << " households have no feasible portfolio (land, forest, labor or cash)\n";
+  os << why_no_industry(s, model.households.binding_constraint, &model.capacity_used);
+}
+
+std::string why_no_industry(const Scenario& s, const std::vector<std::uint8_t>& constraint,
+                            const std::vector<double>* capacity_used) {
+  std::int64_t count[kBindingConstraints] = {};
+  for (const std::uint8_t c : constraint) ++count[c < kBindingConstraints ? c : 0];
+  const std::int64_t none = static_cast<std::int64_t>(constraint.size()) - count[0];
+  if (none == 0) return "";
+  std::string bounded;  // the bounded industries, with what was taken when known
+  for (std::size_t i = 0; i < s.industries.size(); ++i) {
+    const double cap = s.industries[i].capacity;
+    if (!std::isfinite(cap)) continue;
+    if (!bounded.empty()) bounded += ", ";
+    bounded += "industries." + s.industries[i].name + ".capacity";
+    if (capacity_used && i < capacity_used->size())
+      bounded += fmt(" (%.0f of %g taken)", (*capacity_used)[i], cap);
+    else
+      bounded += fmt(" (%g)", cap, 0.0);
+  }
+  // The key an analyst changes to relax each constraint.
+  const std::string keys[kBindingConstraints] = {
+      "",
+      "farmland: population.farmland_mu, or the candidates' needs.farmland_mu",
+      "forest: population.forest_mu, or the candidates' needs.forest_mu",
+      "labor: population.laborers (and population.poor.laborers), or needs.labor_days",
+      "cash for setup: population.capital, or industries.<i>.setup_subsidy",
+      "capacity: every portfolio it could run was full when it was served; " + bounded,
+      s.choice.rule == ChoiceRule::fixed
+          ? std::string("given no portfolio: choice.portfolios shares sum below 1, or an empty "
+                        "csv main")
+          : std::string("no candidate portfolio"),
+  };
+  std::vector<int> order;
+  for (int c = 1; c < kBindingConstraints; ++c)
+    if (count[c] > 0) order.push_back(c);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return count[a] > count[b]; });
+  std::string out = "    " + std::to_string(none) + " household" + (none == 1 ? "" : "s") +
+                    " run no industry; what binds, most common first (the key to change):\n";
+  for (const int c : order)
+    out += fmt("    %7.0f  ", static_cast<double>(count[c]), 0.0) + keys[c] + "\n";
+  return out;
 }
 
 // Registered poor against the others, per year (the `poor` grouping).

@@ -80,8 +80,14 @@ class SweepProgress {
       case SweepEvent::reused:
         ++reused_;
         break;
-      case SweepEvent::starting:
+      case SweepEvent::starting:  // the choice step: households done, not replications
         report_reused();
+        bar_.reset();
+        if (e.pilot_replications > 0)
+          bar_.emplace(e.households, choosing_, "households choosing", e.pilot_replications);
+        break;
+      case SweepEvent::simulating:
+        bar_.reset();
         replications_.store(0);
         bar_.emplace(e.replications, replications_);
         break;
@@ -105,6 +111,7 @@ class SweepProgress {
                  spec_.points.size(), sidecar_.c_str());
   }
   std::atomic<std::int64_t>& counter() { return replications_; }
+  std::atomic<std::int64_t>& choice_counter() { return choosing_; }
 
  private:
   const SweepSpec& spec_;
@@ -112,7 +119,7 @@ class SweepProgress {
   std::size_t reused_ = 0, computed_ = 0;
   bool reported_ = false;
   double seconds_ = 0.0;
-  std::atomic<std::int64_t> replications_{0};
+  std::atomic<std::int64_t> replications_{0}, choosing_{0};
   std::optional<Progress> bar_;
 };
 
@@ -159,6 +166,7 @@ int sweep_command(const SweepArgs& args) {
   options.restart = args.restart;
   options.stop = &interrupted;
   options.progress = &progress.counter();
+  options.choice_progress = &progress.choice_counter();
   options.on_event = [&progress](const SweepEvent& e) { progress(e); };
   SweepSummary summary;
   try {

@@ -257,6 +257,48 @@ Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, 
   return n;
 }
 
+unsigned portfolio_shortage(const Scenario& s, int main, int aux, double farmland_mu,
+                            double forest_mu, int laborers, double capital) {
+  const Industry& m = s.industries[main];
+  const Industry* a = aux >= 0 ? &s.industries[aux] : nullptr;
+  auto setup = [](const Industry& ind) { return ind.setup_cost * (1.0 - ind.setup_subsidy); };
+  // As portfolio_units adds them: main's first unit, then aux's on top of it.
+  auto short_of = [&](double need_main, double need_aux, double available) {
+    return !fits(0.0, need_main, available) || (a && !fits(need_main, need_aux, available));
+  };
+  auto bit = [](BindingConstraint c) { return 1u << static_cast<unsigned>(c); };
+  unsigned mask = 0;
+  if (short_of(m.needs_farmland_mu, a ? a->needs_farmland_mu : 0.0, farmland_mu))
+    mask |= bit(BindingConstraint::farmland);
+  if (short_of(m.needs_forest_mu, a ? a->needs_forest_mu : 0.0, forest_mu))
+    mask |= bit(BindingConstraint::forest);
+  if (short_of(m.needs_labor_days, a ? a->needs_labor_days : 0.0,
+               laborers * s.population.labor_days_per_laborer))
+    mask |= bit(BindingConstraint::labor);
+  if (short_of(setup(m), a ? setup(*a) : 0.0, capital)) mask |= bit(BindingConstraint::cash);
+  return mask;
+}
+
+const char* binding_constraint_name(BindingConstraint c) {
+  switch (c) {
+    case BindingConstraint::none:
+      return "none";
+    case BindingConstraint::farmland:
+      return "farmland";
+    case BindingConstraint::forest:
+      return "forest";
+    case BindingConstraint::labor:
+      return "labor";
+    case BindingConstraint::cash:
+      return "cash";
+    case BindingConstraint::capacity:
+      return "capacity";
+    case BindingConstraint::no_candidate:
+      return "no_candidate";
+  }
+  return "?";
+}
+
 Model build_population_model(const Scenario& scenario) {
   Model model;
   model.scenario = scenario;

@@ -107,6 +107,7 @@ void resize_households(Households& hh, std::size_t n) {
   hh.dibao_eligible.assign(n, 0);
   hh.certainty_equivalent.assign(n, std::nan(""));
   hh.feasible_portfolios.assign(n, 0);
+  hh.binding_constraint.assign(n, 0);
 }
 
 }  // namespace incsim::detail

@@ -2,8 +2,10 @@
 // `description`; every dimension has a dimension scale (global ones at the root, group-local
 // ones inside /groups/<name>/), so h5py, xarray (h5netcdf) and R open the file as is.
 #include <chrono>
+#include <cmath>
 #include <ctime>
 #include <functional>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -165,7 +167,17 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
         "certainty equivalent of the chosen portfolio (NaN when the choice rule does not estimate "
         "one)");
   w.put("households/feasible_portfolios", hh.feasible_portfolios, h, "1",
-        "number of candidate portfolios feasible for the household (0: it runs none)");
+        "number of candidate portfolios (rule fixed: 1 for its drawn portfolio) its farmland, "
+        "forest, labor and cash allow, capacity aside (0: it runs none)");
+  std::vector<std::string> constraint_names;
+  for (int c = 0; c < kBindingConstraints; ++c)
+    constraint_names.push_back(binding_constraint_name(static_cast<BindingConstraint>(c)));
+  w.put("households/binding_constraint", hh.binding_constraint, h, "1",
+        "why the household runs no industry (index into the labels attribute): 0 none (it runs "
+        "one), 1 farmland, 2 forest, 3 labor, 4 cash (no candidate portfolio's first units fit; "
+        "the shortage that alone blocks the most candidates), 5 capacity (feasible portfolios "
+        "were full when it was served), 6 no_candidate (given no portfolio)")
+      .attr("labels", constraint_names);
   w.put("households/mean_income", res.household_mean_income, {"household", "year"},
         "yuan per capita", "mean over replications of the household's per-capita net income");
   w.put("households/vulnerability", res.household_vulnerability, {"household", "year"}, "1",
@@ -363,6 +375,16 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
       .attr("industries", industry_names);
   w.put("choice/share", pshare, pd, "1", "share of households running the portfolio");
   w.put("choice/person_share", ppersons, pd, "1", "share of persons in households running it");
+  w.put("choice/capacity_used", model.capacity_used, {"industry"}, "units",
+        "units of each industry taken by the households (industries.<i>.capacity); NaN where "
+        "the capacity is unbounded")
+      .attr("capacity", [&] {
+        std::vector<double> c;
+        for (const Industry& ind : model.scenario.industries)
+          c.push_back(std::isfinite(ind.capacity) ? ind.capacity
+                                                  : std::numeric_limits<double>::quiet_NaN());
+        return c;
+      }());
 
   for (const GroupResult& g : res.groups) {
     const std::string base = "groups/" + g.name;

@@ -184,6 +184,32 @@ __attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __r
   for (std::size_t i = 0; i < kChunk; ++i) out[i] = std::exp(x[i]);
 }
 
+__attribute__((noinline)) void log_kchunk(const double* __restrict x, double* __restrict out) {
+  for (std::size_t i = 0; i < kChunk; ++i) out[i] = std::log(x[i]);
+}
+
+// out = f(x) chunk by chunk; `out` may alias `x`: each chunk is staged through a local buffer,
+// so the kernel's restrict-qualified arguments never overlap. A last partial chunk is padded
+// with `pad` (in the function's domain).
+template <class Chunk>
+void chunked(Chunk chunk, const double* x, std::size_t n, double* out, double pad) {
+  assert(n % kLanes == 0);
+  alignas(32) double in[kChunk];
+  std::size_t base = 0;
+  for (; base + kChunk <= n; base += kChunk) {
+    std::memcpy(in, x + base, sizeof(in));
+    chunk(in, out + base);
+  }
+  if (base < n) {
+    const std::size_t m = n - base;
+    alignas(32) double res[kChunk];
+    std::fill(std::begin(in), std::end(in), pad);
+    std::memcpy(in, x + base, m * sizeof(double));
+    chunk(in, res);
+    std::memcpy(out + base, res, m * sizeof(double));
+  }
+}
+
 }  // namespace
 
 // Elementwise kernels for engine/rng/beta.cpp (see vector_math.h); `x`, `y` and `out` must not
@@ -310,23 +336,11 @@ void normal2_batch(Key key, const std::uint32_t* units, std::uint32_t replicatio
 }
 
 void exp_batch(const double* x, std::size_t n, double* out) {
-  assert(n % kLanes == 0);
-  // `out` may alias `x`: each chunk is staged through a local buffer, so the kernel's
-  // restrict-qualified arguments never overlap.
-  alignas(32) double in[kChunk];
-  std::size_t base = 0;
-  for (; base + kChunk <= n; base += kChunk) {
-    std::memcpy(in, x + base, sizeof(in));
-    exp_chunk(in, out + base);
-  }
-  if (base < n) {
-    const std::size_t m = n - base;
-    alignas(32) double res[kChunk];
-    std::fill(std::begin(in), std::end(in), 0.0);
-    std::memcpy(in, x + base, m * sizeof(double));
-    exp_chunk(in, res);
-    std::memcpy(out + base, res, m * sizeof(double));
-  }
+  chunked(exp_chunk, x, n, out, 0.0);
+}
+
+void log_batch(const double* x, std::size_t n, double* out) {
+  chunked(log_kchunk, x, n, out, 1.0);
 }
 
 }  // namespace incsim::rng

@@ -61,8 +61,11 @@ void describe_industries(std::ostringstream& out, const Scenario& s) {
     if (ind.label != ind.name) out << " \"" << ind.label << "\"";
     out << ": per " << unit << ", harvest every " << ind.cycle_years << " year"
         << (ind.cycle_years == 1 ? "" : "s") << ", at most " << ind.max_units
-        << (ind.max_units == 1 ? " unit\n" : " units\n");
-    out << "    products:";
+        << (ind.max_units == 1 ? " unit" : " units");
+    if (std::isfinite(ind.capacity))
+      out << "; capacity " << num(ind.capacity) << " units (" << unit
+          << ") in the whole population";
+    out << "\n    products:";
     for (std::size_t p = 0; p < ind.products.size(); ++p) {
       const Product& product = ind.products[p];
       const Market& market = s.markets[static_cast<std::size_t>(product.market)];
@@ -270,6 +273,19 @@ void describe_utility(std::ostringstream& out, const ChoiceSpec& c) {
     out << "CRRA " << num(c.crra) << ", floor " << num(c.floor) << " yuan";
 }
 
+// The bounded industries, in the order households are served (MODEL.md section 8).
+void describe_capacity(std::ostringstream& out, const Scenario& s) {
+  std::string bounded;
+  for (const Industry& ind : s.industries)
+    if (std::isfinite(ind.capacity))
+      bounded += (bounded.empty() ? "" : ", ") + ind.name + " " + num(ind.capacity) + " " +
+                 (ind.unit.empty() ? std::string("units") : ind.unit);
+  if (!bounded.empty())
+    out << "  capacity (households served in a random priority order; a portfolio is taken only "
+           "if its units fit): "
+        << bounded << "\n";
+}
+
 void describe_choice(std::ostringstream& out, const Scenario& s) {
   const ChoiceSpec& c = s.choice;
   if (c.rule != ChoiceRule::fixed) {
@@ -278,7 +294,10 @@ void describe_choice(std::ostringstream& out, const Scenario& s) {
     out << "choice: " << (c.rule == ChoiceRule::logit ? "logit" : "expected utility") << " over "
         << portfolios << " candidate portfolio" << (portfolios == 1 ? "" : "s") << " ("
         << (c.two_industries ? "main + auxiliary pairs" : "pairs and single industries")
-        << ") of the certainty equivalent of horizon-mean income, ";
+        << ") of the certainty equivalent of "
+        << (c.over == UtilityOver::years ? "each year's income (discount rate " +
+                                               num(100.0 * c.discount_rate) + "% per year), "
+                                         : std::string("horizon-mean income, "));
     describe_utility(out, c);
     out << "; " << c.pilot_replications << " pilot replications";
     if (c.rule == ChoiceRule::logit) out << "; temperature " << num(c.temperature) << " yuan";
@@ -288,14 +307,17 @@ void describe_choice(std::ostringstream& out, const Scenario& s) {
       out << " " << s.industries[static_cast<std::size_t>(i)].name;
     }
     out << "\n";
+    describe_capacity(out, s);
     return;
   }
   out << "choice: fixed portfolios";
   if (c.from_csv) {
     out << " from the population csv (main/aux columns)\n";
+    describe_capacity(out, s);
     return;
   }
   out << "\n";
+  describe_capacity(out, s);
   double total = 0.0;
   for (const PortfolioShare& p : c.portfolios) {
     out << "  " << percent(p.share) << " " << s.industries[static_cast<std::size_t>(p.main)].name;

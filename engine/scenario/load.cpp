@@ -106,8 +106,8 @@ const std::vector<std::string> kSections = {
     "population", "hazards", "insurance",   "income",     "health",
     "choice",     "poverty", "output"};
 const std::vector<std::string> kIndustryKeys = {
-    "label",         "unit",  "cycle_years", "setup_cost", "operating_cost",
-    "setup_subsidy", "needs", "max_units",   "products",   "price_floor"};
+    "label", "unit",      "cycle_years", "setup_cost", "operating_cost", "setup_subsidy",
+    "needs", "max_units", "capacity",    "products",   "price_floor"};
 
 std::string short_number(double value) {
   char buffer[32];
@@ -351,6 +351,7 @@ class ScenarioReader {
     assign(pick("operating_cost"), out.operating_cost, at_least(0));
     assign(pick("setup_subsidy"), out.setup_subsidy, between(0, 1));
     assign(pick("max_units"), out.max_units, at_least(1));
+    assign(pick("capacity"), out.capacity, at_least(0));
     const Value needs = pick("needs");
     if (needs.expect_fields({"farmland_mu", "forest_mu", "labor_days"})) {
       assign(needs["farmland_mu"], out.needs_farmland_mu, at_least(0));
@@ -483,7 +484,7 @@ class ScenarioReader {
     }
     assign(v["two_industries"], c.two_industries);
     const Value utility = v["utility"];
-    if (utility.expect_fields({"crra", "cara", "floor"})) {
+    if (utility.expect_fields({"crra", "cara", "floor", "over", "discount_rate"})) {
       const bool crra = utility["crra"].present();
       const bool cara = utility["cara"].present();
       if (crra && cara) utility.error("give either crra or cara, not both");
@@ -492,6 +493,19 @@ class ScenarioReader {
       assign(utility["cara"], c.cara, at_least(0));
       if (cara && !crra) c.utility = UtilityKind::cara;
       assign(utility["floor"], c.floor, above(0));
+      const Value over = utility["over"];
+      if (const auto text = over.text()) {
+        static const std::vector<std::string> kinds = {"years", "horizon_mean"};
+        if (*text == "years") {
+          c.over = UtilityOver::years;
+        } else if (*text == "horizon_mean") {
+          c.over = UtilityOver::horizon_mean;
+        } else {
+          over.error("expected years or horizon_mean, found " + quote(*text) +
+                     (nearest_name(*text, kinds) ? suggest(*text, kinds) : ""));
+        }
+      }
+      assign(utility["discount_rate"], c.discount_rate, between(0, 1));
     }
     assign(v["pilot_replications"], c.pilot_replications, at_least(1));
     assign(v["temperature"], c.temperature, above(0));

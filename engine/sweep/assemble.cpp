@@ -2,6 +2,7 @@
 // (MODEL.md section 11). Differences between points are paired by replication: with common
 // random numbers replication r of every point sees the same shocks, so the standard error of
 // a difference is the spread of the per-replication differences, sd(x_k - x_0) / sqrt(R).
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -108,6 +109,17 @@ class SweepWriter {
         .label_dimension(1, "year");
   }
 
+  // (K, P) shares with the point scale on dimension 0.
+  void shares(const std::string& name, const std::vector<double>& values, std::size_t columns,
+              const std::string& description) {
+    group_.write(name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(columns)})
+        .attr("units", "1")
+        .attr("description", description)
+        .attach_scale(*point_, 0)
+        .label_dimension(0, "point")
+        .label_dimension(1, "portfolio");
+  }
+
   h5::Group& group() { return group_; }
 
  private:
@@ -179,6 +191,42 @@ void write_parameters(SweepWriter& w, const SweepSpec& spec) {
   }
   sweep.attr("parameters", paths);
   if (spec.mode == SweepMode::grid) sweep.attr("grid_shape", shape);
+}
+
+// /sweep/portfolio_labels (P): every portfolio run at some point, in order of first appearance;
+// /sweep/portfolio_share (K, P): its share of households at each point (0 where none runs it;
+// NaN for a point file written before point files carried the shares).
+void write_portfolio_shares(SweepWriter& w, std::vector<h5::File>& files, std::size_t points) {
+  std::vector<std::string> labels;
+  std::vector<std::map<std::string, double>> share(points);
+  std::vector<std::uint8_t> known(points, 0);
+  for (std::size_t k = 0; k < points; ++k) {
+    if (!files[k].root().exists("/choice/labels")) continue;
+    known[k] = 1;
+    const std::vector<std::string> names = h5::read_strings(files[k], "/choice/labels");
+    const std::vector<double> values = h5::read_doubles(files[k], "/choice/share");
+    if (names.size() != values.size())
+      throw h5::H5Error("sweep: /choice/share and /choice/labels differ in length in a point file");
+    for (std::size_t p = 0; p < names.size(); ++p) {
+      if (std::find(labels.begin(), labels.end(), names[p]) == labels.end())
+        labels.push_back(names[p]);
+      share[k][names[p]] = values[p];
+    }
+  }
+  std::vector<double> table(points * labels.size(), kNaN);
+  for (std::size_t k = 0; k < points; ++k)
+    for (std::size_t p = 0; p < labels.size(); ++p)
+      if (known[k]) {
+        const auto it = share[k].find(labels[p]);
+        table[k * labels.size() + p] = it == share[k].end() ? 0.0 : it->second;
+      }
+  h5::Group& g = w.group();
+  g.write_strings("portfolio_labels", labels)
+      .attr("units", "1")
+      .attr("description", "portfolios run at some point: \"main + aux\", \"main\" or \"none\"");
+  w.shares("portfolio_share", table, labels.size(),
+           "share of households running each portfolio (columns: portfolio_labels) at each "
+           "point; the households choose again at every point");
 }
 
 }  // namespace
@@ -254,6 +302,7 @@ void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point
     previous = std::move(current);
   }
   w.integers("replications", replications, "1", "replications run at each point");
+  write_portfolio_shares(w, files, points);
 
   for (const Measure& m : measures) {
     const Table& t = tables[m.name];

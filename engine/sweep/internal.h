@@ -3,6 +3,8 @@
 //
 // A point file holds, at its root, attributes naming the point and
 //   /table/<measure>   (R, T) per-replication values of every headline measure
+//   /choice/labels, /choice/share   (P) the portfolios run at the point and their household
+//                      shares (rows with a positive share)
 //   /tree/             the full single-run tree (write_results into a group), unless table-only
 // It is written under a temporary name and renamed when complete, so a point either exists
 // whole or not at all.
@@ -27,6 +29,9 @@ struct Measure {
 // mean_income, fgt0, fgt1, fgt2, government_cost, target_risk, then payout_<product> for each
 // product in `products` (names from kProductTable).
 std::vector<Measure> headline_measures(const std::vector<std::string>& products);
+
+// "main + aux", "main" or "none": a portfolio's label in the sweep table.
+std::string portfolio_label(const Model& model, int main, int aux);
 
 // Writes point k's file atomically at `path`.
 void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,

@@ -42,6 +42,13 @@ std::string utc_now() {
   return buffer;
 }
 
+std::string portfolio_label(const Model& model, int main, int aux) {
+  if (main < 0) return "none";
+  std::string label = model.industries[static_cast<std::size_t>(main)].name;
+  if (aux >= 0) label += " + " + model.industries[static_cast<std::size_t>(aux)].name;
+  return label;
+}
+
 void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
                       const Model& model, const RunResults& results) {
   const ReplicationTable& table = results.per_replication;
@@ -73,6 +80,18 @@ void write_point_file(const std::string& path, const SweepSpec& spec, std::size_
     if (!model.insurance.plan[p].enabled) continue;
     columns.write(std::string("payout_") + kProductTable[p].name, table.insurance[p].payout, dims);
   }
+  // The portfolios run at this point (the choice is made again at every point), so the sweep
+  // table can show shares moving whatever the point files keep.
+  std::vector<std::string> labels;
+  std::vector<double> shares;
+  for (const PortfolioRow& row : model.portfolios) {
+    if (row.household_share <= 0.0) continue;
+    labels.push_back(portfolio_label(model, row.main, row.aux));
+    shares.push_back(row.household_share);
+  }
+  h5::Group choice = root.group("choice");
+  choice.write_strings("labels", labels);
+  choice.write("share", shares);
   if (!spec.table_only) write_results(root.group("tree"), model, results);
   out.commit();
 }

@@ -243,10 +243,17 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
         load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
     SweepEvent start{SweepEvent::starting, k};
     start.replications = scenario.replications;
+    start.households = scenario.population.households;
+    start.pilot_replications =
+        scenario.choice.rule == ChoiceRule::fixed ? 0 : scenario.choice.pilot_replications;
+    if (options.choice_progress != nullptr) options.choice_progress->store(0);
     notify(start);
     const auto began = std::chrono::steady_clock::now();
+    const Model model = build_model(scenario, options.threads, options.choice_progress);
     if (options.progress != nullptr) options.progress->store(0);
-    const Model model = build_model(scenario, options.threads);
+    SweepEvent simulating{SweepEvent::simulating, k};
+    simulating.replications = scenario.replications;
+    notify(simulating);
     const RunResults results = run_simulation(model, {options.threads, options.progress});
     write_point_file(files[k], spec, k, model, results);
     ++done;

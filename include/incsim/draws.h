@@ -18,8 +18,9 @@ inline constexpr std::uint32_t kEnrollment = 1;  // w0 agricultural, w1 income i
                                                  // w3 dibao take-up
 
 // Stream::choice, unit = household, replication = year = 0.
-inline constexpr std::uint32_t kFixedPortfolio = 0;  // w0
-inline constexpr std::uint32_t kLogitPortfolio = 1;  // w0
+inline constexpr std::uint32_t kFixedPortfolio = 0;    // w0
+inline constexpr std::uint32_t kLogitPortfolio = 1;    // w0
+inline constexpr std::uint32_t kCapacityPriority = 2;  // w0: u_h, served in ascending order (v2)
 
 // Stream::replication (also Stream::choice_pilot), replication = r, year = t (1-based).
 // Prices: unit = market, one normal pair per market-year.

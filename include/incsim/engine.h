@@ -16,8 +16,10 @@
 namespace incsim {
 
 // Scenario -> model with the households' portfolios chosen: build_population_model, then
-// choose_portfolios (incsim/choice.h). `threads` bounds the choice stage (0 = all cores).
-Model build_model(const Scenario& scenario, int threads = 0);
+// choose_portfolios (incsim/choice.h). `threads` bounds the choice stage (0 = all cores);
+// `choice_progress` counts its pilot household-replications (progress display only).
+Model build_model(const Scenario& scenario, int threads = 0,
+                  std::atomic<std::int64_t>* choice_progress = nullptr);
 
 struct RunOptions {
   int threads = 0;  // 0 = all available

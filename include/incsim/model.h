@@ -39,6 +39,25 @@ struct IndustryModel {
   std::vector<std::uint8_t> harvest;  // harvest[t-1] = 1 when t is a harvest year
 };
 
+// Why a household runs no industry (MODEL.md section 8, /households/binding_constraint). For a
+// household with no candidate portfolio feasible (section 4), the resource whose shortage
+// blocks the most candidates on its own (ties: the most candidates it blocks with others,
+// then this order); `capacity` when some portfolio was feasible but none fitted in what the
+// households served before it left; `no_candidate` when the household was given no portfolio
+// (a fixed rule's unassigned share or an empty csv main).
+enum class BindingConstraint : std::uint8_t {
+  none = 0,  // runs a portfolio
+  farmland = 1,
+  forest = 2,
+  labor = 3,
+  cash = 4,
+  capacity = 5,
+  no_candidate = 6,
+};
+inline constexpr int kBindingConstraints = 7;
+// "none", "farmland", ..., "no_candidate" (the dataset's `labels` attribute).
+const char* binding_constraint_name(BindingConstraint c);
+
 // Households in structure-of-arrays form, in population order (index h = RNG unit).
 struct Households {
   std::vector<std::string> id;
@@ -58,6 +77,7 @@ struct Households {
   std::vector<std::uint8_t> dibao_eligible;
   std::vector<double> certainty_equivalent;       // of the chosen portfolio; NaN when not estimated
   std::vector<std::int32_t> feasible_portfolios;  // candidate portfolios feasible for h
+  std::vector<std::uint8_t> binding_constraint;   // BindingConstraint: why h runs none
   // Household yuan per year, year-major (T, H) (see Model::cell), that does not depend on the
   // shocks: public post, per-capita transfers, deterministic wages, minus farm costs and minus the
   // household's share of every premium due that year.
@@ -196,6 +216,8 @@ struct Model {
   Households households;
   KernelTables kernel;
   std::vector<PortfolioRow> portfolios;
+  // Units of each industry taken by the households (I), NaN where its capacity is unbounded.
+  std::vector<double> capacity_used;
   std::vector<std::string> village_labels;
   std::vector<double> poverty_line;  // z_t, index t-1
   IncomeModel income;
@@ -237,6 +259,11 @@ struct Units {
 };
 Units portfolio_units(const Scenario& scenario, int main, int aux, double farmland_mu,
                       double forest_mu, int laborers, double capital);
+// The resources a household lacks for the first unit of each member of (main, aux): a bit
+// per resource, 1 << BindingConstraint::farmland ... cash; 0 exactly when portfolio_units
+// gives the portfolio at least one unit of each member.
+unsigned portfolio_shortage(const Scenario& scenario, int main, int aux, double farmland_mu,
+                            double forest_mu, int laborers, double capital);
 // The units of (main, aux) for every household of the model, population order.
 std::vector<Units> household_units(const Model& model, int main, int aux);
 

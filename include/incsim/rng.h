@@ -116,6 +116,7 @@ void normal1_batch_indexed(Key key, const std::uint32_t* units, std::uint32_t re
 // Vectorised elementwise maths for the kernel (one translation unit, pinned flags, so the
 // results are bit-identical for a given binary).
 void exp_batch(const double* x, std::size_t n, double* out);  // out may alias x
+void log_batch(const double* x, std::size_t n, double* out);  // x > 0; out may alias x
 
 // Exact Beta(a, b) variates, batched (household-scope hazard severities, MODEL.md section 5):
 // out[i] = X / (X + Y) with X ~ Gamma(a), Y ~ Gamma(b) by Marsaglia and Tsang (2000) (shape

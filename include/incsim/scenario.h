@@ -38,6 +38,9 @@ struct Industry {
   double needs_forest_mu = 0.0;
   double needs_labor_days = 0.0;
   int max_units = 1;  // >= 1
+  // Most units of this industry the whole population may run (MODEL.md section 8); >= 0,
+  // infinity when unbounded.
+  double capacity = std::numeric_limits<double>::infinity();
   std::vector<Product> products;
   // Contract buy-back price per market; index = market, nullopt where none is set.
   std::vector<std::optional<double>> price_floor;
@@ -169,6 +172,9 @@ struct PortfolioShare {
 };
 
 enum class UtilityKind { crra, cara };
+// What the utility applies to (MODEL.md section 8): each year's income with discount weights
+// (v2 default), or the horizon mean (version 1).
+enum class UtilityOver { years, horizon_mean };
 
 struct ChoiceSpec {
   ChoiceRule rule = ChoiceRule::fixed;
@@ -180,6 +186,8 @@ struct ChoiceSpec {
   double crra = 2.0;     // relative risk aversion g >= 0 (log utility at 1)
   double cara = 0.0;     // absolute risk aversion a >= 0
   double floor = 500.0;  // CRRA floor, yuan per capita, > 0
+  UtilityOver over = UtilityOver::years;
+  double discount_rate = 0.0;  // > -1; weights beta^(t-1) / sum, beta = 1 / (1 + rate)
   int pilot_replications = 200;
   double temperature = 1000.0;  // logit, yuan, > 0
   std::vector<int> candidates;  // industry indices; default all, in scenario order

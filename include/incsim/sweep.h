@@ -84,12 +84,16 @@ class SweepMismatch : public std::runtime_error {
 };
 
 struct SweepEvent {
-  enum Kind { starting, finished, reused } kind = starting;
+  // starting: the point's model is being built (with the households' choice); simulating: its
+  // replications run.
+  enum Kind { starting, simulating, finished, reused } kind = starting;
   std::size_t point = 0;
   std::size_t points = 0;
   std::size_t done = 0;  // points available, including this one when finished/reused
   std::int64_t replications = 0;
-  double seconds = 0.0;  // finished: simulation and writing time of this point
+  std::int64_t households = 0;          // starting: households choosing
+  std::int64_t pilot_replications = 0;  // starting: per household; 0 when no pilot runs
+  double seconds = 0.0;                 // finished: simulation and writing time of this point
 };
 
 struct SweepOptions {
@@ -100,6 +104,8 @@ struct SweepOptions {
   const std::atomic<bool>* stop = nullptr;
   // Incremented once per finished replication of the current point (progress display only).
   std::atomic<std::int64_t>* progress = nullptr;
+  // Incremented per pilot household-replication of the current point's choice (display only).
+  std::atomic<std::int64_t>* choice_progress = nullptr;
   std::function<void(const SweepEvent&)> on_event;  // called from the calling thread
 };
 

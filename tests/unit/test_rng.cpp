@@ -331,6 +331,30 @@ TEST(ExpBatch, IndependentOfBatchSizeAndPosition) {
   EXPECT_EQ(std::memcmp(&o8[5], &o72[70], sizeof(double)), 0);
 }
 
+TEST(LogBatch, MatchesScalarLogInPlaceAndAtAnyPosition) {
+  for (std::size_t n : {8u, 40u, 72u}) {
+    std::vector<double> x(n), out(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = 0.37 + 1.93 * static_cast<double>(i * i);
+    x[0] = 1.0;  // log 1 = 0 exactly
+    x[1] = 1e-300;
+    x[2] = 1e300;
+    rng::log_batch(x.data(), n, out.data());
+    EXPECT_EQ(out[0], 0.0);
+    for (std::size_t i = 1; i < n; ++i) {
+      const double ref = std::log(x[i]);
+      ASSERT_LE(std::abs(out[i] - ref), 1e-15 * std::max(1.0, std::abs(ref))) << "x=" << x[i];
+    }
+    std::vector<double> y = x;
+    rng::log_batch(y.data(), n, y.data());
+    EXPECT_EQ(std::memcmp(y.data(), out.data(), n * sizeof(double)), 0);
+  }
+  std::vector<double> x8(8, 2.5), x72(72, 7.0), o8(8), o72(72);
+  x8[3] = x72[69] = 1234.5678;
+  rng::log_batch(x8.data(), 8, o8.data());
+  rng::log_batch(x72.data(), 72, o72.data());
+  EXPECT_EQ(std::memcmp(&o8[3], &o72[69], sizeof(double)), 0);
+}
+
 TEST(Batch, EmptyIsNoOp) {
   rng::philox_batch({1, 2}, nullptr, 0, 0, 0, 0, nullptr);
   rng::normal4_batch({1, 2}, nullptr, 0, 0, 0, 0, nullptr, nullptr);
