@@ -187,7 +187,7 @@ struct ChoiceSpec {
   double cara = 0.0;     // absolute risk aversion a >= 0
   double floor = 500.0;  // CRRA floor, yuan per capita, > 0
   UtilityOver over = UtilityOver::years;
-  double discount_rate = 0.0;  // > -1; weights beta^(t-1) / sum, beta = 1 / (1 + rate)
+  double discount_rate = 0.0;  // in [0, 1]; weights beta^(t-1) / sum, beta = 1 / (1 + rate)
   int pilot_replications = 200;
   double temperature = 1000.0;  // logit, yuan, > 0
   std::vector<int> candidates;  // industry indices; default all, in scenario order
