@@ -81,6 +81,51 @@ TEST(Cli, VersionHelpAndValidate) {
   EXPECT_NE(valid.out.find("huangjing_143"), std::string::npos) << valid.out;
 }
 
+// Issue 11: the run summary counts the households that run no industry by binding constraint,
+// each count equal to the file's /households/binding_constraint; validate prints the same
+// counts for the resource constraints (farmland, forest, labor, cash) without running the
+// pilot.
+TEST(Cli, WhyNoIndustryIsCountedInRunAndValidate) {
+  const fs::path out = test::temp_path(".h5");
+  const std::string sets =
+      " --set population.households=300 --set choice.pilot_replications=10"
+      " --set industries.chicken_135.capacity=2";
+  const test::CommandResult r =
+      test::run_incsim("run " + test::shell_quote(kScenario) + " -o " +
+                       test::shell_quote(out.string()) + " --replications 12" + sets);
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const h5::File f = h5::File::open_read(out.string());
+  const std::vector<std::int64_t> code = h5::read_int64s(f, "/households/binding_constraint");
+  const std::vector<std::string> names =
+      h5::read_strings_attribute(f, "/households/binding_constraint", "labels");
+  ASSERT_EQ(names.size(), 7u);
+  std::vector<std::int64_t> count(7, 0);
+  for (const std::int64_t c : code) ++count.at(static_cast<std::size_t>(c));
+  const std::int64_t none = static_cast<std::int64_t>(code.size()) - count[0];
+  ASSERT_GT(count[5], 0) << "two coops must keep someone out";
+  EXPECT_NE(r.out.find(std::to_string(none) + " households run no industry"), std::string::npos)
+      << r.out;
+  const test::CommandResult v = test::run_incsim("validate " + test::shell_quote(kScenario) + sets);
+  ASSERT_EQ(v.exit_status, 0) << v.err;
+  std::int64_t resources = 0;
+  for (std::size_t c = 1; c < 7; ++c) {
+    if (count[c] == 0) continue;
+    // "    <count>  <name>: ..." in the run summary, and for resources also in validate.
+    const std::string line = std::to_string(count[c]) + "  " + names[c];
+    EXPECT_NE(r.out.find(line), std::string::npos) << line << "\n" << r.out;
+    if (c <= 4) {
+      resources += count[c];
+      EXPECT_NE(v.out.find(line), std::string::npos) << line << "\n" << v.out;
+    }
+  }
+  EXPECT_NE(v.out.find(std::to_string(resources) + " households run no industry"),
+            std::string::npos)
+      << v.out;
+  EXPECT_NE(v.out.find("chicken_135 2 coop"), std::string::npos) << v.out;
+  EXPECT_NE(r.out.find("industries.chicken_135.capacity (2 of 2 taken)"), std::string::npos)
+      << r.out;
+}
+
 TEST(Cli, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("").exit_status, 2);
   EXPECT_EQ(test::run_incsim("frobnicate").exit_status, 2);

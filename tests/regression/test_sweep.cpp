@@ -89,6 +89,36 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
     EXPECT_EQ(fgt0[2 * point_fgt0.size() + t], point_fgt0[t]);
   EXPECT_EQ(h5::read_doubles(f, "/sweep/markets.crayfish.volatility"),
             (std::vector<double>{0.2, 0.2, 0.4, 0.4}));
+
+  // Portfolio shares per point (issue 11): each row is that point's /choice/share by label
+  // and sums to 1; the shares move between points (the households choose again).
+  const auto labels = h5::read_strings(f, "/sweep/portfolio_labels");
+  const auto shares = h5::read_doubles(f, "/sweep/portfolio_share");
+  ASSERT_EQ(shares.size(), 4u * labels.size());
+  const auto industry = h5::read_strings(f, "/points/0/industries/name");
+  bool moved = false;
+  for (std::size_t k = 0; k < 4; ++k) {
+    const std::string at = "/points/" + std::to_string(k) + "/choice/";
+    const auto main = h5::read_int64s(f, at + "portfolio_main");
+    const auto aux = h5::read_int64s(f, at + "portfolio_aux");
+    const auto share = h5::read_doubles(f, at + "share");
+    std::map<std::string, double> of;
+    for (std::size_t p = 0; p < share.size(); ++p) {
+      const std::string label = main[p] < 0  ? "none"
+                                : aux[p] < 0 ? industry[main[p]]
+                                             : industry[main[p]] + " + " + industry[aux[p]];
+      of[label] += share[p];
+    }
+    double total = 0.0;
+    for (std::size_t j = 0; j < labels.size(); ++j) {
+      const double v = shares[k * labels.size() + j];
+      EXPECT_EQ(v, of.count(labels[j]) ? of[labels[j]] : 0.0) << k << " " << labels[j];
+      total += v;
+      moved |= v != shares[j];
+    }
+    EXPECT_NEAR(total, 1.0, 1e-12) << "point " << k;
+  }
+  EXPECT_TRUE(moved) << "crayfish volatility and index coverage should move some households";
   const hid_t d = H5Dopen2(f.id(), "/points/2/poverty/fgt0", H5P_DEFAULT);
   ASSERT_GE(d, 0);
   EXPECT_EQ(H5DSget_num_scales(d, 0), 1);
@@ -232,6 +262,14 @@ TEST(Sweep, StackIncrementsAddUpToTheTotal) {
   const auto inspect = test::run_incsim("inspect " + q(out));
   EXPECT_EQ(inspect.exit_status, 0);
   EXPECT_NE(inspect.out.find("poverty_guard insurance payouts"), std::string::npos);
+  // The portfolio table: every point's row, and how far the shares moved.
+  const auto table = inspect.out.find("portfolio shares, % of households");
+  ASSERT_NE(table, std::string::npos) << inspect.out;
+  EXPECT_NE(inspect.out.find("P1 = ", table), std::string::npos);
+  EXPECT_NE(inspect.out.find("moved, pp", table), std::string::npos);
+  const bool summary = inspect.out.find("largest move: ", table) != std::string::npos ||
+                       inspect.out.find("the same at every point", table) != std::string::npos;
+  EXPECT_TRUE(summary) << inspect.out.substr(table);
 }
 
 // ---- (4) kill and resume ----------------------------------------------------------------------
