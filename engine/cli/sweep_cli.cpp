@@ -80,6 +80,10 @@ class SweepProgress {
       case SweepEvent::reused:
         ++reused_;
         break;
+      case SweepEvent::rejected:
+        std::fprintf(stderr, "  point %zu/%zu: %s cannot be reused: %s; computing it again\n",
+                     e.point + 1, e.points, e.file.c_str(), e.reason.c_str());
+        break;
       case SweepEvent::starting:  // the choice step: households done, not replications
         report_reused();
         bar_.reset();

@@ -1,7 +1,8 @@
 // Private to engine/sweep: the point files of the sidecar directory and the assembly of the
 // sweep result from them.
 //
-// A point file holds, at its root, attributes naming the point and
+// A point file holds, at its root, attributes naming the point (index, labels, overrides, the
+// fingerprint of its scenario text) and
 //   /table/<measure>   (R, T) per-replication values of every headline measure
 //   /choice/labels, /choice/share   (P) the portfolios run at the point and their household
 //                      shares (rows with a positive share)
@@ -32,6 +33,18 @@ std::vector<Measure> headline_measures(const std::vector<std::string>& products)
 
 // "main + aux", "main" or "none": a portfolio's label in the sweep table.
 std::string portfolio_label(const Model& model, int main, int aux);
+
+// 64-bit FNV-1a of a text, as 16 hex digits: enough to notice that a text changed (not a
+// security check).
+std::string fingerprint(const std::string& text);
+
+// Why the file at `path` cannot be used as point k of `spec` whose scenario (overrides
+// applied) has the text `scenario_text`; empty if it can. A point file carries its index, its
+// overrides and the fingerprint of its scenario, and its table must have the sweep's years
+// and its own replications: a swapped, copied, foreign, truncated or unreadable file gives a
+// reason (it is then recomputed).
+std::string point_file_problem(const std::string& path, const SweepSpec& spec, std::size_t k,
+                               const std::string& scenario_text);
 
 // Writes point k's file atomically at `path`.
 void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,

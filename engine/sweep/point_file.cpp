@@ -4,6 +4,7 @@
 #include <hdf5_hl.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <map>
 
@@ -31,6 +32,47 @@ std::vector<Measure> headline_measures(const std::vector<std::string>& products)
                             "configured)"});
   }
   return measures;
+}
+
+std::string fingerprint(const std::string& text) {
+  std::uint64_t hash = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    hash ^= c;
+    hash *= 1099511628211ull;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
+  return buffer;
+}
+
+std::string point_file_problem(const std::string& path, const SweepSpec& spec, std::size_t k,
+                               const std::string& scenario_text) {
+  try {
+    h5::File f = h5::File::open_read(path);
+    const std::int64_t point = h5::read_int64_attribute(f, "/", "point");
+    if (point != static_cast<std::int64_t>(k))
+      return "it is the file of point " + std::to_string(point + 1) + " (swapped or copied)";
+    std::vector<std::string> expected;
+    for (const Override& o : spec.overrides_of(k)) expected.push_back(o.path + "=" + o.value);
+    if (h5::read_strings_attribute(f, "/", "overrides") != expected)
+      return "its overrides are not this point's";
+    if (h5::read_string_attribute(f, "/", "scenario_fnv1a64") != fingerprint(scenario_text))
+      return "it was computed from another scenario text";
+    const std::int64_t replications = h5::read_int64_attribute(f, "/", "replications");
+    if (h5::read_int64_attribute(f, "/", "years") != spec.years || replications <= 0)
+      return "its years or replications are not this sweep's";
+    for (const Measure& m : headline_measures({})) {
+      std::vector<hsize_t> dims;
+      const std::vector<double> values = h5::read_doubles(f, "/table/" + m.name, &dims);
+      if (dims.size() != 2 || dims[0] != static_cast<hsize_t>(replications) ||
+          dims[1] != static_cast<hsize_t>(spec.years))
+        return "its /table/" + m.name + " has an unexpected shape";
+    }
+    if (!spec.table_only && !f.root().exists("/tree/poverty/fgt0")) return "its tree is missing";
+  } catch (const std::exception& e) {
+    return std::string("it cannot be read (") + e.what() + ")";
+  }
+  return "";
 }
 
 std::string utc_now() {
@@ -64,7 +106,8 @@ void write_point_file(const std::string& path, const SweepSpec& spec, std::size_
       .attr("overrides", overrides)
       .attr("replications", static_cast<std::int64_t>(table.replications))
       .attr("years", static_cast<std::int64_t>(table.years))
-      .attr("exit_target", exit_target);
+      .attr("exit_target", exit_target)
+      .attr("scenario_fnv1a64", fingerprint(model.scenario.text_as_run));
   const std::vector<hsize_t> dims = {static_cast<hsize_t>(table.replications),
                                      static_cast<hsize_t>(table.years)};
   h5::Group columns = root.group("table");

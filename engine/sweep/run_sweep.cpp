@@ -1,7 +1,10 @@
 // Running a sweep with resume: the sidecar directory OUT.h5.points/ holds a manifest (what
 // sweep this is) and one file per finished point, each renamed into place when complete. A
 // later run of the same sweep computes only the missing points; a different sweep is refused.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -9,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,17 +26,49 @@ namespace {
 namespace fs = std::filesystem;
 using namespace sweep_detail;
 
-// 64-bit FNV-1a: enough to notice that a text changed (not a security check).
-std::string fingerprint(const std::string& text) {
-  std::uint64_t hash = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ull;
+// An exclusive flock on OUT.h5.points.lock for as long as a sweep works on OUT.h5's sidecar,
+// so a second sweep on the same output is refused instead of deleting the first one's files.
+// The lock file is removed while still held; a lock taken on a file that was removed meanwhile
+// is retaken on the new one.
+class SidecarLock {
+ public:
+  SidecarLock(std::string path, const std::string& output) : path_(std::move(path)) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd_ < 0)
+        throw std::runtime_error("cannot create the sweep lock " + path_ + ": " +
+                                 std::strerror(errno));
+      if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
+        ::close(fd_);
+        fd_ = -1;
+        if (error == EWOULDBLOCK)
+          throw SweepMismatch("another incsim sweep is writing " + output + " (it holds " + path_ +
+                              "); wait for it to finish, or give this sweep another -o");
+        throw std::runtime_error("cannot lock " + path_ + ": " + std::strerror(error));
+      }
+      struct stat held {
+      }, named{};
+      if (::fstat(fd_, &held) == 0 && ::stat(path_.c_str(), &named) == 0 &&
+          held.st_ino == named.st_ino && held.st_dev == named.st_dev)
+        return;
+      ::close(fd_);  // removed by the sweep that held it before us: lock the new file
+      fd_ = -1;
+    }
+    throw std::runtime_error("cannot lock " + path_ + ": it keeps being replaced");
   }
-  char buffer[17];
-  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
-  return buffer;
-}
+  ~SidecarLock() {
+    if (fd_ < 0) return;
+    ::unlink(path_.c_str());
+    ::close(fd_);
+  }
+  SidecarLock(const SidecarLock&) = delete;
+  SidecarLock& operator=(const SidecarLock&) = delete;
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 std::string point_name(std::size_t k) {
   char buffer[32];
@@ -211,11 +247,19 @@ void prepare_sidecar(const fs::path& sidecar, const fs::path& output, const Swee
   write_text_atomically(manifest, manifest_text(now));
 }
 
+SweepEvent event_of(SweepEvent::Kind kind, std::size_t point) {
+  SweepEvent e;
+  e.kind = kind;
+  e.point = point;
+  return e;
+}
+
 }  // namespace
 
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
   const fs::path output(options.output);
   const fs::path sidecar(sweep_sidecar(options.output));
+  const SidecarLock lock(sidecar.string() + ".lock", options.output);  // before touching it
   prepare_sidecar(sidecar, output, spec, options.restart);
 
   SweepSummary summary;
@@ -230,18 +274,29 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
   for (std::size_t k = 0; k < summary.points; ++k) {
     const fs::path file = sidecar / point_name(k);
     files.push_back(file.string());
-    if (fs::exists(file)) {
+    if (!fs::exists(file)) continue;
+    // A file is trusted only if it is this point's: index, overrides and scenario text.
+    const Scenario scenario =
+        load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
+    const std::string problem = point_file_problem(file.string(), spec, k, scenario.text_as_run);
+    if (problem.empty()) {
       ++done;
       ++summary.reused;
-      notify({SweepEvent::reused, k});
+      notify(event_of(SweepEvent::reused, k));
+      continue;
     }
+    fs::remove(file);
+    SweepEvent rejected = event_of(SweepEvent::rejected, k);
+    rejected.reason = problem;
+    rejected.file = file.string();
+    notify(rejected);
   }
   for (std::size_t k = 0; k < summary.points; ++k) {
     if (fs::exists(files[k])) continue;
     if (options.stop != nullptr && options.stop->load()) return summary;
     const Scenario scenario =
         load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
-    SweepEvent start{SweepEvent::starting, k};
+    SweepEvent start = event_of(SweepEvent::starting, k);
     start.replications = scenario.replications;
     start.households = scenario.population.households;
     start.pilot_replications =
@@ -251,14 +306,14 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
     const auto began = std::chrono::steady_clock::now();
     const Model model = build_model(scenario, options.threads, options.choice_progress);
     if (options.progress != nullptr) options.progress->store(0);
-    SweepEvent simulating{SweepEvent::simulating, k};
+    SweepEvent simulating = event_of(SweepEvent::simulating, k);
     simulating.replications = scenario.replications;
     notify(simulating);
     const RunResults results = run_simulation(model, {options.threads, options.progress});
     write_point_file(files[k], spec, k, model, results);
     ++done;
     ++summary.computed;
-    SweepEvent finished{SweepEvent::finished, k};
+    SweepEvent finished = event_of(SweepEvent::finished, k);
     finished.replications = scenario.replications;
     finished.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();

@@ -86,7 +86,8 @@ class SweepMismatch : public std::runtime_error {
 struct SweepEvent {
   // starting: the point's model is being built (with the households' choice); simulating: its
   // replications run.
-  enum Kind { starting, simulating, finished, reused } kind = starting;
+  // rejected: a point file found in the sidecar cannot be used (`reason`); it is recomputed.
+  enum Kind { starting, simulating, finished, reused, rejected } kind = starting;
   std::size_t point = 0;
   std::size_t points = 0;
   std::size_t done = 0;  // points available, including this one when finished/reused
@@ -94,6 +95,7 @@ struct SweepEvent {
   std::int64_t households = 0;          // starting: households choosing
   std::int64_t pilot_replications = 0;  // starting: per household; 0 when no pilot runs
   double seconds = 0.0;                 // finished: simulation and writing time of this point
+  std::string reason, file;             // rejected: why the file `file` cannot be used
 };
 
 struct SweepOptions {

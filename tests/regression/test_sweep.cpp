@@ -8,6 +8,7 @@
 #include <hdf5.h>
 #include <hdf5_hl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,6 +384,78 @@ TEST(Sweep, ResumeRefusesAChangedBaseUnlessRestarted) {
   ASSERT_EQ(restarted.exit_status, 0) << restarted.err;
   EXPECT_NE(restarted.out.find("3 computed, 0 reused"), std::string::npos) << restarted.out;
   EXPECT_TRUE(fs::exists(out));
+}
+
+// Issue 14: resume trusts no point file by its name. Swapped, copied or truncated point files
+// are recomputed (with a notice), and the result equals the uninterrupted sweep's.
+TEST(Sweep, SwappedCopiedOrCorruptPointFilesAreRecomputedNotTrusted) {
+  const fs::path dir = test_dir();
+  test::write_file(dir / "sweep.yaml",
+                   "base: " + kScenarios +
+                       "tongshan_no_insurance.yaml\n"
+                       "set: {population.households: 80, scenario.replications: 8,\n"
+                       "      choice.pilot_replications: 10}\n"
+                       "parameters: {income.transfers_per_capita: [200, 300, 400, 500, 600]}\n");
+  const fs::path reference = dir / "reference.h5", out = dir / "out.h5";
+  const std::string command = "sweep " + q(dir / "sweep.yaml") + " -q -o ";
+  ASSERT_EQ(test::run_incsim(command + q(reference)).exit_status, 0);
+  {  // stop after four points, as a Ctrl-C would
+    const SweepSpec spec = load_sweep((dir / "sweep.yaml").string());
+    std::atomic<bool> stop{false};
+    SweepOptions options;
+    options.output = out.string();
+    options.stop = &stop;
+    options.on_event = [&](const SweepEvent& e) {
+      if (e.kind == SweepEvent::finished && e.done == 4) stop = true;
+    };
+    ASSERT_EQ(run_sweep(spec, options).computed, 4u);
+  }
+  const fs::path points = out.string() + ".points";
+  auto point = [&](int k) { return points / ("point-00000" + std::to_string(k) + ".h5"); };
+  fs::rename(point(0), dir / "swap.h5");  // 0 <-> 1 swapped
+  fs::rename(point(1), point(0));
+  fs::rename(dir / "swap.h5", point(1));
+  fs::copy_file(point(3), point(2), fs::copy_options::overwrite_existing);  // 3 copied onto 2
+  const std::string whole = test::read_file(point(3).string());
+  test::write_file(point(3), whole.substr(0, whole.size() / 2));  // 3 truncated
+  const auto r = test::run_incsim(command + q(out));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  for (int k : {1, 2, 3, 4})
+    EXPECT_NE(r.err.find("point " + std::to_string(k) + "/5: "), std::string::npos) << k << r.err;
+  EXPECT_NE(r.err.find("is the file of point 2"), std::string::npos) << r.err;  // at 1
+  EXPECT_NE(r.err.find("cannot be read"), std::string::npos) << r.err;          // at 4
+  EXPECT_NE(r.out.find("5 computed, 0 reused"), std::string::npos) << r.out;
+  expect_same_datasets(test::dataset_bytes(reference.string()), test::dataset_bytes(out.string()),
+                       "after recomputing the bad points");
+}
+
+// Issue 14: two sweeps on one output would delete each other's files; the second is refused
+// while the first holds the sidecar's lock, and touches nothing.
+TEST(Sweep, ASecondSweepOnTheSameOutputIsRefused) {
+  const fs::path dir = test_dir();
+  test::write_file(dir / "sweep.yaml",
+                   "base: " + kScenarios +
+                       "tongshan_no_insurance.yaml\n"
+                       "set: {population.households: 40, scenario.replications: 4,\n"
+                       "      choice.pilot_replications: 5}\n"
+                       "parameters: {income.transfers_per_capita: [200, 300]}\n");
+  const fs::path out = dir / "out.h5";
+  const fs::path lock = out.string() + ".points.lock";
+  const int fd = open(lock.c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running sweep holds it
+  for (const char* extra : {"", " --restart"}) {
+    const auto r = test::run_incsim("sweep " + q(dir / "sweep.yaml") + " -q -o " + q(out) + extra);
+    EXPECT_EQ(r.exit_status, 2) << extra << r.err;
+    EXPECT_NE(r.err.find("another incsim sweep"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out));
+    EXPECT_FALSE(fs::exists(out.string() + ".points")) << "nothing is created or removed";
+  }
+  close(fd);
+  const auto r = test::run_incsim("sweep " + q(dir / "sweep.yaml") + " -q -o " + q(out));
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  EXPECT_TRUE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(lock)) << "the lock file goes with the finished sweep";
 }
 
 // ---- (6) invalid sweep files ------------------------------------------------------------------
