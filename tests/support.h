@@ -47,7 +47,7 @@ inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_
   s.replications = reps;
   s.seed = 12345;
   s.markets.push_back({"grain", "kg", 10.0, 0.0, 0.0, 0.0});
-  s.correlation = {1.0};
+  s.correlation = {};
   Industry ind;
   ind.name = "farm";
   ind.label = "farm";
@@ -78,7 +78,7 @@ inline Scenario varied_scenario(int households, int years, std::int64_t reps, in
                                 int max_size) {
   Scenario s = simple_scenario(households, years, reps);
   s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5}, {"b", "kg", 4.0, 0.0, 0.08, 0.0}};
-  s.correlation = {1.0, 0.3, 0.3, 1.0};
+  s.correlation = {{0, 1, 0.3}};
   s.industries[0].products = {{0, 100.0, 0.2}, {1, 500.0, 0.1}};
   s.industries[0].price_floor.resize(2);
   s.population.villages = villages;

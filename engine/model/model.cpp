@@ -41,26 +41,48 @@ std::vector<MarketModel> build_markets(const Scenario& s) {
   return out;
 }
 
-// A with A A^T = C: the Cholesky factor when C is positive definite, else the symmetric
-// square root from the eigen-decomposition (C may be singular but is PSD by validation).
-std::vector<double> innovation_factor(const Scenario& s) {
-  const int m = static_cast<int>(s.markets.size());
-  Eigen::MatrixXd c(m, m);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j)
-      c(i, j) = s.correlation.empty() ? (i == j) : s.correlation[i * m + j];
-  Eigen::MatrixXd a;
-  Eigen::LLT<Eigen::MatrixXd> llt(c);
-  if (llt.info() == Eigen::Success) {
-    a = llt.matrixL();
-  } else {
-    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
-    Eigen::VectorXd root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
-    a = eig.eigenvectors() * root.asDiagonal() * eig.eigenvectors().transpose();
+// A with A A^T = C, group by group of linked markets: the Cholesky factor of a group's block
+// when it is positive definite, else its symmetric square root from the eigen-decomposition (C
+// may be singular but is PSD by validation).
+InnovationFactor innovation_factor(const Scenario& s) {
+  const std::size_t m = s.markets.size();
+  const std::vector<std::vector<std::size_t>> groups = correlation_groups(m, s.correlation);
+  std::vector<std::vector<std::pair<std::uint32_t, double>>> rows(m);
+  std::vector<std::size_t> position(m, 0);  // of a market within its group
+  std::map<std::pair<int, int>, double> rho;
+  for (const CorrelationPair& p : s.correlation) rho[{p.a, p.b}] = p.rho;
+  for (const std::vector<std::size_t>& g : groups) {
+    const int n = static_cast<int>(g.size());
+    for (int i = 0; i < n; ++i) position[g[i]] = static_cast<std::size_t>(i);
+    Eigen::MatrixXd c = Eigen::MatrixXd::Identity(n, n);
+    for (int i = 0; i < n; ++i)
+      for (int j = i + 1; j < n; ++j) {
+        const auto it = rho.find({static_cast<int>(g[i]), static_cast<int>(g[j])});
+        if (it != rho.end()) c(i, j) = c(j, i) = it->second;
+      }
+    Eigen::MatrixXd a;
+    Eigen::LLT<Eigen::MatrixXd> llt(c);
+    if (llt.info() == Eigen::Success) {
+      a = llt.matrixL();
+    } else {
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
+      Eigen::VectorXd root = eig.eigenvalues().cwiseMax(0.0).cwiseSqrt();
+      a = eig.eigenvectors() * root.asDiagonal() * eig.eigenvectors().transpose();
+    }
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j)
+        if (a(i, j) != 0.0) rows[g[i]].push_back({static_cast<std::uint32_t>(g[j]), a(i, j)});
   }
-  std::vector<double> out(static_cast<std::size_t>(m) * m);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) out[i * m + j] = a(i, j);
+  InnovationFactor out;
+  out.start.push_back(0);
+  for (auto& row : rows) {
+    std::sort(row.begin(), row.end());  // columns ascending, as the dense row summed them
+    for (const auto& [column, value] : row) {
+      out.column.push_back(column);
+      out.value.push_back(value);
+    }
+    out.start.push_back(static_cast<std::uint32_t>(out.column.size()));
+  }
   return out;
 }
 

@@ -108,11 +108,11 @@ void market_year(const Model& model, rng::Key key, std::uint32_t r, int t, Marke
         rng::counter(static_cast<std::uint32_t>(m), r, year, draws::kPriceInnovation), key);
     z[m] = rng::normal_pair(w[0], w[1])[0];
   }
-  const double* a = model.innovation_factor.data();
+  const InnovationFactor& a = model.innovation_factor;
   for (std::size_t m = 0; m < m_count; ++m) {
     const MarketModel& mk = model.markets[m];
-    double e = 0.0;
-    for (std::size_t j = 0; j < m_count; ++j) e += a[m * m_count + j] * z[j];
+    double e = 0.0;  // the dense row's zeros add exact zeros: skipping them changes nothing
+    for (std::uint32_t k = a.start[m]; k < a.start[m + 1]; ++k) e += a.value[k] * z[a.column[k]];
     state.log_dev[m] = mk.phi * state.log_dev[m] + mk.sigma * e;
     prices[m] = mk.expected_price[t - 1] * std::exp(state.log_dev[m] - mk.half_variance[t - 1]);
   }

@@ -41,12 +41,10 @@ void describe_markets(std::ostringstream& out, const Scenario& s) {
   }
   out << std::right;
   std::vector<std::string> pairs;
-  for (std::size_t i = 0; i < m; ++i) {
-    for (std::size_t j = i + 1; j < m; ++j) {
-      const double rho = s.correlation[i * m + j];
-      if (rho != 0.0) pairs.push_back(s.markets[i].name + "-" + s.markets[j].name + " " + num(rho));
-    }
-  }
+  for (const CorrelationPair& p : s.correlation)
+    if (p.rho != 0.0)
+      pairs.push_back(s.markets[static_cast<std::size_t>(p.a)].name + "-" +
+                      s.markets[static_cast<std::size_t>(p.b)].name + " " + num(p.rho));
   out << "  correlation: ";
   if (pairs.empty()) out << "none (independent innovations)";
   for (std::size_t i = 0; i < pairs.size(); ++i) out << (i ? ", " : "") << pairs[i];

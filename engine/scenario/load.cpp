@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <numeric>
 
 #include "incsim/load.h"
@@ -96,6 +97,33 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 }
 
 }  // namespace scenario_detail
+
+std::vector<std::vector<std::size_t>> correlation_groups(
+    std::size_t markets, const std::vector<CorrelationPair>& pairs) {
+  std::vector<std::size_t> parent(markets);
+  std::iota(parent.begin(), parent.end(), std::size_t{0});
+  auto root = [&](std::size_t i) {
+    while (parent[i] != i) i = parent[i] = parent[parent[i]];
+    return i;
+  };
+  for (const CorrelationPair& p : pairs) {
+    if (p.rho == 0.0) continue;
+    const std::size_t a = root(static_cast<std::size_t>(p.a)),
+                      b = root(static_cast<std::size_t>(p.b));
+    if (a != b) parent[std::max(a, b)] = std::min(a, b);  // the smallest member is the root
+  }
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<std::size_t> group_of(markets, SIZE_MAX);
+  for (std::size_t i = 0; i < markets; ++i) {
+    std::size_t& g = group_of[root(i)];
+    if (g == SIZE_MAX) {
+      g = groups.size();
+      groups.emplace_back();
+    }
+    groups[g].push_back(i);
+  }
+  return groups;
+}
 
 namespace {
 
@@ -215,9 +243,7 @@ class ScenarioReader {
   int industry(const Value& v) const { return lookup(v, industry_names_, "industry"); }
 
   void read_correlation(const Value& v) {
-    const std::size_t m = s_.markets.size();
-    s_.correlation.assign(m * m, 0.0);
-    for (std::size_t i = 0; i < m; ++i) s_.correlation[i * m + i] = 1.0;
+    s_.correlation.clear();
     if (!v.present() || v.is_null()) return;
     struct Pair {
       int a, b;
@@ -225,6 +251,7 @@ class ScenarioReader {
       Value item;
     };
     std::vector<Pair> pairs;
+    std::map<std::pair<int, int>, std::size_t> seen;  // (lo, hi) -> index into pairs
     bool ok = true;
     for (const Value& item : v.items()) {
       if (!item.is_list() || item.size() != 3) {
@@ -251,54 +278,42 @@ class ScenarioReader {
       }
       const int lo = std::min(a, b);
       const int hi = std::max(a, b);
-      auto same = std::find_if(pairs.begin(), pairs.end(),
-                               [&](const Pair& p) { return p.a == lo && p.b == hi; });
-      if (same != pairs.end()) {
-        if (same->rho != *rho) {
-          const YAML::Mark first = same->item.mark();
+      if (const auto same = seen.find({lo, hi}); same != seen.end()) {
+        const Pair& first = pairs[same->second];
+        if (first.rho != *rho) {
+          const YAML::Mark mark = first.item.mark();
           item.error("pair (" + market_names_[lo] + ", " + market_names_[hi] +
-                     ") is listed twice with different values: " + format_number(same->rho) +
-                     (first.is_null() ? "" : " (line " + std::to_string(first.line + 1) + ")") +
+                     ") is listed twice with different values: " + format_number(first.rho) +
+                     (mark.is_null() ? "" : " (line " + std::to_string(mark.line + 1) + ")") +
                      " and " + format_number(*rho));
           ok = false;
         }
         continue;
       }
+      seen[{lo, hi}] = pairs.size();
       pairs.push_back({lo, hi, *rho, item});
-      s_.correlation[lo * m + hi] = s_.correlation[hi * m + lo] = *rho;
     }
-    if (ok) check_positive_semidefinite(v, pairs);
+    for (const auto& [key, index] : seen)  // ascending by (a, b)
+      s_.correlation.push_back({key.first, key.second, pairs[index].rho});
+    if (ok) check_positive_semidefinite(v);
   }
 
   // Unlisted pairs are 0, so the matrix is block diagonal over groups of markets linked by
   // listed pairs: it is PSD iff every block is, and a failing block names the markets involved.
-  template <typename Pairs>
-  void check_positive_semidefinite(const Value& v, const Pairs& pairs) {
-    const std::size_t m = s_.markets.size();
-    std::vector<std::size_t> group(m);
-    std::iota(group.begin(), group.end(), 0);
-    auto root = [&](std::size_t i) {
-      while (group[i] != i) i = group[i] = group[group[i]];
-      return i;
-    };
-    for (const auto& p : pairs) {
-      if (p.rho != 0.0) group[root(p.a)] = root(p.b);
-    }
-    std::vector<bool> done(m, false);
-    for (std::size_t first = 0; first < m; ++first) {
-      if (done[root(first)]) continue;
-      done[root(first)] = true;
-      std::vector<std::size_t> members;
-      for (std::size_t i = 0; i < m; ++i) {
-        if (root(i) == root(first)) members.push_back(i);
-      }
+  void check_positive_semidefinite(const Value& v) {
+    std::map<std::pair<int, int>, double> rho;
+    for (const CorrelationPair& p : s_.correlation) rho[{p.a, p.b}] = p.rho;
+    for (const std::vector<std::size_t>& members :
+         correlation_groups(s_.markets.size(), s_.correlation)) {
       if (members.size() < 2) continue;
-      Eigen::MatrixXd block(members.size(), members.size());
-      for (std::size_t i = 0; i < members.size(); ++i) {
-        for (std::size_t j = 0; j < members.size(); ++j) {
-          block(i, j) = s_.correlation[members[i] * m + members[j]];
+      const auto n = static_cast<Eigen::Index>(members.size());
+      Eigen::MatrixXd block = Eigen::MatrixXd::Identity(n, n);
+      for (Eigen::Index i = 0; i < n; ++i)
+        for (Eigen::Index j = i + 1; j < n; ++j) {
+          const auto it = rho.find({static_cast<int>(members[static_cast<std::size_t>(i)]),
+                                    static_cast<int>(members[static_cast<std::size_t>(j)])});
+          if (it != rho.end()) block(i, j) = block(j, i) = it->second;
         }
-      }
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(block, Eigen::EigenvaluesOnly);
       const double smallest = solver.eigenvalues().minCoeff();
       if (smallest < -1e-10) {

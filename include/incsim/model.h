@@ -22,6 +22,16 @@ struct MarketModel {
   std::vector<double> half_variance;   // v[m,t] / 2
 };
 
+// A with A A^T = C for the markets' correlation C, block diagonal over the groups of markets
+// linked by listed pairs (one entry 1 for an uncorrelated market): row m holds the entries
+// [start[m], start[m + 1]) of (column, value), columns ascending. Memory and time are linear in
+// the markets plus the squares of the groups' sizes, not M^2.
+struct InnovationFactor {
+  std::vector<std::uint32_t> start;  // M + 1
+  std::vector<std::uint32_t> column;
+  std::vector<double> value;
+};
+
 struct ProductModel {
   int market = 0;
   double yield = 0.0;
@@ -209,7 +219,7 @@ struct Model {
   std::uint64_t seed = 0;
 
   std::vector<MarketModel> markets;
-  std::vector<double> innovation_factor;  // M x M row-major A with A A^T = C
+  InnovationFactor innovation_factor;  // A with A A^T = C, sparse
   std::vector<IndustryModel> industries;
   std::vector<HazardModel> hazards;
   InsuranceModel insurance;

@@ -46,6 +46,19 @@ struct Industry {
   std::vector<std::optional<double>> price_floor;
 };
 
+// One listed correlation of two markets' price innovations (MODEL.md section 2).
+struct CorrelationPair {
+  int a = 0, b = 0;  // market indices, a < b
+  double rho = 0.0;  // in [-1, 1]
+  bool operator==(const CorrelationPair&) const = default;
+};
+
+// The groups of markets linked by listed pairs with rho != 0 (connected components), every
+// market in exactly one (an uncorrelated market alone), members ascending, groups in order of
+// their first member. Linear in markets plus pairs.
+std::vector<std::vector<std::size_t>> correlation_groups(std::size_t markets,
+                                                         const std::vector<CorrelationPair>& pairs);
+
 struct LognormalSpec {
   double mean = 0.0;  // >= 0
   double cv = 0.0;    // >= 0
@@ -338,7 +351,9 @@ struct Scenario {
   std::uint64_t seed = 1;
 
   std::vector<Market> markets;
-  std::vector<double> correlation;  // M x M row-major, symmetric PSD, unit diagonal
+  // The listed pairs of correlated markets, a < b, ascending by (a, b), each once; every pair
+  // not listed is 0 (the matrix is PSD with unit diagonal, checked per group of linked markets).
+  std::vector<CorrelationPair> correlation;
   std::vector<Industry> industries;
   Population population;
   IncomeSpec income;

@@ -9,6 +9,8 @@
 #include <csignal>
 
 #include "incsim/hdf5.h"
+#include "incsim/load.h"
+#include "incsim/model.h"
 #include "support.h"
 
 namespace incsim {
@@ -124,6 +126,47 @@ TEST(Cli, WhyNoIndustryIsCountedInRunAndValidate) {
   EXPECT_NE(v.out.find("chicken_135 2 coop"), std::string::npos) << v.out;
   EXPECT_NE(r.out.find("industries.chicken_135.capacity (2 of 2 taken)"), std::string::npos)
       << r.out;
+}
+
+// Issue 14: correlation is sparse. 20,000 markets with a few listed pairs validate, and build
+// a model, in memory linear in the markets: with the address space capped at 1.5 GB (a dense
+// 20,000 x 20,000 correlation needs 3.2 GB), `validate` succeeds and lists the pairs.
+TEST(Cli, ThousandsOfMarketsAreLinearInTheListedPairs) {
+  const fs::path yaml = test::temp_path(".yaml");
+  std::string text = "scenario: {years: 2, replications: 2}\nmarkets:\n";
+  for (int m = 0; m < 20000; ++m) text += "  m" + std::to_string(m) + ": {price: 1}\n";
+  text +=
+      "correlation: [[m0, m1, 0.5], [m1, m2, 0.3], [m19998, m19999, -0.2]]\n"
+      "industries:\n  crop: {products: [{market: m0, yield: 100}]}\n"
+      "population: {households: 5, size: {values: [2], weights: [1]}, farmland_mu: {mean: 2},\n"
+      "  forest_mu: {mean: 0}, capital: {mean: 1000}}\n"
+      "choice: {portfolios: [{main: crop, share: 1}]}\npoverty: {line: 100}\n";
+  test::write_file(yaml, text);
+#if defined(__SANITIZE_ADDRESS__)
+  const std::string cap = "";  // AddressSanitizer reserves terabytes of address space
+#else
+  const std::string cap = "ulimit -v 1500000; ";
+#endif
+  const fs::path out = test::temp_path(".stdout"), err = test::temp_path(".stderr");
+  const std::string command = "(" + cap + test::shell_quote(INCSIM_BINARY) + " validate " +
+                              test::shell_quote(yaml.string()) + ") >" +
+                              test::shell_quote(out.string()) + " 2>" +
+                              test::shell_quote(err.string());
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << test::read_file(err);
+  EXPECT_NE(test::read_file(out).find("m0-m1 0.5, m1-m2 0.3, m19998-m19999 -0.2"),
+            std::string::npos);
+
+  const Model model = build_population_model(load_scenario(yaml.string()));
+  const InnovationFactor& a = model.innovation_factor;
+  ASSERT_EQ(a.start.size(), 20001u);
+  // 19,995 uncorrelated markets with one entry; the 3 x 3 lower-triangular Cholesky factor of
+  // (m0, m1, m2) has 5 nonzero entries (L(2, 0) = C(2, 0) / L(0, 0) = 0 is not stored); the
+  // 2 x 2 one of (m19998, m19999) has 3.
+  EXPECT_EQ(a.value.size(), 19995u + 5u + 3u);
+  EXPECT_EQ(a.start[4] - a.start[3], 1u);
+  EXPECT_EQ(a.value[a.start[3]], 1.0);
+  EXPECT_EQ(a.column[a.start[3]], 3u);
 }
 
 TEST(Cli, UsageErrorsExitWithStatus2) {

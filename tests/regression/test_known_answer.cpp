@@ -54,7 +54,7 @@ Scenario known_answer_scenario(std::uint64_t seed, std::int64_t replications) {
   Scenario s = test::simple_scenario(1, 1, replications);
   s.seed = seed;
   s.markets = {{"grain", "kg", kPrice, 0.0, kVolatility, kPersistence}};
-  s.correlation = {1.0};
+  s.correlation = {};
   s.industries[0].products = {{0, kYield, kYieldCv}};
   s.industries[0].operating_cost = kOperatingCost;
   s.income.wage = {kWagePerLaborer, kWageCv, kEmploymentRate};

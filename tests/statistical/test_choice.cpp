@@ -24,7 +24,7 @@ namespace {
 Scenario safe_risky(int households = 300) {
   Scenario s = test::simple_scenario(households, 3, 10);
   s.markets = {{"safe", "kg", 10.0, 0.0, 0.05, 0.0}, {"risky", "kg", 10.0, 0.0, 0.6, 0.3}};
-  s.correlation = {1, 0, 0, 1};
+  s.correlation = {};
   Industry safe = s.industries[0];
   safe.name = std::string{"safe"};
   safe.products = {{0, 100.0, 0.05}};

@@ -33,7 +33,7 @@ PriceDraws simulate_prices(const Scenario& s) {
 Scenario two_markets(double rho, std::int64_t reps) {
   Scenario s = test::simple_scenario(1, 4, reps);
   s.markets = {{"a", "kg", 36.0, 0.05, 0.25, 0.6}, {"b", "kg", 4.0, -0.02, 0.10, -0.3}};
-  s.correlation = {1.0, rho, rho, 1.0};
+  s.correlation = {{0, 1, rho}};
   s.industries[0].price_floor.resize(2);
   return s;
 }

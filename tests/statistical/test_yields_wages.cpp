@@ -43,7 +43,7 @@ TEST(Yields, LognormalFactorHasMeanOneAndStatedCv) {
 TEST(Yields, ProductsAndYearsAreIndependent) {
   Scenario s = test::simple_scenario(400, 2, 100);
   s.markets.push_back({"straw", "kg", 1.0, 0.0, 0.0, 0.0});
-  s.correlation = {1, 0, 0, 1};
+  s.correlation = {};
   s.industries[0].price_floor.resize(2);
   s.industries[0].products = {{0, 100.0, 0.3}};
   // Two runs with a single product each give the factors of product 0 and (as product 0 of
@@ -142,7 +142,7 @@ namespace {
 TEST(Yields, RandomProductAfterADeterministicOne) {
   Scenario s = test::simple_scenario(400, 1, 100);
   s.markets.push_back({"straw", "kg", 1.0, 0.0, 0.0, 0.0});
-  s.correlation = {1, 0, 0, 1};
+  s.correlation = {};
   s.industries[0].price_floor.resize(2);
   s.industries[0].products = {{0, 100.0, 0.0}, {1, 1000.0, 0.5}};
   const auto net = farm_net(s);

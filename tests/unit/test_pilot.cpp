@@ -23,7 +23,7 @@ Scenario pilot_scenario() {
   s.markets = {{"a", "kg", 36.0, 0.02, 0.25, 0.5},
                {"b", "kg", 4.0, 0.0, 0.08, 0.0},
                {"c", "kg", 20.0, 0.0, 0.15, 0.2}};
-  s.correlation = {1.0, 0.3, 0.0, 0.3, 1.0, 0.0, 0.0, 0.0, 1.0};
+  s.correlation = {{0, 1, 0.3}};
   Industry a = s.industries[0];
   a.name = std::string{"paddy"};
   a.products = {{0, 100.0, 0.2}, {1, 500.0, 0.1}};

@@ -109,7 +109,7 @@ TEST(ScenarioDefaults, AbsentKeysTakeTheModelDefaults) {
   EXPECT_EQ(s.markets[0].trend, 0.0);
   EXPECT_EQ(s.markets[0].volatility, 0.0);
   EXPECT_EQ(s.markets[0].persistence, 0.0);
-  EXPECT_EQ(s.correlation, std::vector<double>{1.0});
+  EXPECT_TRUE(s.correlation.empty());
   ASSERT_EQ(s.industries.size(), 1u);
   const incsim::Industry& rice = s.industries[0];
   EXPECT_EQ(rice.label, "rice_only");
@@ -494,9 +494,9 @@ TEST(ScenarioCorrelation, SingularIsAllowedNonPsdNamesTheMarkets) {
               "  eggs: {price: 8}\n");
   const Scenario singular = load_scenario_text(
       three + "correlation: [[rice, corn, 1], [corn, rice, 1], [pork, pork, 1]]\n", "s.yaml");
-  EXPECT_EQ(singular.correlation[0 * 4 + 1], 1.0);
-  EXPECT_EQ(singular.correlation[1 * 4 + 0], 1.0);
-  EXPECT_EQ(singular.correlation[2 * 4 + 3], 0.0);
+  // One pair (rice, corn) = (0, 1) with rho 1, listed twice in either order; the self-pair is
+  // not a pair; (corn, pork) is unlisted, hence 0.
+  EXPECT_EQ(singular.correlation, (std::vector<incsim::CorrelationPair>{{0, 1, 1.0}}));
 
   const auto errors = errors_of(
       three +
