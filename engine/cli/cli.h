@@ -46,6 +46,12 @@ void print_summary(std::ostream& os, const Model& model, const RunResults& resul
 std::string why_no_industry(const Scenario& s, const std::vector<std::uint8_t>& constraint,
                             const std::vector<double>* capacity_used);
 
+// A message if writing `output` would replace one of the files the run reads (`inputs`, e.g.
+// the scenario, its population csv, a sweep file): the same file by any name (device and
+// inode compared), so `-o s.yaml` and `-o ./s.yaml` are both refused. Empty if none.
+std::string output_replaces_input(const std::string& output,
+                                  const std::vector<std::string>& inputs);
+
 // `incsim inspect`: prints the headline tables of a finished result file to `os` (metadata,
 // income, poverty, government cost, groups, insurance when present). Returns 0, or 1 after a
 // message on stderr when `path` is missing, not HDF5, or not an incsim result.
@@ -57,6 +63,7 @@ int inspect_file(const std::string& path, std::ostream& os);
 struct SweepArgs {
   std::string file;
   std::string output;
+  bool output_given = false;  // -o was given (possibly as '')
   std::vector<std::string> sets;
   int threads = 0;
   bool restart = false;

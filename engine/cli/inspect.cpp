@@ -469,6 +469,15 @@ int inspect_file(const std::string& path, std::ostream& os) {
     std::cerr << "incsim inspect: " << path << " is a directory, not an incsim result file\n";
     return 1;
   }
+  if (!std::filesystem::is_regular_file(path, ec)) {  // opening a FIFO would block for ever
+    const auto type = std::filesystem::status(path, ec).type();
+    const char* kind = type == std::filesystem::file_type::fifo     ? "a FIFO"
+                       : type == std::filesystem::file_type::socket ? "a socket"
+                                                                    : "a device";
+    std::cerr << "incsim inspect: " << path << " is not a regular file (" << kind
+              << "), not an incsim result file\n";
+    return 1;
+  }
   std::optional<h5::File> file;
   try {
     file.emplace(h5::File::open_read(path));

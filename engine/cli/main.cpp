@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -43,7 +44,8 @@ void add_common(CLI::App* cmd, Common& c) {
   cmd->add_option("--set", c.sets,
                   "override a scenario value before validation, e.g. --set markets.rice.price=4.2 "
                   "(repeatable; adds the key if the file omits it)")
-      ->type_name("PATH=VALUE");
+      ->type_name("PATH=VALUE")
+      ->allow_extra_args(false);  // one PATH=VALUE per --set: the scenario may follow it
 }
 
 int print_errors(const incsim::ScenarioError& e) {
@@ -57,14 +59,19 @@ std::string default_output(const std::string& scenario) {
   return std::filesystem::path(scenario).stem().string() + ".h5";
 }
 
-int run_command(const Common& c, std::string output, std::optional<std::int64_t> replications,
-                std::optional<std::string> seed, int threads, bool quiet) {
+int run_command(const Common& c, std::string output, bool output_given,
+                std::optional<std::int64_t> replications, std::optional<std::string> seed,
+                int threads, bool quiet) {
   std::vector<incsim::Override> ov = overrides_of(c);
   if (replications) ov.push_back({"scenario.replications", std::to_string(*replications)});
   if (seed) ov.push_back({"scenario.seed", *seed});
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, ov);
-  if (output.empty()) output = default_output(c.scenario);
-  if (const std::string problem = incsim::h5::output_path_problem(output); !problem.empty()) {
+  if (!output_given) output = default_output(c.scenario);
+  std::string problem = incsim::h5::output_path_problem(output);
+  if (problem.empty())
+    problem = incsim::cli::output_replaces_input(
+        output, {scenario.source_file, scenario.population.csv_path});
+  if (!problem.empty()) {
     std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
     return kExitInvalid;
   }
@@ -143,8 +150,20 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "run a scenario and write an HDF5 result file");
   add_common(run, run_args);
   run->add_option("-o,--output", output, "output file (default: <scenario name>.h5)");
-  run->add_option("--replications", replications, "number of replications (overrides the file)")
-      ->check(CLI::PositiveNumber);
+  run->add_option("--replications", replications,
+                  "number of replications (overrides the file), 1 to " +
+                      std::to_string(incsim::kMaxReplications))
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            const bool digits = !text.empty() && text.size() <= 18 &&
+                                text.find_first_not_of("0123456789") == std::string::npos;
+            if (!digits || std::stoll(text) < 1 || std::stoll(text) > incsim::kMaxReplications)
+              return "expected a whole number from 1 to " +
+                     std::to_string(incsim::kMaxReplications) + ", found '" + text.substr(0, 40) +
+                     "'";
+            return "";
+          },
+          "INT in [1, " + std::to_string(incsim::kMaxReplications) + "]"));
   run->add_option("--seed", seed, "random seed (overrides the file)");
   run->add_option("--threads", threads, "worker threads (default: all cores), at most 1024")
       ->check(CLI::Range(0, 1024));
@@ -163,6 +182,16 @@ int main(int argc, char** argv) {
   incsim::cli::SweepArgs sweep_args;
   CLI::App* sweep = incsim::cli::add_sweep_command(app, sweep_args);
 
+  // A mistyped subcommand is named (CLI11 would only say that one is required).
+  if (argc > 1 && argv[1][0] != '-') {
+    const std::string word = argv[1];
+    const std::vector<std::string> commands = {"run", "validate", "sweep", "inspect"};
+    if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
+      std::cerr << "incsim: unknown command '" << word.substr(0, 60)
+                << "' (expected run, validate, sweep or inspect; see incsim --help)\n";
+      return kExitInvalid;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -171,9 +200,14 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (run->parsed()) return run_command(run_args, output, replications, seed, threads, quiet);
+    if (run->parsed())
+      return run_command(run_args, output, run->count("--output") > 0, replications, seed, threads,
+                         quiet);
     if (inspect->parsed()) return incsim::cli::inspect_file(inspect_path, std::cout);
-    if (sweep->parsed()) return incsim::cli::sweep_command(sweep_args);
+    if (sweep->parsed()) {
+      sweep_args.output_given = sweep->count("--output") > 0;
+      return incsim::cli::sweep_command(sweep_args);
+    }
     return validate_command(validate_args);
   } catch (const incsim::ScenarioError& e) {
     return print_errors(e);

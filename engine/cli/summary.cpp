@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "cli/cli.h"
@@ -34,6 +35,17 @@ static void print_portfolios(std::ostream& os, const Model& model) {
     os << fmt("    %5.1f%% of households  ", 100.0 * rows[k].household_share, 0.0) << name << "\n";
   }
   os << why_no_industry(s, model.households.binding_constraint, &model.capacity_used);
+}
+
+std::string output_replaces_input(const std::string& output,
+                                  const std::vector<std::string>& inputs) {
+  for (const std::string& input : inputs) {
+    std::error_code error;
+    if (!input.empty() && std::filesystem::equivalent(output, input, error))
+      return "output " + output + " is the input file " + input +
+             ": writing the result would replace it; choose another -o";
+  }
+  return "";
 }
 
 std::string why_no_industry(const Scenario& s, const std::vector<std::uint8_t>& constraint,

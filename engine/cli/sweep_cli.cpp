@@ -139,7 +139,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
   cmd->add_option("--set", args.sets,
                   "override a value of the base scenario at every point (repeatable; applied "
                   "after the sweep file's set: and before the point's own values)")
-      ->type_name("PATH=VALUE");
+      ->type_name("PATH=VALUE")
+      ->allow_extra_args(false);
   cmd->add_flag("--restart", args.restart,
                 "discard the finished points of an earlier, different run of this sweep");
   cmd->add_flag("--table-only", args.table_only,
@@ -153,8 +154,10 @@ int sweep_command(const SweepArgs& args) {
   for (const std::string& s : args.sets) overrides.push_back(parse_override(s));
   const SweepSpec spec = load_sweep(args.file, overrides, args.table_only);
   const std::string output =
-      args.output.empty() ? std::filesystem::path(args.file).stem().string() + ".h5" : args.output;
-  if (const std::string problem = h5::output_path_problem(output); !problem.empty()) {
+      args.output_given ? args.output : std::filesystem::path(args.file).stem().string() + ".h5";
+  std::string problem = h5::output_path_problem(output);
+  if (problem.empty()) problem = output_replaces_input(output, {spec.file, spec.base_file});
+  if (!problem.empty()) {
     std::cerr << "incsim: " << problem << "\n";
     return kExitInvalid;
   }

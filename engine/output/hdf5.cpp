@@ -528,6 +528,7 @@ void File::close() {
 // ---- AtomicFile ------------------------------------------------------------------------------
 
 std::string output_path_problem(const std::string& path) {
+  if (path.empty()) return "the output path is empty (-o ''): give a file name";
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     const char* kind = S_ISLNK(st.st_mode)    ? "a symbolic link"
@@ -541,7 +542,10 @@ std::string output_path_problem(const std::string& path) {
   const std::filesystem::path dir = std::filesystem::absolute(path).parent_path();
   std::error_code error;
   if (!std::filesystem::is_directory(dir, error))
-    return "output directory does not exist: " + dir.string();
+    return std::filesystem::exists(dir, error)
+               ? "output directory " + dir.string() + " is not a directory"
+               : "output directory does not exist: " + dir.string();
+
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
     return "output directory is not writable: " + dir.string();
   return "";
@@ -573,11 +577,23 @@ void unregister_temporary(int slot) {
   if (slot >= 0) g_temporaries[slot].store(nullptr);
 }
 
+// "<name>.tmp-" for the temporaries of `final_path`, its file name cut so that the temporary's
+// name (with up to 10 digits of pid) stays within the 255 bytes a file name may have: a legal
+// output name of 240 bytes or more still gets a legal temporary.
+std::string temporary_prefix(const std::string& final_path) {
+  const std::filesystem::path target(final_path);
+  std::string name = target.filename().string();
+  constexpr std::size_t kNameMax = 255, kSuffix = 5 + 10;  // ".tmp-" and the pid
+  if (name.size() > kNameMax - kSuffix) name.resize(kNameMax - kSuffix);
+  return (target.parent_path() / name).string() + ".tmp-";
+}
+
 // Temporaries `<final>.tmp-<pid>` beside `final_path` whose process no longer exists (a run
 // killed by SIGKILL or a power cut): removed before a new one is written.
 void remove_stale_temporaries(const std::string& final_path) {
   const std::filesystem::path target = std::filesystem::absolute(final_path);
-  const std::string prefix = target.filename().string() + ".tmp-";
+  const std::string prefix =
+      std::filesystem::path(temporary_prefix(target.string())).filename().string();
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(target.parent_path(), error)) {
     const std::string name = entry.path().filename().string();
@@ -619,7 +635,7 @@ void AtomicFile::Registration::release() {
 
 AtomicFile::AtomicFile(std::string final_path)
     : final_path_(checked_output(final_path)),
-      temp_path_(final_path_ + ".tmp-" + std::to_string(::getpid())),
+      temp_path_(temporary_prefix(final_path_) + std::to_string(::getpid())),
       registration_(temp_path_),
       file_((remove_stale_temporaries(final_path_), File::create(temp_path_))) {}
 

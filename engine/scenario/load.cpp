@@ -35,18 +35,49 @@ int Scenario::industry_index(const std::string& industry_name) const {
 
 namespace scenario_detail {
 
-std::uint64_t max_input_bytes() {
-  if (const char* env = std::getenv("INCSIM_MAX_INPUT_BYTES")) {
-    char* end = nullptr;
-    const unsigned long long v = std::strtoull(env, &end, 10);
-    if (end != env && *end == '\0' && v > 0) return v;
+std::optional<std::uint64_t> max_input_bytes(std::string& reason) {
+  const char* env = std::getenv("INCSIM_MAX_INPUT_BYTES");
+  if (env == nullptr) return kDefaultMaxInputBytes;
+  // Digits only (strtoull would wrap "-1" to 2^64 - 1: no limit at all), at least 1.
+  const std::string text = env;
+  const bool digits =
+      !text.empty() && text.size() <= 19 &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  const std::uint64_t v = digits ? std::stoull(text) : 0;
+  if (v > 0) return v;
+  reason = "INCSIM_MAX_INPUT_BYTES='" + text.substr(0, 40) +
+           "' is not a positive whole number of bytes (unset it for the default of " +
+           std::to_string(kDefaultMaxInputBytes) + ")";
+  return std::nullopt;
+}
+
+std::optional<std::size_t> first_nul(const std::string& text) {
+  const std::size_t at = text.find('\0');
+  if (at == std::string::npos) return std::nullopt;
+  return at;
+}
+
+Diagnostic nul_byte_error(const std::string& file, const std::string& text, std::size_t at) {
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < at; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
   }
-  return kDefaultMaxInputBytes;
+  return {file, line, column,
+          "NUL byte in the file (a binary file? a scenario is YAML text without NUL bytes)"};
 }
 
 std::optional<std::string> read_text_file(const std::string& path, std::string& reason) {
   // Only regular files, checked before opening (opening a FIFO would block; a device such as
   // /dev/zero would be read without end), and at most max_input_bytes().
+  if (path.empty()) {
+    reason = "the path is empty";
+    return std::nullopt;
+  }
   struct stat st {};
   errno = 0;
   if (::stat(path.c_str(), &st) != 0) {
@@ -57,11 +88,14 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
     reason = std::string("not a regular file (") +
              (S_ISDIR(st.st_mode)    ? "a directory"
               : S_ISFIFO(st.st_mode) ? "a FIFO"
+              : S_ISSOCK(st.st_mode) ? "a socket"
                                      : "a device") +
              ")";
     return std::nullopt;
   }
-  const std::uint64_t cap = max_input_bytes();
+  const std::optional<std::uint64_t> limit = max_input_bytes(reason);
+  if (!limit) return std::nullopt;
+  const std::uint64_t cap = *limit;
   const auto too_large = [&] {
     reason = "larger than the limit of " + std::to_string(cap) +
              " bytes for input files (set INCSIM_MAX_INPUT_BYTES to raise it)";
@@ -204,7 +238,7 @@ class ScenarioReader {
     assign(v["start_year"], s_.start_year, between(1, kMaxCalendarYear));
     v.require("years", "an integer >= 1");
     assign(v["years"], s_.years, between(1, kMaxYears));
-    assign(v["replications"], s_.replications, at_least(1));
+    assign(v["replications"], s_.replications, between(1, static_cast<double>(kMaxReplications)));
     if (const auto seed = v["seed"].unsigned64()) s_.seed = *seed;
   }
 
@@ -676,13 +710,24 @@ Scenario load_scenario_text(const std::string& yaml_text, const std::string& sou
   for (const Override& o : overrides) scenario.overrides.push_back(o.path + "=" + o.value);
   YAML::Node root;
   bool parsed = true;
-  try {
-    root.reset(YAML::Load(yaml_text));
-  } catch (const YAML::Exception& e) {
+  if (const auto nul = first_nul(yaml_text)) {  // before yaml-cpp, which would misreport it
     parsed = false;
-    const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
-    const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
-    sink.add({source_name, line, column, "YAML syntax error: " + e.msg});
+    sink.add(nul_byte_error(source_name, yaml_text, *nul));
+  } else
+    try {
+      root.reset(YAML::Load(yaml_text));
+    } catch (const YAML::Exception& e) {
+      parsed = false;
+      const int line = e.mark.is_null() ? 0 : e.mark.line + 1;
+      const int column = e.mark.is_null() ? 0 : e.mark.column + 1;
+      sink.add({source_name, line, column, "YAML syntax error: " + e.msg});
+    }
+  if (parsed && root.IsMap()) {
+    const YAML::Node& map = root;
+    if (map["base"] && (map["parameters"] || map["overlays"]))
+      sink.add({source_name, 0, 0,
+                "this is a sweep file (it has base: and parameters: or overlays:), not a "
+                "scenario: run it with incsim sweep"});
   }
   if (parsed) {
     sink.set_overrides(apply_overrides(root, overrides, sink));

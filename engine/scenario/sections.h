@@ -22,7 +22,13 @@ inline constexpr int kMaxYears = 1000;
 // Reads a scenario, csv or sweep file: a regular file of at most max_input_bytes() (default
 // kDefaultMaxInputBytes, environment INCSIM_MAX_INPUT_BYTES); else nullopt with the reason.
 inline constexpr std::uint64_t kDefaultMaxInputBytes = 64ull << 20;  // 64 MiB
-std::uint64_t max_input_bytes();
+// The input size cap, or nullopt with `reason` when INCSIM_MAX_INPUT_BYTES is not a positive
+// whole number.
+std::optional<std::uint64_t> max_input_bytes(std::string& reason);
+// The offset of the first NUL byte of `text`, if any, and the error naming its line and column
+// (checked before YAML parsing, whose message for a NUL is misleading).
+std::optional<std::size_t> first_nul(const std::string& text);
+Diagnostic nul_byte_error(const std::string& file, const std::string& text, std::size_t at);
 std::optional<std::string> read_text_file(const std::string& path, std::string& reason);
 
 // Reads the `population` section (generated, or `csv: path` resolved against the directory of

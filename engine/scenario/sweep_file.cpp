@@ -540,6 +540,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   const auto text = read_text_file(path, reason);
   if (!text) throw ScenarioError({Diagnostic{path, 0, 0, "cannot read sweep file: " + reason}});
   spec.text = *text;
+  if (const auto nul = first_nul(spec.text))
+    throw ScenarioError({nul_byte_error(path, spec.text, *nul)});
   DiagnosticSink sink(path);
   YAML::Node root;
   try {
@@ -547,6 +549,14 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   } catch (const YAML::Exception& e) {
     throw ScenarioError(
         {Diagnostic{path, line_of(e.mark), column_of(e.mark), "YAML syntax error: " + e.msg}});
+  }
+  if (root.IsMap()) {
+    const YAML::Node& map = root;
+    if (!map["base"] && (map["markets"] || map["industries"] || map["population"]))
+      sink.add({path, 0, 0,
+                "this is a scenario (it has markets:, industries: or population:), not a sweep "
+                "file: run it with incsim run, or sweep it from a file with base: " +
+                    path});
   }
   SweepReader reader(spec, sink);
   reader.read(Value(root, "", YAML::Mark::null_mark(), &sink, true));

@@ -46,6 +46,11 @@ struct Industry {
   std::vector<std::optional<double>> price_floor;
 };
 
+// The most replications a scenario or --replications may ask for: beyond any use (the Monte
+// Carlo error of 10^8 replications is 10^-4 of one's), and the per-replication tables stay
+// addressable.
+inline constexpr std::int64_t kMaxReplications = 100'000'000;
+
 // One listed correlation of two markets' price innovations (MODEL.md section 2).
 struct CorrelationPair {
   int a = 0, b = 0;  // market indices, a < b
