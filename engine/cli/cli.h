@@ -64,6 +64,7 @@ struct SweepArgs {
   std::string file;
   std::string output;
   bool output_given = false;  // -o was given (possibly as '')
+  bool allow_large = false;   // skip the memory guard
   std::vector<std::string> sets;
   int threads = 0;
   bool restart = false;

@@ -59,7 +59,7 @@ std::string default_output(const std::string& scenario) {
   return std::filesystem::path(scenario).stem().string() + ".h5";
 }
 
-int run_command(const Common& c, std::string output, bool output_given,
+int run_command(const Common& c, std::string output, bool output_given, bool allow_large,
                 std::optional<std::int64_t> replications, std::optional<std::string> seed,
                 int threads, bool quiet) {
   std::vector<incsim::Override> ov = overrides_of(c);
@@ -71,6 +71,8 @@ int run_command(const Common& c, std::string output, bool output_given,
   if (problem.empty())
     problem = incsim::cli::output_replaces_input(
         output, {scenario.source_file, scenario.population.csv_path});
+  if (problem.empty() && !allow_large)
+    problem = incsim::resource_problem(incsim::estimate_resources(scenario));
   if (!problem.empty()) {
     std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
     return kExitInvalid;
@@ -111,6 +113,13 @@ int validate_command(const Common& c) {
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, overrides_of(c));
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
   std::cout << incsim::describe(scenario);
+  const incsim::ResourceEstimate estimate = incsim::estimate_resources(scenario);
+  std::cout << incsim::describe_resources(estimate);
+  if (const std::string problem = incsim::resource_problem(estimate); !problem.empty()) {
+    std::cout << "warning: " << problem << "\n";
+    std::cout << "scenario is valid\n";
+    return 0;  // valid, but not built here: the population alone may not fit
+  }
   // Who can run nothing follows from the population alone (the pilot is not run).
   const incsim::Model base = incsim::build_population_model(scenario);
   const std::string blocked =
@@ -168,6 +177,9 @@ int main(int argc, char** argv) {
   run->add_option("--threads", threads, "worker threads (default: all cores), at most 1024")
       ->check(CLI::Range(0, 1024));
   run->add_flag("-q,--quiet", quiet, "print no summary table");
+  bool allow_large = false;
+  run->add_flag("--allow-large", allow_large,
+                "run even when the memory estimate exceeds 80% of this machine's memory");
 
   Common validate_args;
   CLI::App* validate =
@@ -201,8 +213,8 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed())
-      return run_command(run_args, output, run->count("--output") > 0, replications, seed, threads,
-                         quiet);
+      return run_command(run_args, output, run->count("--output") > 0, allow_large, replications,
+                         seed, threads, quiet);
     if (inspect->parsed()) return incsim::cli::inspect_file(inspect_path, std::cout);
     if (sweep->parsed()) {
       sweep_args.output_given = sweep->count("--output") > 0;

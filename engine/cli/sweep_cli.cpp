@@ -141,6 +141,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
                   "after the sweep file's set: and before the point's own values)")
       ->type_name("PATH=VALUE")
       ->allow_extra_args(false);
+  cmd->add_flag("--allow-large", args.allow_large,
+                "run even when a point's memory estimate exceeds 80% of this machine's memory");
   cmd->add_flag("--restart", args.restart,
                 "discard the finished points of an earlier, different run of this sweep");
   cmd->add_flag("--table-only", args.table_only,
@@ -157,6 +159,12 @@ int sweep_command(const SweepArgs& args) {
       args.output_given ? args.output : std::filesystem::path(args.file).stem().string() + ".h5";
   std::string problem = h5::output_path_problem(output);
   if (problem.empty()) problem = output_replaces_input(output, {spec.file, spec.base_file});
+  for (std::size_t k = 0; k < spec.points.size() && problem.empty() && !args.allow_large; ++k) {
+    const ResourceEstimate e = estimate_resources(
+        load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k)));
+    problem = resource_problem(e);
+    if (!problem.empty()) problem = "point " + std::to_string(k + 1) + ": " + problem;
+  }
   if (!problem.empty()) {
     std::cerr << "incsim: " << problem << "\n";
     return kExitInvalid;

@@ -53,4 +53,24 @@ Scenario load_scenario_text(const std::string& yaml_text, const std::string& sou
 // Human-readable summary of what a valid scenario contains (for `incsim validate`).
 std::string describe(const Scenario& scenario);
 
+// What a validated scenario will need (engine/scenario/resources.cpp), estimated from its sizes
+// before anything is allocated: peak memory from the dominant tables (per household-year, per
+// replication-year, per group, sample paths, the choice pilot's accumulators, the correlation
+// blocks), and the work of the replications, the choice pilot and the fair-premium pilot.
+struct ResourceEstimate {
+  double memory_bytes = 0.0;
+  std::string largest_key;  // the scenario key behind the largest part of the memory
+  double household_years = 0.0;
+  double pilot_household_years = 0.0;
+  double fair_pilot_market_years = 0.0;
+};
+ResourceEstimate estimate_resources(const Scenario& scenario);
+// 80% of the machine's physical memory, or of its cgroup's limit when smaller.
+double memory_limit_bytes();
+// "resources: about ... of memory (limit ...); ... household-years ...", one line.
+std::string describe_resources(const ResourceEstimate& estimate);
+// A message naming the estimate, the limit, the key to change and --allow-large when the
+// memory estimate exceeds memory_limit_bytes(); empty otherwise.
+std::string resource_problem(const ResourceEstimate& estimate);
+
 }  // namespace incsim

@@ -169,6 +169,49 @@ TEST(Cli, ThousandsOfMarketsAreLinearInTheListedPairs) {
   EXPECT_EQ(a.column[a.start[3]], 3u);
 }
 
+// Issue 14: the resource guard. validate shows the estimate; a run or sweep whose memory
+// estimate exceeds the machine's limit is refused before anything is allocated, naming the
+// estimate, the limit, the key to change and --allow-large; the estimate grows with the sizes.
+TEST(Cli, ResourceGuardRefusesWhatCannotFitBeforeAllocating) {
+  const auto v = test::run_incsim("validate " + test::shell_quote(kScenario));
+  ASSERT_EQ(v.exit_status, 0) << v.err;
+  EXPECT_NE(v.out.find("resources: about "), std::string::npos) << v.out;
+
+  const fs::path out = test::temp_path(".h5");
+  fs::remove(out);
+  const auto huge =
+      test::run_incsim("run " + test::shell_quote(kScenario) + " -o " +
+                       test::shell_quote(out.string()) + " --set population.households=2000000000");
+  EXPECT_EQ(huge.exit_status, 2) << huge.err;
+  for (const char* part :
+       {"of memory, above the limit of", "--allow-large", "population.households"})
+    EXPECT_NE(huge.err.find(part), std::string::npos) << part << "\n" << huge.err;
+  EXPECT_FALSE(fs::exists(out));
+  const auto many = test::run_incsim("run " + test::shell_quote(kScenario) + " -o " +
+                                     test::shell_quote(out.string()) +
+                                     " --replications 100000000 --set scenario.years=1000");
+  EXPECT_EQ(many.exit_status, 2) << many.err;
+  EXPECT_NE(many.err.find("scenario.replications"), std::string::npos) << many.err;
+  // validate says so too, and still reports the scenario valid (it is; it does not fit here).
+  const auto warned = test::run_incsim("validate " + test::shell_quote(kScenario) +
+                                       " --set population.households=2000000000");
+  EXPECT_EQ(warned.exit_status, 0) << warned.err;
+  EXPECT_NE(warned.out.find("warning: the run would need about"), std::string::npos);
+
+  const Scenario base = load_scenario(kScenario);
+  const ResourceEstimate e = estimate_resources(base);
+  EXPECT_LT(e.memory_bytes, memory_limit_bytes());
+  EXPECT_EQ(resource_problem(e), "");
+  EXPECT_EQ(e.household_years, 2000.0 * 5 * 10000);
+  Scenario bigger = base;
+  bigger.population.households *= 10;
+  EXPECT_GT(estimate_resources(bigger).memory_bytes, e.memory_bytes);
+  Scenario longer = base;
+  longer.replications *= 10;
+  EXPECT_GT(estimate_resources(longer).memory_bytes, e.memory_bytes);
+  EXPECT_EQ(estimate_resources(longer).household_years, 10 * e.household_years);
+}
+
 TEST(Cli, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("").exit_status, 2);
   EXPECT_EQ(test::run_incsim("frobnicate").exit_status, 2);
