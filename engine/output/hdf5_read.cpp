@@ -1,6 +1,8 @@
 // Reading helpers for tests and `incsim inspect` (declared in include/incsim/hdf5.h).
 #include <hdf5.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -61,13 +63,51 @@ std::vector<std::string> read_string_values(hid_t object, bool is_attribute, hid
   return values;
 }
 
+// Opens dataset `path` of a file we may not have written, refusing what would make HDF5 read
+// another file of the machine (an external or user-defined link on the way, external raw
+// storage, a virtual dataset) or allocate without bound (more than kMaxReadBytes).
+constexpr std::uint64_t kMaxReadBytes = std::uint64_t{1} << 31;
+
+Handle open_checked_dataset(const File& file, const std::string& path) {
+  const std::string op = "open dataset " + path;
+  for (std::size_t slash = path.find('/', 1);; slash = path.find('/', slash + 1)) {
+    const std::string prefix = path.substr(0, slash);
+    if (!prefix.empty() && prefix != "/") {
+      if (H5Lexists(file.id(), prefix.c_str(), H5P_DEFAULT) <= 0) fail(file.id(), op);
+      H5L_info_t info{};
+      check(H5Lget_info(file.id(), prefix.c_str(), &info, H5P_DEFAULT), file.id(), op);
+      if (info.type != H5L_TYPE_HARD && info.type != H5L_TYPE_SOFT)
+        fail_because(file.id(), op,
+                     prefix +
+                         " is an external or user-defined link (refused: it would read "
+                         "another file)");
+    }
+    if (slash == std::string::npos) break;
+  }
+  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(), op);
+  Handle plist = own(H5Dget_create_plist(dataset.id()), H5Pclose, file.id(), op);
+  if (H5Pget_external_count(plist.id()) != 0)
+    fail_because(file.id(), op, "its data are stored in external files (refused)");
+  if (H5Pget_layout(plist.id()) == H5D_VIRTUAL)
+    fail_because(file.id(), op, "it is a virtual dataset mapping other files (refused)");
+  Handle type = own(H5Dget_type(dataset.id()), H5Tclose, file.id(), op);
+  Handle space = own(H5Dget_space(dataset.id()), H5Sclose, file.id(), op);
+  const double bytes = static_cast<double>(point_count(space.id(), file.id(), op)) *
+                       static_cast<double>(std::max<std::size_t>(H5Tget_size(type.id()), 8));
+  if (bytes > static_cast<double>(kMaxReadBytes))
+    fail_because(file.id(), op,
+                 "it holds " + std::to_string(bytes / 1e9) +
+                     " GB, more than a result's dataset "
+                     "may (2 GiB)");
+  return dataset;
+}
+
 template <class T>
 std::vector<T> read_numbers(const File& file, const std::string& path, std::vector<hsize_t>* dims,
                             const char* as) {
   QuietErrors quiet;
   const std::string op = std::string("read dataset ") + path + " as " + as;
-  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
-                       "open dataset " + path);
+  Handle dataset = open_checked_dataset(file, path);
   Handle type = own(H5Dget_type(dataset.id()), H5Tclose, file.id(), op);
   const H5T_class_t type_class = H5Tget_class(type.id());
   if (type_class != H5T_INTEGER && type_class != H5T_FLOAT) {
@@ -136,8 +176,7 @@ std::vector<std::int64_t> read_int64s(const File& file, const std::string& path,
 
 std::vector<std::string> read_strings(const File& file, const std::string& path) {
   QuietErrors quiet;
-  Handle dataset = own(H5Dopen2(file.id(), path.c_str(), H5P_DEFAULT), H5Dclose, file.id(),
-                       "open dataset " + path);
+  Handle dataset = open_checked_dataset(file, path);
   return read_string_values(dataset.id(), false, file.id(), "read strings from dataset " + path);
 }
 

@@ -220,6 +220,70 @@ TEST(Inspect, SeedAttributeThatIsAnArrayIsRefusedNotRead) {
   EXPECT_NE(r.err.find("expected 1"), std::string::npos) << r.err;
 }
 
+// Issue 14: a crafted result must not make inspect print another file of the machine. Its
+// /income/mean replaced by an external link into another HDF5 file, or by a dataset whose raw
+// data are stored in an external file, is refused, and the other file's numbers never appear.
+TEST(Inspect, ExternalLinksAndExternalStorageAreRefused) {
+  const std::string scenario =
+      std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/csv_expected_utility.yaml";
+  const fs::path secret_h5 = test::temp_path("_secret.h5"), raw = test::temp_path("_secret.raw");
+  {  // another file of the machine: doubles 424242.5
+    const hid_t f = H5Fcreate(secret_h5.string().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    const hsize_t n = 3;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t d =
+        H5Dcreate2(f, "data", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    const double values[3] = {424242.5, 424242.5, 424242.5};
+    H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, values);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(f);
+    std::FILE* out = std::fopen(raw.string().c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    std::fwrite(values, sizeof values, 1, out);
+    std::fclose(out);
+  }
+  for (const bool link : {true, false}) {
+    const fs::path file = test::temp_path(link ? "_link.h5" : "_external.h5");
+    ASSERT_EQ(test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
+                               test::shell_quote(file.string()))
+                  .exit_status,
+              0);
+    std::vector<hsize_t> dims;
+    const std::size_t years =
+        h5::read_doubles(h5::File::open_read(file.string()), "/income/mean", &dims).size();
+    ASSERT_EQ(years, 3u);
+    {
+      const hid_t f = H5Fopen(file.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+      ASSERT_GE(f, 0);
+      ASSERT_GE(H5Ldelete(f, "/income/mean", H5P_DEFAULT), 0);
+      if (link) {
+        ASSERT_GE(H5Lcreate_external(secret_h5.string().c_str(), "/data", f, "/income/mean",
+                                     H5P_DEFAULT, H5P_DEFAULT),
+                  0);
+      } else {
+        const hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+        ASSERT_GE(H5Pset_external(dcpl, raw.string().c_str(), 0, 3 * sizeof(double)), 0);
+        const hsize_t n = 3;
+        const hid_t space = H5Screate_simple(1, &n, nullptr);
+        const hid_t d =
+            H5Dcreate2(f, "/income/mean", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+        ASSERT_GE(d, 0);
+        H5Dclose(d);
+        H5Sclose(space);
+        H5Pclose(dcpl);
+      }
+      H5Fclose(f);
+    }
+    const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(file.string()));
+    EXPECT_EQ(r.exit_status, 1) << r.out << r.err;
+    EXPECT_EQ((r.out + r.err).find("424242"), std::string::npos) << r.out << r.err;
+    EXPECT_NE(r.err.find(link ? "external or user-defined link" : "external files"),
+              std::string::npos)
+        << r.err;
+  }
+}
+
 TEST(Inspect, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("inspect").exit_status, 2);
   EXPECT_EQ(test::run_incsim("inspect a.h5 b.h5").exit_status, 2);
