@@ -97,8 +97,20 @@ Handle open_checked_dataset(const File& file, const std::string& path) {
   if (bytes > static_cast<double>(kMaxReadBytes))
     fail_because(file.id(), op,
                  "it holds " + std::to_string(bytes / 1e9) +
-                     " GB, more than a result's dataset "
-                     "may (2 GiB)");
+                     " GB, more than a result's dataset may (2 GiB)");
+  // Its extent must be backed by data in the file (a 9 KB file may declare 2^29 elements):
+  // contiguous data in full, chunked data within a compression ratio of 1000 (gzip of
+  // repetitive doubles stays far below it). Checked before anything of that size is allocated.
+  const double stored = static_cast<double>(H5Dget_storage_size(dataset.id()));
+  const H5D_layout_t layout = H5Pget_layout(plist.id());
+  const double declared = static_cast<double>(point_count(space.id(), file.id(), op)) *
+                          static_cast<double>(H5Tget_size(type.id()));
+  if ((layout == H5D_CONTIGUOUS && declared > stored) ||
+      (layout == H5D_CHUNKED && declared > 1000.0 * stored + 1e6))
+    fail_because(file.id(), op,
+                 "it declares " + std::to_string(static_cast<long long>(declared)) +
+                     " bytes but the file stores " +
+                     std::to_string(static_cast<long long>(stored)));
   return dataset;
 }
 

@@ -284,6 +284,36 @@ TEST(Inspect, ExternalLinksAndExternalStorageAreRefused) {
   }
 }
 
+// Issue 14 (found by fuzz_inspect): a dataset whose declared extent the file does not hold (a
+// few KB declaring 2^27 doubles, 1 GiB) is refused before anything of that size is allocated.
+TEST(Inspect, DatasetLargerThanItsStorageIsRefusedBeforeAllocating) {
+  const std::string scenario =
+      std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/csv_expected_utility.yaml";
+  const fs::path file = test::temp_path(".h5");
+  ASSERT_EQ(test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
+                             test::shell_quote(file.string()))
+                .exit_status,
+            0);
+  {
+    const hid_t f = H5Fopen(file.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    ASSERT_GE(H5Ldelete(f, "/income/mean", H5P_DEFAULT), 0);
+    const hsize_t n = hsize_t{1} << 27;
+    const hid_t space = H5Screate_simple(1, &n, nullptr);
+    const hid_t d = H5Dcreate2(f, "/income/mean", H5T_NATIVE_DOUBLE, space, H5P_DEFAULT,
+                               H5P_DEFAULT, H5P_DEFAULT);  // never written: no storage
+    ASSERT_GE(d, 0);
+    H5Dclose(d);
+    H5Sclose(space);
+    H5Fclose(f);
+  }
+  ASSERT_LT(fs::file_size(file), 10u << 20);
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(file.string()));
+  EXPECT_EQ(r.exit_status, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("declares 1073741824 bytes but the file stores 0"), std::string::npos)
+      << r.err;
+}
+
 TEST(Inspect, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("inspect").exit_status, 2);
   EXPECT_EQ(test::run_incsim("inspect a.h5 b.h5").exit_status, 2);
