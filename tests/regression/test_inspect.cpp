@@ -314,6 +314,18 @@ TEST(Inspect, DatasetLargerThanItsStorageIsRefusedBeforeAllocating) {
       << r.err;
 }
 
+// Issue 14 (found by fuzz_inspect): a file on which libhdf5 itself crashes (Debian 12's
+// 1.10.8 overflows a buffer in H5HG_read on this corrupt global heap) is reported as corrupt
+// with status 1: inspect reads in a child process and prints nothing partial.
+TEST(Inspect, AFileThatCrashesTheHdf5LibraryIsReportedNotACrash) {
+  const std::string file =
+      std::string(INCSIM_SOURCE_DIR) + "/tests/fuzz/known_libhdf5/h5hg_read_overflow_sweep_result";
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(file));
+  EXPECT_EQ(r.exit_status, 1) << r.out << r.err;  // -1 would be a crash of incsim itself
+  EXPECT_EQ(r.out, "") << "nothing partial";
+  EXPECT_NE(r.err.find("incsim inspect: "), std::string::npos) << r.err;
+}
+
 TEST(Inspect, UsageErrorsExitWithStatus2) {
   EXPECT_EQ(test::run_incsim("inspect").exit_status, 2);
   EXPECT_EQ(test::run_incsim("inspect a.h5 b.h5").exit_status, 2);
