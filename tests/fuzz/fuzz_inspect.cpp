@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::ostringstream out;
   try {
     const int status = incsim::cli::inspect_file(h5_path, out);
-    if (status != 0 && status != 1) incsim::fuzz::fail("inspect_file returned " +
-                                                       std::to_string(status));
+    if (status != 0 && status != 1)
+      incsim::fuzz::fail("inspect_file returned " + std::to_string(status));
   } catch (const incsim::h5::H5Error&) {
   } catch (const std::runtime_error&) {
     // A dataset of the wrong shape or size (the Reader's checks).

@@ -39,7 +39,9 @@ inline void write_file(const std::filesystem::path& path, const std::string& tex
 }
 
 // The source tree (tests/fuzz/CMakeLists.txt defines INCSIM_SOURCE_DIR).
-inline std::filesystem::path source_dir() { return INCSIM_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return INCSIM_SOURCE_DIR;
+}
 
 // A fresh directory under $TMPDIR (or /tmp) owned by this process, removed at exit. libFuzzer's
 // -fork/-jobs run several processes: each has its own.
@@ -47,8 +49,8 @@ inline const std::filesystem::path& scratch_dir() {
   // Never destroyed, so the exit handler below can still read it.
   static const std::filesystem::path* const dir = [] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                          "/incsim-fuzz-XXXXXX";
+    std::string pattern =
+        std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/incsim-fuzz-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) fail("cannot create a directory " + pattern);
     return new std::filesystem::path(pattern);
   }();
