@@ -20,8 +20,11 @@ std::string source_name;  // the scenario "file" the messages name; its director
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   namespace fs = std::filesystem;
   using namespace incsim::fuzz;
-  for (const char* csv : {"bad_row.csv", "households.csv", "unknown_industry.csv"})
-    copy_into_scratch(source_dir() / "tests/bad_inputs/data" / csv, std::string("data/") + csv);
+  for (const fs::directory_entry& entry :
+       fs::directory_iterator(source_dir() / "tests/bad_inputs/data")) {
+    if (entry.path().extension() == ".csv")
+      copy_into_scratch(entry.path(), "data/" + entry.path().filename().string());
+  }
   copy_into_scratch(source_dir() / "tests/regression/scenarios/csv_households.csv",
                     "csv_households.csv");
   source_name = (scratch_dir() / "scenario.yaml").string();
