@@ -15,7 +15,8 @@
 # FUZZ_DIR, the build and corpus directory (default build-fuzz).
 # A target's corpus, build-fuzz/corpus/<target>/, is kept between runs and grows; the seeds
 # (scenarios/, tests/bad_inputs/, tests/regression/scenarios/, tests/fuzz/seeds/, a few small
-# results written by incsim, and the reproducers of findings in tests/fuzz/regressions/<target>/)
+# results written by incsim, tests/fuzz/known_libhdf5/ for inspect, and the reproducers of
+# findings in tests/fuzz/regressions/<target>/)
 # are copied in at every build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -115,7 +116,7 @@ if ((build)); then
         ;;
       csv) seed csv tests/bad_inputs/data/*.csv tests/regression/scenarios/*.csv ;;
       sweep) seed sweep scenarios/sweep_*.yaml tests/fuzz/seeds/sweep/*.yaml ;;
-      inspect) seed_results && seed inspect tests/fuzz/seeds/inspect/* ;;
+      inspect) seed_results && seed inspect tests/fuzz/seeds/inspect/* tests/fuzz/known_libhdf5/* ;;
     esac
     seed "$t" tests/fuzz/regressions/"$t"/*
   done
@@ -141,15 +142,15 @@ fi
 
 # fuzz_one TARGET: runs it for $seconds; its output goes to $out/logs/TARGET.log. Each fuzzing
 # process writes the inputs it hands the engine by path under its own directory in $out/tmp.
-# allocator_may_return_null: a malloc beyond ASan's limit (1 TiB) returns NULL, as the C library
-# may, so that libhdf5 refusing an absurd size from a corrupt file is not a finding; in our code
-# `new` then throws std::bad_alloc, which the harnesses do not catch (a finding). A single
-# allocation above -rss_limit_mb (libFuzzer's malloc limit) is a finding wherever it is made.
+# allocator_may_return_null with max_allocation_size_mb: a malloc of 2 GiB or more returns NULL,
+# as the C library may, so that libhdf5 refusing an absurd size from a corrupt file is not a
+# finding; in our code `new` then makes ASan report "out of memory" with the stack (a finding).
+# -rss_limit_mb bounds the fuzzing process; fuzz_inspect bounds its reading child itself.
 fuzz_one() {
   local t=$1
   mkdir -p "$out/crashes/$t" "$out/corpus/$t"
   TMPDIR=$out/tmp ASAN_SYMBOLIZER_PATH=$symbolizer \
-    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
+    ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=2048 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0 \
     "$bin/fuzz_$t" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \

@@ -17,7 +17,8 @@ packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev lib
 if [ "$with_tests" = ON ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              python3 python3-h5py python3-numpy python3-yaml
-             python3-matplotlib python3-xarray python3-h5netcdf)
+             python3-matplotlib python3-xarray python3-h5netcdf
+             clang libclang-rt-dev llvm)  # the fuzz smoke runs (tests/fuzz, tools/fuzz.sh)
 fi
 missing=()
 for p in "${packages[@]}"; do

@@ -57,6 +57,35 @@ std::string output_replaces_input(const std::string& output,
 // message on stderr when `path` is missing, not HDF5, or not an incsim result.
 int inspect_file(const std::string& path, std::ostream& os);
 
+// The bounds of the child process in which `incsim inspect` reads a file (isolate.cpp): libhdf5
+// trusts the sizes and offsets of a corrupt file, and can crash, loop or allocate without
+// bound inside its own code; the child takes that, not the command.
+struct ChildLimits {
+  double cpu_seconds = 0;           // RLIMIT_CPU of the child; 0: none
+  std::uint64_t address_space = 0;  // RLIMIT_AS of the child in bytes; 0: none
+};
+
+// The limits `incsim inspect PATH` uses: 120 s of CPU plus 1 s per 10 MB of the file (a
+// result of gigabytes prints in seconds), and the resource guard's memory limit (80% of the
+// machine's or cgroup's memory, memory_limit_bytes()).
+ChildLimits inspect_limits(const std::string& path);
+
+// Hooks the fuzz harness (tests/fuzz/fuzz_inspect.cpp) runs in the child: `setup` before the
+// file is read, `finish` after (its return value is the child's exit status). Null: none.
+struct ChildHooks {
+  void (*setup)(void* context) = nullptr;
+  int (*finish)(int status, void* context) = nullptr;
+  void* context = nullptr;
+};
+
+// `incsim inspect PATH`: inspect_file in a child process under `limits`. The child's tables
+// reach `out` only when it finishes; a child killed by a signal (a crash inside libhdf5, the
+// CPU limit) is reported on `err` as a corrupt file with status 1, and nothing is printed.
+// Memory beyond the limit is reported likewise (status 1). Falls back to reading in-process
+// if no child can be started. Returns inspect_file's status, or 1.
+int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& err,
+                     const ChildLimits& limits, const ChildHooks& hooks = {});
+
 // `incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]`
 // (sweep_cli.cpp): registers the subcommand, and runs it once parsed. Returns the exit status;
 // an invalid sweep file throws ScenarioError (exit 2 in main).

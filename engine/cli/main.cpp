@@ -4,17 +4,13 @@
 //   incsim inspect OUT.h5
 //   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
-#include <sys/wait.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <sstream>
@@ -141,55 +137,6 @@ int validate_command(const Common& c) {
   return 0;
 }
 
-// `incsim inspect` in a child process: libhdf5 itself can crash on a crafted file (Debian 12's
-// 1.10.8 overflows a buffer in H5HG_read on a corrupt global heap), which must not crash the
-// command. The child writes the tables into a pipe; the parent prints them only if the child
-// exited normally, and reports a crash as a corrupt file (status 1), printing nothing partial.
-int inspect_isolated(const std::string& path) {
-  std::cout.flush();
-  std::cerr.flush();
-  int pipe_fd[2];
-  if (::pipe(pipe_fd) != 0) return incsim::cli::inspect_file(path, std::cout);
-  const pid_t child = ::fork();
-  if (child < 0) {
-    ::close(pipe_fd[0]);
-    ::close(pipe_fd[1]);
-    return incsim::cli::inspect_file(path, std::cout);
-  }
-  if (child == 0) {
-    ::close(pipe_fd[0]);
-    std::ostringstream tables;
-    const int status = incsim::cli::inspect_file(path, tables);
-    const std::string text = tables.str();
-    for (std::size_t done = 0; done < text.size();) {
-      const ssize_t n = ::write(pipe_fd[1], text.data() + done, text.size() - done);
-      if (n <= 0) ::_exit(1);
-      done += static_cast<std::size_t>(n);
-    }
-    std::cerr.flush();
-    ::_exit(status);
-  }
-  ::close(pipe_fd[1]);
-  std::string text;
-  char buffer[65536];
-  for (ssize_t n; (n = ::read(pipe_fd[0], buffer, sizeof buffer)) != 0;) {
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    text.append(buffer, static_cast<std::size_t>(n));
-  }
-  ::close(pipe_fd[0]);
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFSIGNALED(status)) {
-    std::cerr << "incsim inspect: " << path << " is corrupt: reading it crashed the HDF5 library ("
-              << ::strsignal(WTERMSIG(status)) << "); nothing printed\n";
-    return 1;
-  }
-  std::cout << text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -268,7 +215,9 @@ int main(int argc, char** argv) {
     if (run->parsed())
       return run_command(run_args, output, run->count("--output") > 0, allow_large, replications,
                          seed, threads, quiet);
-    if (inspect->parsed()) return inspect_isolated(inspect_path);
+    if (inspect->parsed())
+      return incsim::cli::inspect_isolated(inspect_path, std::cout, std::cerr,
+                                           incsim::cli::inspect_limits(inspect_path));
     if (sweep->parsed()) {
       sweep_args.output_given = sweep->count("--output") > 0;
       return incsim::cli::sweep_command(sweep_args);

@@ -1,0 +1,135 @@
+// `incsim inspect` reads a result file in a child process (cli.h, inspect_isolated): a file
+// we did not write may make libhdf5 (Debian 12's 1.10.8 trusts the sizes and offsets it
+// reads) crash, loop or allocate without bound inside its own code, where no check of ours
+// can run first. The child takes that: the command reports the file as corrupt, exits with
+// status 1 and prints nothing partial.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <new>
+#include <sstream>
+#include <string>
+
+#include "cli/cli.h"
+#include "incsim/load.h"
+
+namespace incsim::cli {
+namespace {
+
+std::string gigabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
+  return text;
+}
+
+void apply_limits(const ChildLimits& limits) {
+  if (limits.cpu_seconds > 0) {
+    // SIGXCPU at the soft limit, SIGKILL 5 s later should it be caught.
+    const rlim_t soft = static_cast<rlim_t>(std::ceil(limits.cpu_seconds));
+    const rlimit cpu{soft, soft + 5};
+    ::setrlimit(RLIMIT_CPU, &cpu);
+  }
+  if (limits.address_space > 0) {
+    const rlimit as{limits.address_space, limits.address_space};
+    ::setrlimit(RLIMIT_AS, &as);
+  }
+}
+
+// The child: reads, writes its tables to `fd` when done, and leaves without running the
+// parent's exit handlers (libhdf5's among them) or flushing its copies of the parent's buffers.
+[[noreturn]] void child_main(const std::string& path, int fd, const ChildLimits& limits,
+                             const ChildHooks& hooks) {
+  apply_limits(limits);
+  if (hooks.setup != nullptr) hooks.setup(hooks.context);
+  std::ostringstream tables;
+  int status = 1;
+  bool print = true;
+  try {
+    status = inspect_file(path, tables);
+  } catch (const std::bad_alloc&) {
+    std::cerr << "incsim inspect: " << path << " is corrupt: reading it needs more memory than "
+              << (limits.address_space > 0 ? "the limit of " + gigabytes(limits.address_space)
+                                           : std::string("there is"))
+              << "; nothing printed\n";
+    print = false;
+  } catch (const std::exception& e) {
+    std::cerr << "incsim: " << e.what() << "\n";
+    print = false;
+  }
+  if (hooks.finish != nullptr) status = hooks.finish(status, hooks.context);
+  if (print) {
+    const std::string text = tables.str();
+    for (std::size_t done = 0; done < text.size();) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) ::_exit(1);
+      done += static_cast<std::size_t>(n);
+    }
+  }
+  std::cerr.flush();
+  ::_exit(status);
+}
+
+}  // namespace
+
+ChildLimits inspect_limits(const std::string& path) {
+  ChildLimits limits;
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  limits.cpu_seconds = 120.0 + (ec ? 0.0 : static_cast<double>(size) / 10e6);
+  limits.address_space = static_cast<std::uint64_t>(memory_limit_bytes());
+  return limits;
+}
+
+int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& err,
+                     const ChildLimits& limits, const ChildHooks& hooks) {
+  std::cout.flush();
+  std::cerr.flush();
+  out.flush();
+  int pipe_fd[2];
+  if (::pipe(pipe_fd) != 0) return inspect_file(path, out);
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(pipe_fd[0]);
+    ::close(pipe_fd[1]);
+    return inspect_file(path, out);
+  }
+  if (child == 0) {
+    ::close(pipe_fd[0]);
+    child_main(path, pipe_fd[1], limits, hooks);
+  }
+  ::close(pipe_fd[1]);
+  std::string text;
+  char buffer[65536];
+  for (ssize_t n; (n = ::read(pipe_fd[0], buffer, sizeof buffer)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(pipe_fd[0]);
+  int status = 0;
+  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    err << "incsim inspect: " << path << " is corrupt: ";
+    if (sig == SIGXCPU) {
+      err << "reading it did not finish within " << limits.cpu_seconds << " s of CPU time";
+    } else {
+      err << "reading it crashed (" << ::strsignal(sig) << ")";
+    }
+    err << "; nothing printed\n";
+    return 1;
+  }
+  out << text;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+}  // namespace incsim::cli
