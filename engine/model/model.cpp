@@ -142,6 +142,9 @@ void compute_fixed_income(Model& model) {
   hh.fixed_income.assign(hh.count() * years, 0.0);
   hh.farm_cost.assign(hh.count() * years, 0.0);
   model.government_fixed.assign(years, 0.0);
+  model.transfers_paid.assign(years, 0.0);
+  model.posts_paid.assign(years, 0.0);
+  model.setup_subsidies_paid.assign(years, 0.0);
   const double transfers_per_capita = model.scenario.income.transfers_per_capita;
   for (std::size_t h = 0; h < hh.count(); ++h) {
     PortfolioSlots slots;
@@ -162,7 +165,12 @@ void compute_fixed_income(Model& model) {
       hh.farm_cost[model.cell(h, t)] = f.farm_cost;
       hh.fixed_income[model.cell(h, t)] = f.income;
       double transfers = hh.size[h] * transfers_per_capita;
-      if (hh.public_post[h]) transfers += model.scenario.income.public_posts.amount;
+      model.transfers_paid[t - 1] += transfers;
+      if (hh.public_post[h]) {
+        transfers += model.scenario.income.public_posts.amount;
+        model.posts_paid[t - 1] += model.scenario.income.public_posts.amount;
+      }
+      model.setup_subsidies_paid[t - 1] += f.setup_subsidy;
       model.government_fixed[t - 1] += transfers + f.setup_subsidy + f.premiums.government;
     }
   }
@@ -277,6 +285,13 @@ Units portfolio_units(const Scenario& s, int main, int aux, double farmland_mu, 
   if (aux >= 0)
     while (n.aux < s.industries[aux].max_units && try_add(aux)) ++n.aux;
   return n;
+}
+
+std::string portfolio_label(const Model& model, int main, int aux) {
+  if (main < 0) return "none";
+  std::string label = model.industries[static_cast<std::size_t>(main)].name;
+  if (aux >= 0) label += " + " + model.industries[static_cast<std::size_t>(aux)].name;
+  return label;
 }
 
 unsigned portfolio_shortage(const Scenario& s, int main, int aux, double farmland_mu,

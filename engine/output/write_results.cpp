@@ -37,6 +37,19 @@ class Writer {
     scales_.emplace(name, writers_[name](root_));
   }
 
+  // A category dimension whose coordinate is its labels (UTF-8 strings, unique): xarray then
+  // selects by name, e.g. `sel(market="crayfish")`.
+  void label_scale(const std::string& name, const std::vector<std::string>& labels,
+                   const std::string& description) {
+    writers_[name] = [name, labels, description](h5::Group& g) {
+      h5::Dataset d = g.write_strings(name, labels);
+      d.attr("units", "1").attr("description", description).make_scale(name);
+      return d;
+    };
+    lengths_[name] = labels.size();
+    scales_.emplace(name, writers_[name](root_));
+  }
+
   // Index coordinate 0..n-1 for a dimension without natural values.
   void index_scale(const std::string& name, std::size_t n, const std::string& description) {
     std::vector<std::int64_t> idx(n);
@@ -187,6 +200,48 @@ void write_households(Writer& w, const Model& model, const RunResults& res,
       "share of replications in which the household's horizon-mean income is below the mean line");
 }
 
+// /fiscal/by_component (component, year) and its standard errors: the parts of
+// /fiscal/government_cost, in the order of MODEL.md section 9. Premium subsidies, transfers,
+// posts and setup subsidies do not depend on the shocks (standard error 0); dibao and medical
+// reimbursements are the replications' means. Every component is present (0 where the
+// scenario has none), so the rows of two results line up.
+void write_fiscal_components(Writer& w, const Model& model, const RunResults& res) {
+  const std::size_t years = static_cast<std::size_t>(model.years);
+  std::vector<std::string> names;
+  std::vector<double> mean, se;
+  const auto add = [&](const std::string& name, const std::vector<double>& m,
+                       const std::vector<double>* e) {
+    names.push_back(name);
+    for (std::size_t t = 0; t < years; ++t) {
+      mean.push_back(m.empty() ? 0.0 : m[t]);
+      se.push_back(e == nullptr || e->empty() ? 0.0 : (*e)[t]);
+    }
+  };
+  const std::vector<double> none;
+  for (int p = 0; p < kProducts; ++p) {
+    const std::string product = kProductTable[p].name;
+    const InsuranceResult* found = nullptr;
+    for (const InsuranceResult& ins : res.insurance)
+      if (ins.name == product) found = &ins;
+    add("premium_subsidy_" + product, found ? found->subsidy.mean : none,
+        found ? &found->subsidy.se : nullptr);
+  }
+  add("public_posts", model.posts_paid, nullptr);
+  add("transfers", model.transfers_paid, nullptr);
+  add("setup_subsidies", model.setup_subsidies_paid, nullptr);
+  add("dibao", res.dibao.mean, &res.dibao.se);
+  add("health_reimbursement", res.health_enabled ? res.health.reimbursed.mean : none,
+      res.health_enabled ? &res.health.reimbursed.se : nullptr);
+  w.label_scale("component", names, "part of the government cost (/fiscal/government_cost)");
+  w.put("fiscal/by_component", mean, {"component", "year"}, "yuan",
+        "the government cost by component: premium subsidies per product, public-welfare "
+        "posts, per-capita transfers, setup subsidies, dibao, medical reimbursements; the "
+        "components sum to /fiscal/government_cost");
+  w.put("fiscal/by_component_se", se, {"component", "year"}, "yuan",
+        "Monte Carlo standard error of fiscal/by_component (0 for the parts that do not depend "
+        "on the shocks)");
+}
+
 }  // namespace
 
 void write_results(h5::Group group, const Model& model, const RunResults& res) {
@@ -199,13 +254,18 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
   w.scale("quantile", res.quantile_levels, "1", "probability level");
   w.index_scale("replication", static_cast<std::size_t>(res.replications), "replication index");
   w.index_scale("household", model.households.count(), "household index (population order)");
-  w.index_scale("market", model.markets.size(), "market index (see /markets/name)");
-  w.index_scale("village_index", model.village_labels.size(),
-                "village index (see /households/village_labels)");
-  w.index_scale("industry", model.industries.size(), "industry index (see /industries/name)");
+  w.label_scale("market", res.market_names, "market name (in the order of /markets/name)");
+  w.label_scale("village_index", model.village_labels,
+                "village name (position: the index /households/village holds)");
+  w.label_scale("industry", industry_names,
+                "industry model name (in the order of /industries/name)");
   w.index_scale("bin", res.bin_edges.size() - 1, "income histogram bin");
   w.index_scale("bin_edge", res.bin_edges.size(), "income histogram bin edge");
-  w.index_scale("portfolio", model.portfolios.size(), "portfolio index (see /choice)");
+  std::vector<std::string> portfolio_names;
+  for (const PortfolioRow& p : model.portfolios)
+    portfolio_names.push_back(portfolio_label(model, p.main, p.aux));
+  w.label_scale("portfolio", portfolio_names,
+                "portfolio: \"main + aux\", \"main\" or \"none\" (rows of /choice)");
 
   w.put_strings("markets/name", res.market_names, {"market"}, "market names");
   w.put_strings("industries/name", industry_names, {"industry"}, "industry model names");
@@ -282,6 +342,7 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
                                     : "premium subsidies + public posts + transfers + dibao + "
                                       "setup subsidies");
   w.put_estimate("fiscal/dibao", res.dibao, t, "yuan", "dibao top-ups paid");
+  write_fiscal_components(w, model, res);
   if (res.health_enabled) {
     const HealthResult& h = res.health;
     w.put_estimate("fiscal/health_reimbursement", h.reimbursed, t, "yuan",
@@ -314,9 +375,9 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
           "enrolled households exposed that year (running a covered industry, or enrolled in the "
           "guard)");
     if (!ins.rate_industries.empty()) {
-      w.index_scale(
-          "index_industry", ins.rate_industries.size(),
-          "industry covered by income index insurance (see /insurance/income_index/industries)");
+      w.label_scale("index_industry", ins.rate_industries,
+                    "industry covered by income index insurance (as "
+                    "/insurance/income_index/industries)");
       w.put_strings(base + "/industries", ins.rate_industries, {"index_industry"},
                     "covered industries");
       w.put(base + "/rate_used", ins.rate_used, {"index_industry", "year"}, "1",
@@ -389,7 +450,7 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
   for (const GroupResult& g : res.groups) {
     const std::string base = "groups/" + g.name;
     const std::string dim = "group_" + g.name;
-    w.index_scale(dim, g.labels.size(), "group index of /" + base + "/labels");
+    w.label_scale(dim, g.labels, "group label (as /" + base + "/labels)");
     w.put_strings(base + "/labels", g.labels, {dim}, "group labels");
     w.put(base + "/persons", g.persons, {dim}, "persons", "persons in the group");
     w.put_estimate(base + "/fgt0", g.fgt0, {dim, "year"}, "1", "headcount ratio within the group");

@@ -98,26 +98,52 @@ class SweepWriter {
     per_point(group_.write_strings(name, values), "1", description);
   }
 
+  // The per-point datasets (the swept parameters, or the overlay) that readers should take as
+  // coordinates of `point`: the netCDF `coordinates` attribute of every table, which xarray
+  // decodes, so `ds.fgt0` carries e.g. insurance.income_index.coverage along `point`.
+  void set_coordinates(const std::vector<std::string>& names) {
+    coordinates_.clear();
+    for (const std::string& n : names) coordinates_ += (coordinates_.empty() ? "" : " ") + n;
+  }
+
   void table(const std::string& name, const std::vector<double>& values, const std::string& units,
              const std::string& description) {
-    group_.write(name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(years_)})
-        .attr("units", units)
+    h5::Dataset d =
+        group_.write(name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(years_)});
+    d.attr("units", units)
         .attr("description", description)
         .attach_scale(*point_, 0)
         .attach_scale(*year_, 1)
         .label_dimension(0, "point")
         .label_dimension(1, "year");
+    if (!coordinates_.empty()) d.attr("coordinates", coordinates_);
   }
 
-  // (K, P) shares with the point scale on dimension 0.
-  void shares(const std::string& name, const std::vector<double>& values, std::size_t columns,
-              const std::string& description) {
-    group_.write(name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(columns)})
+  // (K, P) shares: the point scale on dimension 0, the portfolios' labels (a string scale
+  // named `portfolio`) on dimension 1.
+  void shares(const std::string& name, const std::vector<double>& values,
+              const std::vector<std::string>& labels, const std::string& description) {
+    h5::Dataset portfolio =
+        group_.write_strings("portfolio", labels)
+            .attr("units", "1")
+            .attr("description", "portfolio: \"main + aux\", \"main\" or \"none\"")
+            .make_scale("portfolio");
+    group_.write_strings("portfolio_labels", labels)
         .attr("units", "1")
+        .attr("description",
+              "portfolios run at some point: \"main + aux\", \"main\" or \"none\" (as the "
+              "portfolio coordinate)")
+        .attach_scale(portfolio, 0)
+        .label_dimension(0, "portfolio");
+    h5::Dataset d = group_.write(
+        name, values, {static_cast<hsize_t>(points_), static_cast<hsize_t>(labels.size())});
+    d.attr("units", "1")
         .attr("description", description)
         .attach_scale(*point_, 0)
+        .attach_scale(portfolio, 1)
         .label_dimension(0, "point")
         .label_dimension(1, "portfolio");
+    if (!coordinates_.empty()) d.attr("coordinates", coordinates_);
   }
 
   h5::Group& group() { return group_; }
@@ -127,6 +153,7 @@ class SweepWriter {
   std::size_t points_;
   int years_;
   std::optional<h5::Dataset> point_, year_;
+  std::string coordinates_;
 };
 
 void write_root_attributes(h5::Group& root, const SweepSpec& spec) {
@@ -170,6 +197,7 @@ void write_parameters(SweepWriter& w, const SweepSpec& spec) {
     w.strings("overlay", names,
               "the last overlay applied (point k applies overlays 1..k; point 0 is the base)");
     sweep.attr("parameters", std::vector<std::string>{"overlay"});
+    w.set_coordinates({"overlay"});
     return;
   }
   std::vector<std::string> paths;
@@ -190,6 +218,7 @@ void write_parameters(SweepWriter& w, const SweepSpec& spec) {
     }
   }
   sweep.attr("parameters", paths);
+  w.set_coordinates(paths);
   if (spec.mode == SweepMode::grid) sweep.attr("grid_shape", shape);
 }
 
@@ -220,11 +249,7 @@ void write_portfolio_shares(SweepWriter& w, std::vector<h5::File>& files, std::s
         const auto it = share[k].find(labels[p]);
         table[k * labels.size() + p] = it == share[k].end() ? 0.0 : it->second;
       }
-  h5::Group& g = w.group();
-  g.write_strings("portfolio_labels", labels)
-      .attr("units", "1")
-      .attr("description", "portfolios run at some point: \"main + aux\", \"main\" or \"none\"");
-  w.shares("portfolio_share", table, labels.size(),
+  w.shares("portfolio_share", table, labels,
            "share of households running each portfolio (columns: portfolio_labels) at each "
            "point; the households choose again at every point");
 }

@@ -31,9 +31,6 @@ struct Measure {
 // product in `products` (names from kProductTable).
 std::vector<Measure> headline_measures(const std::vector<std::string>& products);
 
-// "main + aux", "main" or "none": a portfolio's label in the sweep table.
-std::string portfolio_label(const Model& model, int main, int aux);
-
 // 64-bit FNV-1a of a text, as 16 hex digits: enough to notice that a text changed (not a
 // security check).
 std::string fingerprint(const std::string& text);

@@ -84,13 +84,6 @@ std::string utc_now() {
   return buffer;
 }
 
-std::string portfolio_label(const Model& model, int main, int aux) {
-  if (main < 0) return "none";
-  std::string label = model.industries[static_cast<std::size_t>(main)].name;
-  if (aux >= 0) label += " + " + model.industries[static_cast<std::size_t>(aux)].name;
-  return label;
-}
-
 void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
                       const Model& model, const RunResults& results) {
   const ReplicationTable& table = results.per_replication;

@@ -238,6 +238,9 @@ struct Model {
   // Government yuan per year (T) independent of shocks: posts + transfers + premium
   // subsidies (+ setup subsidies in year 1). Dibao is added by the kernel.
   std::vector<double> government_fixed;
+  // Its parts other than the premium subsidies (ProductPlan::subsidy), per year (T), for
+  // /fiscal/by_component: per-capita transfers, public-welfare post wages, setup subsidies.
+  std::vector<double> transfers_paid, posts_paid, setup_subsidies_paid;
 
   bool stochastic_wage() const;
   // Index of (household h, year t) in the year-major (T, H) household tables, so the kernel
@@ -274,6 +277,9 @@ Units portfolio_units(const Scenario& scenario, int main, int aux, double farmla
 // gives the portfolio at least one unit of each member.
 unsigned portfolio_shortage(const Scenario& scenario, int main, int aux, double farmland_mu,
                             double forest_mu, int laborers, double capital);
+// "main + aux", "main" or "none": a portfolio's label (the /portfolio coordinate of a result,
+// the sweep table's portfolio columns).
+std::string portfolio_label(const Model& model, int main, int aux);
 // The units of (main, aux) for every household of the model, population order.
 std::vector<Units> household_units(const Model& model, int main, int aux);
 
