@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Poverty headcount (FGT0) by year from an incsim result.
+"""Poverty headcount (FGT0) by year from an incsim result (or one sweep point).
 
 Draws the mean headcount over replications (/poverty/fgt0) with its 95% Monte Carlo
 interval (mean +/- 1.96 se, /poverty/fgt0_se), the 5-95% band of the per-replication
@@ -7,6 +7,7 @@ headcount (/replications/fgt0: where one simulated future lands), and the exit t
 (poverty.exit_target of the scenario as run, default 2%) as a horizontal line.
 
 Example: tools/plot_headcount.py xianning_2019.h5 -o headcount.png
+         tools/plot_headcount.py insurance_stack.h5 --point 3 -o stack_point3.png
 """
 import numpy as np
 from matplotlib.ticker import PercentFormatter
@@ -16,13 +17,15 @@ import incsim_plot_common as common
 
 def main():
     args = common.parser(__doc__, "headcount").parse_args()
-    f = common.open_result(args.result)
-    ys = common.years(f)
-    mean = 100 * np.asarray(f["poverty/fgt0"][()], dtype=float)
-    se = 100 * np.asarray(f["poverty/fgt0_se"][()], dtype=float)
-    per_rep = 100 * np.asarray(f["replications/fgt0"][()], dtype=float)  # (R, T)
+    run = common.open_result(args)
+    poverty = run["poverty"]
+    ys = run.years
+    mean = 100 * np.asarray(poverty["fgt0"].values, dtype=float)
+    se = 100 * np.asarray(poverty["fgt0_se"].values, dtype=float)
+    per_rep = 100 * np.asarray(run["replications"]["fgt0"].transpose("replication", "year").values,
+                               dtype=float)
     p05, p95 = np.percentile(per_rep, [5, 95], axis=0)
-    target = 100 * common.exit_target(f)
+    target = 100 * common.exit_target(run)
 
     fig, ax = common.plt.subplots(figsize=(8, 5))
     ax.fill_between(ys, p05, p95, color="lightsteelblue", alpha=0.7, linewidth=0,
@@ -34,14 +37,13 @@ def main():
                label=f"exit target {target:g}%")
 
     common.year_axis(ax, ys)
-    ax.set_ylabel("poverty headcount FGT0 (% of persons)")
+    common.ylabel(ax, "poverty headcount FGT0 (% of persons)")
     ax.yaxis.set_major_formatter(PercentFormatter(decimals=None))
     top = max(float(np.max(p95)), float(np.max(mean + 1.96 * se)), target)
     ax.set_ylim(0, 1.15 * top if top > 0 else 1)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(loc="best", fontsize="small", framealpha=0.9)
-    ax.set_title(args.title or f"{common.scenario_name(f)}: poverty headcount "
-                               f"({per_rep.shape[0]} replications)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
+    ax.set_title(common.title(run, args, f"poverty headcount ({per_rep.shape[0]} replications)"))
     common.save(fig, args)
 
 

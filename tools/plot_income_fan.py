@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fan chart of per-capita net income by year from an incsim result.
+"""Fan chart of per-capita net income by year from an incsim result (or one sweep point).
 
 Shaded bands lie between symmetric quantile pairs of /income/quantiles (e.g. 1-99%, 5-95%,
 10-90%, 25-75% of the pooled person-weighted distribution over persons and replications),
@@ -7,8 +7,10 @@ with the median and the mean (/income/mean) as lines and the poverty line (/pove
 dashed.
 
 Example: tools/plot_income_fan.py xianning_2019.h5 -o income_fan.png
+         tools/plot_income_fan.py index_coverage.h5 --point 4 -o point4_fan.png
 """
 import numpy as np
+from matplotlib.ticker import StrMethodFormatter
 
 import incsim_plot_common as common
 
@@ -27,13 +29,14 @@ def symmetric_pairs(levels):
 
 def main():
     args = common.parser(__doc__, "income_fan").parse_args()
-    f = common.open_result(args.result)
-    ys = common.years(f)
-    levels = np.asarray(f["quantile"][()], dtype=float)
-    q = np.asarray(f["income/quantiles"][()], dtype=float)  # (T, Q)
-    mean = np.asarray(f["income/mean"][()], dtype=float)
-    line = np.asarray(f["poverty/line"][()], dtype=float)
-    unit = common.units(f["income/quantiles"])
+    run = common.open_result(args)
+    income, poverty = run["income"], run["poverty"]
+    ys = run.years
+    levels = np.asarray(income["quantile"].values, dtype=float)
+    q = np.asarray(income["quantiles"].transpose("year", "quantile").values, dtype=float)
+    mean = np.asarray(income["mean"].values, dtype=float)
+    line = np.asarray(poverty["line"].values, dtype=float)
+    unit = common.units(income["quantiles"])
 
     fig, ax = common.plt.subplots(figsize=(8, 5))
     pairs = symmetric_pairs(levels)
@@ -49,12 +52,12 @@ def main():
     ax.plot(ys, line, color="crimson", linestyle="--", linewidth=1.5, label="poverty line")
 
     common.year_axis(ax, ys)
-    ax.set_ylabel(common.axis_label("net income", unit))
+    common.ylabel(ax, common.axis_label("per-capita net income", unit))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small")
-    reps = int(f.attrs["replications"])
-    ax.set_title(args.title or f"{common.scenario_name(f)}: income distribution by year "
-                               f"({reps} replications)")
+    reps = int(run.attrs["replications"])
+    ax.set_title(common.title(run, args, f"income distribution by year ({reps} replications)"))
     common.save(fig, args)
 
 

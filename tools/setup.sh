@@ -17,7 +17,10 @@ packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev lib
 if [ "$with_tests" = ON ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              python3 python3-h5py python3-numpy python3-yaml
-             python3-matplotlib python3-xarray python3-h5netcdf
+             python3-matplotlib python3-xarray python3-h5netcdf python3-pandas
+             python3-jsonschema  # the scenario schema test (tests/python/test_schema.py)
+             fonts-noto-cjk  # CJK scenario and village names in the charts
+             r-base-core r-cran-hdf5r  # the R reader test (tests/r/read_result.R)
              clang libclang-rt-dev llvm)  # the fuzz smoke runs (tests/fuzz, tools/fuzz.sh)
 fi
 missing=()

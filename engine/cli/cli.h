@@ -4,11 +4,14 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "incsim/hdf5.h"
 #include "incsim/model.h"
 #include "incsim/stats.h"
 
@@ -65,10 +68,10 @@ struct ChildLimits {
   std::uint64_t address_space = 0;  // RLIMIT_AS of the child in bytes; 0: none
 };
 
-// The limits `incsim inspect PATH` uses: 120 s of CPU plus 1 s per 10 MB of the file (a
-// result of gigabytes prints in seconds), and the resource guard's memory limit (80% of the
-// machine's or cgroup's memory, memory_limit_bytes()).
-ChildLimits inspect_limits(const std::string& path);
+// The limits `incsim inspect`, `compare` and `export` use on the files they read: 120 s of CPU
+// plus 1 s per 10 MB of the files (a result of gigabytes prints in seconds), and the resource
+// guard's memory limit (80% of the machine's or cgroup's memory, memory_limit_bytes()).
+ChildLimits inspect_limits(const std::vector<std::string>& paths);
 
 // Hooks the fuzz harness (tests/fuzz/fuzz_inspect.cpp) runs in the child: `setup` before the
 // file is read, `finish` after (its return value is the child's exit status). Null: none.
@@ -85,6 +88,29 @@ struct ChildHooks {
 // if no child can be started. Returns inspect_file's status, or 1.
 int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& err,
                      const ChildLimits& limits, const ChildHooks& hooks = {});
+
+// The same for any reading command: `body` runs in the child and writes to the stream it is
+// given; a crash is reported as "incsim COMMAND: SUBJECT is corrupt: ...".
+int run_isolated(const std::string& command, const std::string& subject,
+                 const std::function<int(std::ostream&)>& body, std::ostream& out,
+                 std::ostream& err, const ChildLimits& limits, const ChildHooks& hooks = {});
+
+// Opens a file we may not have written for reading, after checking that it exists, is a
+// regular file (a FIFO would block) and is HDF5; otherwise prints "incsim COMMAND: ..." on
+// stderr and returns nothing.
+std::optional<h5::File> open_result_file(const std::string& path, const std::string& command);
+
+// `incsim compare A.h5 B.h5 [--csv FILE]` (compare.cpp): the headline measures of two runs per
+// year, B - A with its standard error, paired (common random numbers, from /replications)
+// when both runs share seed, replications and population, else unpaired. Returns the exit
+// status (1 after a message on stderr for a file that is not a run result).
+int compare_files(const std::string& a, const std::string& b, const std::string& csv,
+                  std::ostream& os);
+
+// `incsim export RESULT.h5 --csv DIR` (export.cpp): tidy csv tables of a run or sweep result
+// into DIR (created if missing; each file written to a temporary name and renamed). Returns
+// the exit status.
+int export_csv(const std::string& path, const std::string& directory, std::ostream& os);
 
 // `incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]`
 // (sweep_cli.cpp): registers the subcommand, and runs it once parsed. Returns the exit status;

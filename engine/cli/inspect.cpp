@@ -36,6 +36,45 @@ __attribute__((format(printf, 1, 2))) std::string strf(const char* format, ...) 
   return out;
 }
 
+// Terminal columns a UTF-8 text takes: 2 for East Asian wide and full-width characters (CJK
+// names of industries, villages, scenarios), 0 for combining marks, 1 otherwise.
+std::size_t display_width(const std::string& text) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    std::uint32_t cp = byte;
+    std::size_t length = 1;
+    if (byte >= 0xF0) {
+      length = 4;
+      cp = byte & 0x07;
+    } else if (byte >= 0xE0) {
+      length = 3;
+      cp = byte & 0x0F;
+    } else if (byte >= 0xC0) {
+      length = 2;
+      cp = byte & 0x1F;
+    }
+    for (std::size_t k = 1; k < length && i + k < text.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    i += length;
+    const bool combining = (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+                           (cp >= 0xFE20 && cp <= 0xFE2F);
+    const bool wide = (cp >= 0x1100 && cp <= 0x115F) || (cp >= 0x2E80 && cp <= 0xA4CF) ||
+                      (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0xF900 && cp <= 0xFAFF) ||
+                      (cp >= 0xFE30 && cp <= 0xFE4F) || (cp >= 0xFF00 && cp <= 0xFF60) ||
+                      (cp >= 0xFFE0 && cp <= 0xFFE6) || (cp >= 0x20000 && cp <= 0x3FFFD);
+    width += combining ? 0 : wide ? 2 : 1;
+  }
+  return width;
+}
+
+// `text` followed by blanks up to `width` terminal columns (printf's %-*s counts bytes, which
+// misaligns the columns after a Chinese name).
+std::string pad_right(const std::string& text, std::size_t width) {
+  const std::size_t w = display_width(text);
+  return w >= width ? text : text + std::string(width - w, ' ');
+}
+
 // "value (se)" in fixed columns (value right-aligned, "(se)" left-aligned); NaN (e.g. relapse
 // in year 1) prints as "-".
 std::string with_se(double value, double se, int precision, double scale = 1.0, int value_width = 9,
@@ -162,8 +201,8 @@ void print_poverty(std::ostream& os, const Reader& r, const std::vector<std::int
                             fgt2_se = get("fgt2_se"), relapse = get("relapse"),
                             relapse_se = get("relapse_se"), risk = get("target_risk"),
                             risk_se = get("target_risk_se");
-  os << "\nPoverty, % of persons (FGT0 headcount, FGT1 gap, FGT2 severity; line in yuan per "
-        "capita)\n";
+  os << "\nPoverty (FGT0 headcount and relapse: % of persons; FGT1 gap and FGT2 severity: "
+        "index x 100; line: yuan per capita)\n";
   const std::string risk_name = std::isnan(exit_target) ? std::string("P(FGT0>target)")
                                                         : strf("P(FGT0>%g%%)", 100.0 * exit_target);
   row(os, "  year    line  " + se_header("FGT0") + "  " + se_header("FGT1") + "  " +
@@ -238,19 +277,24 @@ void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int6
   const std::vector<double> oop =
       health ? r.series(base + "/health_out_of_pocket", labels.size() * n) : std::vector<double>{};
   std::size_t width = 5;
-  for (const std::string& l : labels) width = std::max(width, l.size());
+  for (const std::string& l : labels) width = std::max(width, display_width(l));
+  bool empty_group = false;
   const auto header = [&](const std::string& what) {
     os << "\n" << title << ": " << what << "\n";
-    std::string line = "  " + strf("%-*s", int(width), "group") + strf("  %10s", "persons");
+    std::string line = "  " + pad_right("group", width) + strf("  %10s", "persons");
     for (std::int64_t y : years) line += strf("  %9lld", static_cast<long long>(y));
     row(os, line);
   };
   const auto rows = [&](const std::vector<double>& values, double scale, int precision) {
     for (std::size_t g = 0; g < labels.size(); ++g) {
-      std::string line =
-          "  " + strf("%-*s", int(width), labels[g].c_str()) + strf("  %10.0f", persons[g]);
+      std::string line = "  " + pad_right(labels[g], width) + strf("  %10.0f", persons[g]);
+      // A group without persons (an industry no household runs) has no headcount or mean.
+      const bool empty = persons[g] == 0;
+      empty_group = empty_group || empty;
       for (std::size_t t = 0; t < n; ++t)
-        line += strf("  %9.*f", precision, scale * values[g * n + t]);
+        line += empty || std::isnan(values[g * n + t])
+                    ? strf("  %9s", "-")
+                    : strf("  %9.*f", precision, scale * values[g * n + t]);
       row(os, line);
     }
   };
@@ -258,9 +302,13 @@ void print_groups(std::ostream& os, const Reader& r, const std::vector<std::int6
   rows(fgt0, 100.0, 3);
   header("mean income, yuan per capita");
   rows(income, 1.0, 1);
-  if (!health) return;
+  if (!health) {
+    if (empty_group) os << "  (-: no persons in the group)\n";
+    return;
+  }
   header("out-of-pocket medical costs, yuan per year");
   rows(oop, 1.0, 0);
+  if (empty_group) os << "  (-: no persons in the group)\n";
 }
 
 void print_insurance(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
@@ -348,7 +396,7 @@ void print_sweep_portfolios(std::ostream& os, h5::File& file, const Reader& r,
     os << "    P" << j + 1 << " = " << portfolios[order[j]] << "\n";
   std::string header = "  point";
   for (std::size_t i = 0; i < names.size(); ++i)
-    header += strf("  %-*s", widths[i], names[i].c_str());
+    header += "  " + pad_right(names[i], static_cast<std::size_t>(widths[i]));
   for (std::size_t j = 0; j < order.size(); ++j) header += strf("       P%zu", j + 1);
   row(os, header + "  moved, pp");
   double most = 0.0;
@@ -356,7 +404,8 @@ void print_sweep_portfolios(std::ostream& os, h5::File& file, const Reader& r,
   for (std::size_t k = 0; k < points; ++k) {
     std::string line = strf("  %5lld", static_cast<long long>(index[k]));
     for (std::size_t i = 0; i < names.size(); ++i)
-      line += strf("  %-*s", widths[i], k < labels[i].size() ? labels[i][k].c_str() : "?");
+      line += "  " + pad_right(k < labels[i].size() ? labels[i][k] : "?",
+                               static_cast<std::size_t>(widths[i]));
     for (const std::size_t p : order) line += strf("  %7.2f", 100.0 * share[k * np + p]);
     // Half the sum of absolute changes: the share of households on another portfolio at most.
     double moved = 0.0;
@@ -402,8 +451,8 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
   std::vector<int> widths;
   for (const std::string& name : names) {
     labels.push_back(point_labels(file, "/sweep/" + name));
-    std::size_t w = name.size();
-    for (const std::string& l : labels.back()) w = std::max(w, l.size());
+    std::size_t w = display_width(name);
+    for (const std::string& l : labels.back()) w = std::max(w, display_width(l));
     widths.push_back(static_cast<int>(w));
   }
   struct Shown {
@@ -440,13 +489,14 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
     os << "\n  " << m.title << "\n";
     std::string header = "  point";
     for (std::size_t i = 0; i < names.size(); ++i)
-      header += strf("  %-*s", widths[i], names[i].c_str());
+      header += "  " + pad_right(names[i], static_cast<std::size_t>(widths[i]));
     header += "  " + se_header("value", 12, 10) + "  " + se_header("diff", 12, 10);
     row(os, header + (stack ? "  " + se_header("increment", 12, 10) : ""));
     for (std::size_t k = 0; k < points; ++k) {
       std::string line = strf("  %5lld", static_cast<long long>(index[k]));
       for (std::size_t i = 0; i < names.size(); ++i)
-        line += strf("  %-*s", widths[i], k < labels[i].size() ? labels[i][k].c_str() : "?");
+        line += "  " + pad_right(k < labels[i].size() ? labels[i][k] : "?",
+                                 static_cast<std::size_t>(widths[i]));
       const std::size_t c = k * n + t;
       line += "  " + with_se(value[c], se[c], m.precision, m.scale, 12, 10) + "  " +
               with_se(diff[c], diff_se[c], m.precision, m.scale, 12, 10);
@@ -459,33 +509,37 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
 
 }  // namespace
 
-int inspect_file(const std::string& path, std::ostream& os) {
+std::optional<h5::File> open_result_file(const std::string& path, const std::string& command) {
+  const std::string prefix = "incsim " + command + ": ";
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) {
-    std::cerr << "incsim inspect: no such file: " << path << "\n";
-    return 1;
+    std::cerr << prefix << "no such file: " << path << "\n";
+    return std::nullopt;
   }
   if (std::filesystem::is_directory(path, ec)) {
-    std::cerr << "incsim inspect: " << path << " is a directory, not an incsim result file\n";
-    return 1;
+    std::cerr << prefix << path << " is a directory, not an incsim result file\n";
+    return std::nullopt;
   }
   if (!std::filesystem::is_regular_file(path, ec)) {  // opening a FIFO would block for ever
     const auto type = std::filesystem::status(path, ec).type();
     const char* kind = type == std::filesystem::file_type::fifo     ? "a FIFO"
                        : type == std::filesystem::file_type::socket ? "a socket"
                                                                     : "a device";
-    std::cerr << "incsim inspect: " << path << " is not a regular file (" << kind
+    std::cerr << prefix << path << " is not a regular file (" << kind
               << "), not an incsim result file\n";
-    return 1;
+    return std::nullopt;
   }
-  std::optional<h5::File> file;
   try {
-    file.emplace(h5::File::open_read(path));
+    return h5::File::open_read(path);
   } catch (const h5::H5Error& e) {
-    std::cerr << "incsim inspect: " << path << " is not a readable HDF5 file (" << e.what()
-              << ")\n";
-    return 1;
+    std::cerr << prefix << path << " is not a readable HDF5 file (" << e.what() << ")\n";
+    return std::nullopt;
   }
+}
+
+int inspect_file(const std::string& path, std::ostream& os) {
+  std::optional<h5::File> file = open_result_file(path, "inspect");
+  if (!file) return 1;
   const Reader r(*file);
   if (r.has_attribute("incsim_version") && r.has("/sweep/point") && r.has("/sweep/year")) {
     print_sweep(os, path, *file, r);

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <new>
 #include <sstream>
@@ -44,17 +45,19 @@ void apply_limits(const ChildLimits& limits) {
 
 // The child: reads, writes its tables to `fd` when done, and leaves without running the
 // parent's exit handlers (libhdf5's among them) or flushing its copies of the parent's buffers.
-[[noreturn]] void child_main(const std::string& path, int fd, const ChildLimits& limits,
-                             const ChildHooks& hooks) {
+[[noreturn]] void child_main(const std::string& command, const std::string& subject,
+                             const std::function<int(std::ostream&)>& body, int fd,
+                             const ChildLimits& limits, const ChildHooks& hooks) {
   apply_limits(limits);
   if (hooks.setup != nullptr) hooks.setup(hooks.context);
   std::ostringstream tables;
   int status = 1;
   bool print = true;
   try {
-    status = inspect_file(path, tables);
+    status = body(tables);
   } catch (const std::bad_alloc&) {
-    std::cerr << "incsim inspect: " << path << " is corrupt: reading it needs more memory than "
+    std::cerr << "incsim " << command << ": " << subject
+              << " is corrupt: reading it needs more memory than "
               << (limits.address_space > 0 ? "the limit of " + gigabytes(limits.address_space)
                                            : std::string("there is"))
               << "; nothing printed\n";
@@ -79,31 +82,36 @@ void apply_limits(const ChildLimits& limits) {
 
 }  // namespace
 
-ChildLimits inspect_limits(const std::string& path) {
+ChildLimits inspect_limits(const std::vector<std::string>& paths) {
   ChildLimits limits;
-  std::error_code ec;
-  const std::uintmax_t size = std::filesystem::file_size(path, ec);
-  limits.cpu_seconds = 120.0 + (ec ? 0.0 : static_cast<double>(size) / 10e6);
+  double bytes = 0;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const std::uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec) bytes += static_cast<double>(size);
+  }
+  limits.cpu_seconds = 120.0 + bytes / 10e6;
   limits.address_space = static_cast<std::uint64_t>(memory_limit_bytes());
   return limits;
 }
 
-int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& err,
-                     const ChildLimits& limits, const ChildHooks& hooks) {
+int run_isolated(const std::string& command, const std::string& subject,
+                 const std::function<int(std::ostream&)>& body, std::ostream& out,
+                 std::ostream& err, const ChildLimits& limits, const ChildHooks& hooks) {
   std::cout.flush();
   std::cerr.flush();
   out.flush();
   int pipe_fd[2];
-  if (::pipe(pipe_fd) != 0) return inspect_file(path, out);
+  if (::pipe(pipe_fd) != 0) return body(out);
   const pid_t child = ::fork();
   if (child < 0) {
     ::close(pipe_fd[0]);
     ::close(pipe_fd[1]);
-    return inspect_file(path, out);
+    return body(out);
   }
   if (child == 0) {
     ::close(pipe_fd[0]);
-    child_main(path, pipe_fd[1], limits, hooks);
+    child_main(command, subject, body, pipe_fd[1], limits, hooks);
   }
   ::close(pipe_fd[1]);
   std::string text;
@@ -119,7 +127,7 @@ int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& e
   }
   if (WIFSIGNALED(status)) {
     const int sig = WTERMSIG(status);
-    err << "incsim inspect: " << path << " is corrupt: ";
+    err << "incsim " << command << ": " << subject << " is corrupt: ";
     if (sig == SIGXCPU) {
       err << "reading it did not finish within " << limits.cpu_seconds << " s of CPU time";
     } else {
@@ -130,6 +138,13 @@ int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& e
   }
   out << text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+int inspect_isolated(const std::string& path, std::ostream& out, std::ostream& err,
+                     const ChildLimits& limits, const ChildHooks& hooks) {
+  return run_isolated(
+      "inspect", path, [&](std::ostream& os) { return inspect_file(path, os); }, out, err, limits,
+      hooks);
 }
 
 }  // namespace incsim::cli

@@ -2,6 +2,9 @@
 //   incsim run SCENARIO [-o OUT.h5] [--replications N] [--seed S] [--threads K] [--set p=v]...
 //   incsim validate SCENARIO [--set p=v]...
 //   incsim inspect OUT.h5
+//   incsim compare A.h5 B.h5 [--csv FILE]
+//   incsim export RESULT.h5 --csv DIR
+//   incsim schema [--markdown]
 //   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
 #include <CLI/CLI.hpp>
@@ -16,6 +19,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/schema_cli.h"
 #include "incsim/choice.h"
 #include "incsim/engine.h"
 #include "incsim/hdf5.h"
@@ -158,7 +162,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   CLI::App* run = app.add_subcommand("run", "run a scenario and write an HDF5 result file");
   add_common(run, run_args);
-  run->add_option("-o,--output", output, "output file (default: <scenario name>.h5)");
+  run->add_option("-o,--output", output,
+                  "output file (default: <scenario file stem>.h5, in the current directory)");
   run->add_option("--replications", replications,
                   "number of replications (overrides the file), 1 to " +
                       std::to_string(incsim::kMaxReplications))
@@ -191,16 +196,35 @@ int main(int argc, char** argv) {
       app.add_subcommand("inspect", "print the headline tables of a result file (OUT.h5)");
   inspect->add_option("file", inspect_path, "incsim result file (HDF5)")->required();
 
+  std::string compare_a, compare_b, compare_csv;
+  CLI::App* compare = app.add_subcommand(
+      "compare",
+      "differences B - A of two run results per year, with standard errors (paired "
+      "when both share seed and population)");
+  compare->add_option("a", compare_a, "run result A (HDF5)")->required();
+  compare->add_option("b", compare_b, "run result B (HDF5)")->required();
+  compare->add_option("--csv", compare_csv, "also write the table as tidy csv to this file");
+
+  std::string export_path, export_dir;
+  CLI::App* export_cmd =
+      app.add_subcommand("export", "write tidy csv tables of a run or sweep result");
+  export_cmd->add_option("file", export_path, "incsim result file (HDF5)")->required();
+  export_cmd->add_option("--csv", export_dir, "directory for the csv files (created if missing)")
+      ->required();
+
   incsim::cli::SweepArgs sweep_args;
   CLI::App* sweep = incsim::cli::add_sweep_command(app, sweep_args);
+  CLI::App* schema = incsim::cli::add_schema_command(app);
 
   // A mistyped subcommand is named (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
-    const std::vector<std::string> commands = {"run", "validate", "sweep", "inspect"};
+    const std::vector<std::string> commands = {"run",     "validate", "sweep", "inspect",
+                                               "compare", "export",   "schema"};
     if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
       std::cerr << "incsim: unknown command '" << word.substr(0, 60)
-                << "' (expected run, validate, sweep or inspect; see incsim --help)\n";
+                << "' (expected run, validate, sweep, inspect, compare, export or schema; see "
+                   "incsim --help)\n";
       return kExitInvalid;
     }
   }
@@ -217,7 +241,34 @@ int main(int argc, char** argv) {
                          seed, threads, quiet);
     if (inspect->parsed())
       return incsim::cli::inspect_isolated(inspect_path, std::cout, std::cerr,
-                                           incsim::cli::inspect_limits(inspect_path));
+                                           incsim::cli::inspect_limits({inspect_path}));
+    if (compare->parsed()) {
+      if (!compare_csv.empty()) {
+        if (const std::string problem = incsim::h5::output_path_problem(compare_csv);
+            !problem.empty()) {
+          std::cerr << "incsim compare: " << problem << "\n";
+          return kExitInvalid;
+        }
+        const std::string replaced =
+            incsim::cli::output_replaces_input(compare_csv, {compare_a, compare_b});
+        if (!replaced.empty()) {
+          std::cerr << "incsim compare: " << replaced << "\n";
+          return kExitInvalid;
+        }
+      }
+      return incsim::cli::run_isolated(
+          "compare", compare_a + " or " + compare_b,
+          [&](std::ostream& os) {
+            return incsim::cli::compare_files(compare_a, compare_b, compare_csv, os);
+          },
+          std::cout, std::cerr, incsim::cli::inspect_limits({compare_a, compare_b}));
+    }
+    if (export_cmd->parsed())
+      return incsim::cli::run_isolated(
+          "export", export_path,
+          [&](std::ostream& os) { return incsim::cli::export_csv(export_path, export_dir, os); },
+          std::cout, std::cerr, incsim::cli::inspect_limits({export_path}));
+    if (schema->parsed()) return incsim::cli::schema_command(*schema, std::cout);
     if (sweep->parsed()) {
       sweep_args.output_given = sweep->count("--output") > 0;
       return incsim::cli::sweep_command(sweep_args);

@@ -133,7 +133,8 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
   CLI::App* cmd = app.add_subcommand(
       "sweep", "run a scenario at every point of a parameter sweep (common random numbers)");
   cmd->add_option("sweep", args.file, "sweep YAML file (base, parameters or overlays)")->required();
-  cmd->add_option("-o,--output", args.output, "output file (default: <sweep file name>.h5)");
+  cmd->add_option("-o,--output", args.output,
+                  "output file (default: <sweep file stem>.h5, in the current directory)");
   cmd->add_option("--threads", args.threads, "worker threads (default: all cores), at most 1024")
       ->check(CLI::Range(0, 1024));
   cmd->add_option("--set", args.sets,

@@ -506,7 +506,7 @@ File File::open_read(const std::string& path) {
   return File(own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, -1, op));
 }
 
-Group File::root() {
+Group File::root() const {
   QuietErrors quiet;
   if (!handle_.valid()) throw H5Error("HDF5: cannot open root group: the file is closed");
   return Group(own(H5Gopen2(id(), "/", H5P_DEFAULT), H5Gclose, id(), "open root group"), "/");
@@ -672,6 +672,41 @@ void AtomicFile::commit() {
   const std::string dir = std::filesystem::absolute(final_path_).parent_path().string();
   if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
     ::fsync(dfd);  // best effort: the file itself is complete and synced
+    ::close(dfd);
+  }
+}
+
+void write_text_file(const std::string& final_path, const std::string& text) {
+  checked_output(final_path);
+  remove_stale_temporaries(final_path);
+  const std::string temp_path = temporary_prefix(final_path) + std::to_string(::getpid());
+  const int slot = register_temporary(temp_path.c_str());
+  const auto fail = [&](const std::string& what) {
+    std::error_code ignored;
+    std::filesystem::remove(temp_path, ignored);
+    unregister_temporary(slot);
+    throw H5Error("cannot write " + final_path + ": " + what);
+  };
+  const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(std::strerror(errno));
+  for (std::size_t done = 0; done < text.size();) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      fail(why);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) fail("cannot sync it to disk");
+  std::error_code error;
+  std::filesystem::rename(temp_path, final_path, error);
+  if (error) fail(error.message());
+  unregister_temporary(slot);
+  const std::string dir = std::filesystem::absolute(final_path).parent_path().string();
+  if (const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+    ::fsync(dfd);
     ::close(dfd);
   }
 }

@@ -1,5 +1,6 @@
 // Reading helpers for tests and `incsim inspect` (declared in include/incsim/hdf5.h).
 #include <hdf5.h>
+#include <hdf5_hl.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -225,6 +226,55 @@ std::uint64_t read_uint64_attribute(const File& file, const std::string& object_
                                     const std::string& name) {
   return single(read_number_attribute<std::uint64_t>(file, object_path, name), file, object_path,
                 name);
+}
+
+std::vector<Member> list_members(const File& file, const std::string& group_path) {
+  QuietErrors quiet;
+  const std::string op = "list group " + group_path;
+  Handle group = own(H5Gopen2(file.id(), group_path.c_str(), H5P_DEFAULT), H5Gclose, file.id(), op);
+  std::vector<std::string> names;
+  const auto collect = [](hid_t, const char* name, const H5L_info_t* info, void* data) -> herr_t {
+    if (info->type == H5L_TYPE_HARD || info->type == H5L_TYPE_SOFT)
+      static_cast<std::vector<std::string>*>(data)->push_back(name);
+    return static_cast<std::vector<std::string>*>(data)->size() > 1000000 ? 1 : 0;
+  };
+  hsize_t index = 0;
+  check(H5Literate(group.id(), H5_INDEX_NAME, H5_ITER_INC, &index, collect, &names), file.id(), op);
+  std::vector<Member> members;
+  for (const std::string& name : names) {
+    const std::string path = (group_path == "/" ? "" : group_path) + "/" + name;
+    H5O_info_t info{};
+#if H5_VERSION_GE(1, 12, 0)
+    check(H5Oget_info_by_name3(file.id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
+          file.id(), op);
+#else
+    check(H5Oget_info_by_name2(file.id(), path.c_str(), &info, H5O_INFO_BASIC, H5P_DEFAULT),
+          file.id(), op);
+#endif
+    if (info.type == H5O_TYPE_GROUP || info.type == H5O_TYPE_DATASET)
+      members.push_back({name, info.type == H5O_TYPE_GROUP});
+  }
+  return members;
+}
+
+DatasetInfo dataset_info(const File& file, const std::string& path) {
+  QuietErrors quiet;
+  const std::string op = "describe dataset " + path;
+  Handle dataset = open_checked_dataset(file, path);
+  DatasetInfo out;
+  Handle space = own(H5Dget_space(dataset.id()), H5Sclose, file.id(), op);
+  out.shape = extent_of(space.id(), file.id(), op);
+  Handle type = own(H5Dget_type(dataset.id()), H5Tclose, file.id(), op);
+  const H5T_class_t type_class = H5Tget_class(type.id());
+  out.is_string = type_class == H5T_STRING;
+  out.is_numeric = type_class == H5T_INTEGER || type_class == H5T_FLOAT;
+  out.is_scale = H5DSis_scale(dataset.id()) > 0;
+  for (unsigned k = 0; k < out.shape.size(); ++k) {
+    char label[256] = {};
+    const ssize_t n = H5DSget_label(dataset.id(), k, label, sizeof label);
+    out.dimensions.push_back(n > 0 ? std::string(label, strnlen(label, sizeof label)) : "");
+  }
+  return out;
 }
 
 }  // namespace incsim::h5

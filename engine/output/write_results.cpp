@@ -335,6 +335,16 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
         {"replication", "year"}, "yuan", "government cost per replication");
   w.put("replications/mean_income", res.per_replication.mean_income, {"replication", "year"}, pc,
         "person-weighted mean income per replication");
+  w.put("replications/fgt1", res.per_replication.fgt1, {"replication", "year"}, "1",
+        "poverty gap FGT1 per replication");
+  w.put("replications/fgt2", res.per_replication.fgt2, {"replication", "year"}, "1",
+        "poverty severity FGT2 per replication");
+  for (int p = 0; p < kProducts; ++p) {
+    if (!model.insurance.plan[p].enabled) continue;
+    const std::string product = kProductTable[p].name;
+    w.put("replications/payout_" + product, res.per_replication.insurance[p].payout,
+          {"replication", "year"}, "yuan", product + " payouts per replication");
+  }
 
   w.put_estimate("fiscal/government_cost", res.government_cost, t, "yuan",
                  res.health_enabled ? "premium subsidies + public posts + transfers + dibao + "

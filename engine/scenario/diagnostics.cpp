@@ -180,23 +180,5 @@ std::optional<bool> parse_bool(std::string_view text) {
   return std::nullopt;
 }
 
-bool Bounds::contains(double value) const {
-  const bool low_ok = lo_open ? value > lo : value >= lo;
-  const bool high_ok = hi_open ? value < hi : value <= hi;
-  return low_ok && high_ok;
-}
-
-std::string Bounds::describe() const {
-  const bool has_lo = std::isfinite(lo);
-  const bool has_hi = std::isfinite(hi);
-  if (has_lo && has_hi) {
-    return std::string(" in ") + (lo_open ? "(" : "[") + format_number(lo) + ", " +
-           format_number(hi) + (hi_open ? ")" : "]");
-  }
-  if (has_lo) return (lo_open ? " > " : " >= ") + format_number(lo);
-  if (has_hi) return (hi_open ? " < " : " <= ") + format_number(hi);
-  return "";
-}
-
 }  // namespace scenario_detail
 }  // namespace incsim

@@ -18,11 +18,11 @@ namespace {
 // more types would alias each other's draws.
 constexpr std::size_t kMaxIllnesses = 255;
 
-// `poor` and `other` within `bounds`; an absent key keeps the default in `share`.
-void read_group_values(const Value& v, GroupShare& share, const Bounds& bounds) {
-  if (!v.expect_fields({"poor", "other"})) return;
-  assign(v["poor"], share.poor, bounds);
-  assign(v["other"], share.other, bounds);
+// `poor` and `other`; an absent key keeps the default in `share`.
+void read_group_values(const Value& v, GroupShare& share) {
+  if (!v.expect_fields()) return;
+  assign(v["poor"], share.poor);
+  assign(v["other"], share.other);
 }
 
 // A non-empty name without control characters (names become output labels); nullopt after
@@ -48,14 +48,14 @@ std::optional<std::string> read_name(const Value& v) {
 }
 
 void read_cost(const Value& v, LognormalSpec& cost) {
-  if (!v.expect_fields({"mean", "cv"})) return;
+  if (!v.expect_fields()) return;
   v.require("mean", "a number >= 0, yuan per episode");
-  assign(v["mean"], cost.mean, at_least(0));
-  assign(v["cv"], cost.cv, between(0, kMaxCv));
+  assign(v["mean"], cost.mean);
+  assign(v["cv"], cost.cv);
 }
 
 void read_days_lost(const Value& v, double labor_days, double& days_lost) {
-  const auto days = v.number(at_least(0));
+  const auto days = v.number();  // the table's lower bound; the upper one depends on labor days
   if (!days) return;
   if (*days > labor_days) {
     v.error("expected a number in [0, " + format_number(labor_days) +
@@ -68,10 +68,7 @@ void read_days_lost(const Value& v, double labor_days, double& days_lost) {
 }  // namespace
 
 void read_health(const Value& health, Scenario& scenario) {
-  if (!health.expect_fields(
-          {"illnesses", "reimbursement", "out_of_pocket_cap", "deduct_out_of_pocket"})) {
-    return;
-  }
+  if (!health.expect_fields()) return;
   HealthSpec& h = scenario.health;
   // An empty section (`health:` or `--set health={}`) means no health shocks, as `hazards: {}`
   // and `insurance: {}` mean none: a sweep or a comparison can switch illness off.
@@ -91,7 +88,7 @@ void read_health(const Value& health, Scenario& scenario) {
   }
   std::vector<std::pair<std::string, Value>> seen;  // name and where it was first given
   for (const Value& item : items) {
-    if (!item.expect_fields({"name", "probability", "cost", "days_lost"})) continue;
+    if (!item.expect_fields()) continue;
     Illness illness;
     const Value name = item.require("name", "a name such as outpatient");
     if (const auto text = name.present() ? read_name(name) : std::nullopt) {
@@ -107,15 +104,15 @@ void read_health(const Value& health, Scenario& scenario) {
       illness.name = *text;
     }
     item.require("probability", "a number in [0, 1], per person and year");
-    assign(item["probability"], illness.probability, between(0, 1));
+    assign(item["probability"], illness.probability);
     const Value cost = item.require("cost", "{mean: ..., cv: ...}, yuan per episode");
     if (cost.present()) read_cost(cost, illness.cost);
     const Value days_lost = item["days_lost"];
     if (days_lost.present()) read_days_lost(days_lost, labor_days, illness.days_lost);
     h.illnesses.push_back(std::move(illness));
   }
-  read_group_values(health["reimbursement"], h.reimbursement, between(0, 1));
-  read_group_values(health["out_of_pocket_cap"], h.out_of_pocket_cap, at_least(0));
+  read_group_values(health["reimbursement"], h.reimbursement);
+  read_group_values(health["out_of_pocket_cap"], h.out_of_pocket_cap);
   assign(health["deduct_out_of_pocket"], h.deduct_out_of_pocket);
 }
 

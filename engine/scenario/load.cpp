@@ -1,5 +1,6 @@
 // Scenario loading: parses the YAML, applies `--set` overrides, validates every section of
-// MODEL.md and collects all problems before failing.
+// MODEL.md and collects all problems before failing. Each mapping's allowed keys and each static
+// range come from the key table (keys.cpp); a bound that depends on another key is given here.
 #include <sys/stat.h>
 
 #include <yaml-cpp/yaml.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <numeric>
 
+#include "incsim/keys.h"
 #include "incsim/load.h"
 #include "scenario/sections.h"
 #include "scenario/yaml_reader.h"
@@ -163,14 +165,6 @@ namespace {
 
 using namespace scenario_detail;
 
-const std::vector<std::string> kSections = {
-    "scenario",   "markets", "correlation", "industries", "industries_defaults",
-    "population", "hazards", "insurance",   "income",     "health",
-    "choice",     "poverty", "output"};
-const std::vector<std::string> kIndustryKeys = {
-    "label", "unit",      "cycle_years", "setup_cost", "operating_cost", "setup_subsidy",
-    "needs", "max_units", "capacity",    "products",   "price_floor"};
-
 std::string short_number(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.3g", value);
@@ -193,10 +187,11 @@ class ScenarioReader {
                        root.found());
       return;
     }
+    const std::vector<std::string>& sections = scenario_key_fields("");
     for (const auto& [name, section] : root.named_entries()) {
-      if (std::find(kSections.begin(), kSections.end(), name) == kSections.end()) {
+      if (std::find(sections.begin(), sections.end(), name) == sections.end()) {
         sink_.report(section.key_mark(), name,
-                     "unknown section " + quote(name) + suggest(name, kSections), false);
+                     "unknown section " + quote(name) + suggest(name, sections), false);
       }
     }
     static const std::pair<const char*, const char*> required[] = {
@@ -233,12 +228,12 @@ class ScenarioReader {
  private:
   void read_header(const Value& v) {
     s_.name = std::filesystem::path(sink_.file()).stem().string();
-    if (!v.expect_fields({"name", "start_year", "years", "replications", "seed"})) return;
+    if (!v.expect_fields()) return;
     assign(v["name"], s_.name);
-    assign(v["start_year"], s_.start_year, between(1, kMaxCalendarYear));
+    assign(v["start_year"], s_.start_year);
     v.require("years", "an integer >= 1");
-    assign(v["years"], s_.years, between(1, kMaxYears));
-    assign(v["replications"], s_.replications, between(1, static_cast<double>(kMaxReplications)));
+    assign(v["years"], s_.years);
+    assign(v["replications"], s_.replications);
     if (const auto seed = v["seed"].unsigned64()) s_.seed = *seed;
   }
 
@@ -251,13 +246,13 @@ class ScenarioReader {
     for (const auto& [name, mv] : entries) {
       Market m;
       m.name = name;
-      if (mv.expect_fields({"unit", "price", "trend", "volatility", "persistence"})) {
+      if (mv.expect_fields()) {
         assign(mv["unit"], m.unit);
         mv.require("price", "a number > 0");
-        assign(mv["price"], m.price, above(0));
-        assign(mv["trend"], m.trend, above(-1));
-        assign(mv["volatility"], m.volatility, between(0, kMaxVolatility));
-        assign(mv["persistence"], m.persistence, between(-1, 1));
+        assign(mv["price"], m.price);
+        assign(mv["trend"], m.trend);
+        assign(mv["volatility"], m.volatility);
+        assign(mv["persistence"], m.persistence);
       }
       s_.markets.push_back(m);
       market_names_.push_back(name);
@@ -298,7 +293,7 @@ class ScenarioReader {
       const auto parts = item.items();
       const int a = market(parts[0]);
       const int b = market(parts[1]);
-      const auto rho = parts[2].number(between(-1, 1));
+      const auto rho = parts[2].number();
       if (a < 0 || b < 0 || !rho) {
         ok = false;
         continue;
@@ -362,10 +357,12 @@ class ScenarioReader {
   }
 
   void read_industries(const Value& v, const Value& defaults) {
-    if (defaults.present() && defaults.expect_fields(kIndustryKeys)) {
+    if (defaults.present() && defaults.expect_fields()) {
       Industry scratch;  // checks the defaults once, even if every industry overrides them
-      read_industry(scratch, defaults,
-                    Value(YAML::Node(), "", YAML::Mark::null_mark(), &sink_, false), true);
+      read_industry(
+          scratch, defaults,
+          Value(YAML::Node(), "", YAML::Mark::null_mark(), &sink_, false, "industries_defaults"),
+          true);
     }
     if (!v.present()) return;
     const auto entries = v.named_entries();
@@ -375,7 +372,7 @@ class ScenarioReader {
       Industry industry;
       industry.name = name;
       industry.label = name;
-      if (iv.expect_fields(kIndustryKeys)) read_industry(industry, iv, defaults, false);
+      if (iv.expect_fields()) read_industry(industry, iv, defaults, false);
       if (s_.years > 0 && industry.cycle_years > s_.years) {
         s_.warnings.push_back("industry " + name + " (cycle_years " +
                               std::to_string(industry.cycle_years) +
@@ -395,17 +392,17 @@ class ScenarioReader {
     };
     assign(pick("label"), out.label);
     assign(pick("unit"), out.unit);
-    assign(pick("cycle_years"), out.cycle_years, at_least(1));
-    assign(pick("setup_cost"), out.setup_cost, at_least(0));
-    assign(pick("operating_cost"), out.operating_cost, at_least(0));
-    assign(pick("setup_subsidy"), out.setup_subsidy, between(0, 1));
-    assign(pick("max_units"), out.max_units, at_least(1));
-    assign(pick("capacity"), out.capacity, at_least(0));
+    assign(pick("cycle_years"), out.cycle_years);
+    assign(pick("setup_cost"), out.setup_cost);
+    assign(pick("operating_cost"), out.operating_cost);
+    assign(pick("setup_subsidy"), out.setup_subsidy);
+    assign(pick("max_units"), out.max_units);
+    assign(pick("capacity"), out.capacity);
     const Value needs = pick("needs");
-    if (needs.expect_fields({"farmland_mu", "forest_mu", "labor_days"})) {
-      assign(needs["farmland_mu"], out.needs_farmland_mu, at_least(0));
-      assign(needs["forest_mu"], out.needs_forest_mu, at_least(0));
-      assign(needs["labor_days"], out.needs_labor_days, at_least(0));
+    if (needs.expect_fields()) {
+      assign(needs["farmland_mu"], out.needs_farmland_mu);
+      assign(needs["forest_mu"], out.needs_forest_mu);
+      assign(needs["labor_days"], out.needs_labor_days);
     }
     const Value products = pick("products");
     if (!products.present() && !defaults_only) {
@@ -416,7 +413,7 @@ class ScenarioReader {
     }
     bool products_known = products.is_list();  // else a floor's market cannot be checked
     for (const Value& item : products.items()) {
-      if (!item.expect_fields({"market", "yield", "yield_cv"})) {
+      if (!item.expect_fields()) {
         products_known = false;
         continue;
       }
@@ -426,15 +423,15 @@ class ScenarioReader {
       if (market_name.present()) product.market = market(market_name);
       products_known &= product.market >= 0;
       item.require("yield", "a number >= 0");
-      assign(item["yield"], product.yield, at_least(0));
-      assign(item["yield_cv"], product.yield_cv, between(0, kMaxCv));
+      assign(item["yield"], product.yield);
+      assign(item["yield_cv"], product.yield_cv);
       out.products.push_back(product);
     }
     out.price_floor.assign(s_.markets.size(), std::nullopt);
     const Value floors = pick("price_floor");
     for (const auto& [name, floor] : floors.named_entries()) {
       const auto it = std::find(market_names_.begin(), market_names_.end(), name);
-      const auto value = floor.number(at_least(0));
+      const auto value = floor.number();
       if (it == market_names_.end()) {
         floor.error_at_key("unknown market " + quote(name) + suggest(name, market_names_));
         continue;
@@ -456,37 +453,37 @@ class ScenarioReader {
   }
 
   void read_income(const Value& v) {
-    if (!v.expect_fields({"wage", "public_posts", "transfers_per_capita", "dibao"})) return;
+    if (!v.expect_fields()) return;
     IncomeSpec& income = s_.income;
     const Value wage = v["wage"];
-    if (wage.expect_fields({"per_laborer", "cv", "employment_rate", "poor"})) {
+    if (wage.expect_fields()) {
       wage.require("per_laborer", "a number >= 0");
-      assign(wage["per_laborer"], income.wage.per_laborer, at_least(0));
-      assign(wage["cv"], income.wage.cv, between(0, kMaxCv));
-      assign(wage["employment_rate"], income.wage.employment_rate, between(0, 1));
+      assign(wage["per_laborer"], income.wage.per_laborer);
+      assign(wage["cv"], income.wage.cv);
+      assign(wage["employment_rate"], income.wage.employment_rate);
     }
     income.wage_poor = income.wage;  // v2: wage.poor overrides, absent keys fall back
     const Value poor = wage["poor"];
-    if (poor.expect_fields({"per_laborer", "cv", "employment_rate"})) {
+    if (poor.expect_fields()) {
       income.wage_poor_block = true;
-      assign(poor["per_laborer"], income.wage_poor.per_laborer, at_least(0));
-      assign(poor["cv"], income.wage_poor.cv, between(0, kMaxCv));
-      assign(poor["employment_rate"], income.wage_poor.employment_rate, between(0, 1));
+      assign(poor["per_laborer"], income.wage_poor.per_laborer);
+      assign(poor["cv"], income.wage_poor.cv);
+      assign(poor["employment_rate"], income.wage_poor.employment_rate);
     }
     const Value posts = v["public_posts"];
-    if (posts.expect_fields({"share_of_poor", "amount"})) {
+    if (posts.expect_fields()) {
       posts.require("share_of_poor", "a number in [0, 1]");
       posts.require("amount", "a number >= 0");
-      assign(posts["share_of_poor"], income.public_posts.share_of_poor, between(0, 1));
-      assign(posts["amount"], income.public_posts.amount, at_least(0));
+      assign(posts["share_of_poor"], income.public_posts.share_of_poor);
+      assign(posts["amount"], income.public_posts.amount);
     }
-    assign(v["transfers_per_capita"], income.transfers_per_capita, at_least(0));
+    assign(v["transfers_per_capita"], income.transfers_per_capita);
     const Value dibao = v["dibao"];
-    if (dibao.expect_fields({"line", "eligible", "take_up"})) {
+    if (dibao.expect_fields()) {
       income.dibao.enabled = true;
       dibao.require("line", "a number >= 0");
-      assign(dibao["line"], income.dibao.line, at_least(0));
-      assign(dibao["take_up"], income.dibao.take_up, between(0, 1));
+      assign(dibao["line"], income.dibao.line);
+      assign(dibao["take_up"], income.dibao.take_up);
       if (const auto eligible = dibao["eligible"].text()) {
         if (*eligible == "poor") {
           income.dibao.eligible = DibaoEligible::poor;
@@ -515,13 +512,10 @@ class ScenarioReader {
       }
       return;
     }
-    if (!v.expect_fields({"rule", "two_industries", "utility", "pilot_replications", "temperature",
-                          "candidates", "portfolios"})) {
-      return;
-    }
+    if (!v.expect_fields()) return;
     const Value rule = v["rule"];
     if (const auto text = rule.text()) {
-      static const std::vector<std::string> rules = {"fixed", "expected_utility", "logit"};
+      const std::vector<std::string>& rules = key_words(rule.table_key());
       if (*text == "fixed") {
         c.rule = ChoiceRule::fixed;
       } else if (*text == "expected_utility" || *text == "logit") {
@@ -533,18 +527,18 @@ class ScenarioReader {
     }
     assign(v["two_industries"], c.two_industries);
     const Value utility = v["utility"];
-    if (utility.expect_fields({"crra", "cara", "floor", "over", "discount_rate"})) {
+    if (utility.expect_fields()) {
       const bool crra = utility["crra"].present();
       const bool cara = utility["cara"].present();
       if (crra && cara) utility.error("give either crra or cara, not both");
       if (!crra && !cara) utility.error("expected {crra: g} or {cara: a}");
-      assign(utility["crra"], c.crra, at_least(0));
-      assign(utility["cara"], c.cara, at_least(0));
+      assign(utility["crra"], c.crra);
+      assign(utility["cara"], c.cara);
       if (cara && !crra) c.utility = UtilityKind::cara;
-      assign(utility["floor"], c.floor, above(0));
+      assign(utility["floor"], c.floor);
       const Value over = utility["over"];
       if (const auto text = over.text()) {
-        static const std::vector<std::string> kinds = {"years", "horizon_mean"};
+        const std::vector<std::string>& kinds = key_words(over.table_key());
         if (*text == "years") {
           c.over = UtilityOver::years;
         } else if (*text == "horizon_mean") {
@@ -554,10 +548,10 @@ class ScenarioReader {
                      (nearest_name(*text, kinds) ? suggest(*text, kinds) : ""));
         }
       }
-      assign(utility["discount_rate"], c.discount_rate, between(0, 1));
+      assign(utility["discount_rate"], c.discount_rate);
     }
-    assign(v["pilot_replications"], c.pilot_replications, at_least(1));
-    assign(v["temperature"], c.temperature, above(0));
+    assign(v["pilot_replications"], c.pilot_replications);
+    assign(v["temperature"], c.temperature);
     read_candidates(v["candidates"]);
     if (c.rule != ChoiceRule::fixed && c.two_industries && c.candidates.size() == 1) {
       const Value at = v["candidates"].present() ? v["candidates"] : v["rule"];
@@ -609,7 +603,7 @@ class ScenarioReader {
   void read_portfolios(const Value& v) {
     double total = 0.0;
     for (const Value& item : v.items()) {
-      if (!item.expect_fields({"main", "aux", "share"})) continue;
+      if (!item.expect_fields()) continue;
       PortfolioShare p;
       const Value main = item.require("main", "an industry");
       if (main.present()) p.main = industry(main);
@@ -622,7 +616,7 @@ class ScenarioReader {
         }
       }
       item.require("share", "a number in [0, 1]");
-      assign(item["share"], p.share, between(0, 1));
+      assign(item["share"], p.share);
       total += p.share;
       s_.choice.portfolios.push_back(p);
     }
@@ -633,20 +627,20 @@ class ScenarioReader {
   }
 
   void read_poverty(const Value& v) {
-    if (!v.expect_fields({"line", "line_growth", "exit_target"})) return;
+    if (!v.expect_fields()) return;
     v.require("line", "a number > 0, yuan per capita per year");
-    assign(v["line"], s_.poverty.line, above(0));
-    assign(v["line_growth"], s_.poverty.line_growth, above(-1));
-    assign(v["exit_target"], s_.poverty.exit_target, between(0, 1));
+    assign(v["line"], s_.poverty.line);
+    assign(v["line_growth"], s_.poverty.line_growth);
+    assign(v["exit_target"], s_.poverty.exit_target);
   }
 
   void read_output(const Value& v) {
-    if (!v.expect_fields({"quantiles", "histogram_bins", "sample_paths", "target"})) return;
+    if (!v.expect_fields()) return;
     const Value quantiles = v["quantiles"];
     if (quantiles.present()) {
       std::vector<double> levels;
       for (const Value& item : quantiles.items()) {
-        const auto q = item.number(strictly_between(0, 1));
+        const auto q = item.number();
         if (!q) continue;
         if (!levels.empty() && *q <= levels.back()) {
           item.error("expected strictly increasing values, found " + item.scalar() + " after " +
@@ -659,8 +653,8 @@ class ScenarioReader {
       }
       s_.output.quantiles = levels;
     }
-    assign(v["histogram_bins"], s_.output.histogram_bins, at_least(1));
-    assign(v["sample_paths"], s_.output.sample_paths, at_least(0));
+    assign(v["histogram_bins"], s_.output.histogram_bins);
+    assign(v["sample_paths"], s_.output.sample_paths);
     if (s_.output.sample_paths > s_.replications && v["sample_paths"].present())
       v["sample_paths"].error(std::string("expected at most scenario.replications (")
                                   .append(std::to_string(s_.replications))
@@ -672,11 +666,10 @@ class ScenarioReader {
   // output.target: run replication batches until the standard error of one measure in one
   // year is small enough (MODEL.md section 9; issue: convergence mode).
   void read_target(const Value& v) {
-    if (!v.expect_fields({"measure", "year", "standard_error", "relative_error", "batch"})) return;
+    if (!v.expect_fields()) return;
     ConvergenceTarget& c = s_.output.target;
     c.enabled = true;
-    static const std::vector<std::string> measures = {"fgt0", "fgt1", "fgt2", "mean_income",
-                                                      "government_cost"};
+    const std::vector<std::string>& measures = key_words(v["measure"].table_key());
     if (const auto m =
             v.require("measure", "one of fgt0, fgt1, fgt2, mean_income, government_cost").text()) {
       if (std::find(measures.begin(), measures.end(), *m) == measures.end())
@@ -686,12 +679,12 @@ class ScenarioReader {
         c.measure = *m;
     }
     v.require("year", "a year index 1..years");
-    assign(v["year"], c.year, between(1, std::max(1, s_.years)));
+    assign(v["year"], c.year, between(1, std::max(1, s_.years)));  // the table's, to years
     const bool absolute = v["standard_error"].present(), relative = v["relative_error"].present();
     if (absolute == relative) v.error("expected exactly one of standard_error or relative_error");
-    assign(v["standard_error"], c.standard_error, above(0));
-    assign(v["relative_error"], c.relative_error, above(0));
-    assign(v["batch"], c.batch, at_least(2));
+    assign(v["standard_error"], c.standard_error);
+    assign(v["relative_error"], c.relative_error);
+    assign(v["batch"], c.batch);
   }
 
   Scenario& s_;
@@ -702,9 +695,12 @@ class ScenarioReader {
 
 }  // namespace
 
-Scenario load_scenario_text(const std::string& yaml_text, const std::string& source_name,
-                            const std::vector<Override>& overrides) {
+namespace {
+
+Scenario load_text(const std::string& yaml_text, const std::string& source_name,
+                   const std::vector<Override>& overrides, KeyTrace* trace) {
   DiagnosticSink sink(source_name);
+  sink.set_trace(trace);
   Scenario scenario;
   scenario.source_file = source_name;
   for (const Override& o : overrides) scenario.overrides.push_back(o.path + "=" + o.value);
@@ -744,13 +740,29 @@ Scenario load_scenario_text(const std::string& yaml_text, const std::string& sou
   return scenario;
 }
 
-Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+Scenario load_file(const std::string& path, const std::vector<Override>& overrides,
+                   KeyTrace* trace) {
   std::string reason;
   const auto text = read_text_file(path, reason);
   if (!text) {
     throw ScenarioError({Diagnostic{path, 0, 0, "cannot read scenario file: " + reason}});
   }
-  return load_scenario_text(*text, path, overrides);
+  return load_text(*text, path, overrides, trace);
+}
+
+}  // namespace
+
+Scenario load_scenario_text(const std::string& yaml_text, const std::string& source_name,
+                            const std::vector<Override>& overrides) {
+  return load_text(yaml_text, source_name, overrides, nullptr);
+}
+
+Scenario load_scenario(const std::string& path, const std::vector<Override>& overrides) {
+  return load_file(path, overrides, nullptr);
+}
+
+Scenario load_scenario_traced(const std::string& path, KeyTrace& trace) {
+  return load_file(path, {}, &trace);
 }
 
 }  // namespace incsim

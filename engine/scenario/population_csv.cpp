@@ -310,17 +310,17 @@ bool read_csv_population(const Value& population, const std::string& scenario_fi
 
 // {mean, cv}; with `fallback` (the poor block) both keys are optional and keep out's values.
 bool read_lognormal(const Value& v, LognormalSpec& out, bool fallback = false) {
-  if (!v.expect_fields({"mean", "cv"})) return false;
+  if (!v.expect_fields()) return false;
   const Value mean = fallback ? v["mean"] : v.require("mean", "a number >= 0");
-  bool ok = assign(mean, out.mean, at_least(0));
-  ok &= assign(v["cv"], out.cv, between(0, kMaxCv));
+  bool ok = assign(mean, out.mean);
+  ok &= assign(v["cv"], out.cv);
   return ok;
 }
 
 // {values, weights}; with `fallback` either may be left out and keeps d's (the counts must
 // still agree).
 bool read_size_distribution(const Value& v, HouseholdDistributions& d, bool fallback = false) {
-  if (!v.expect_fields({"values", "weights"})) return false;
+  if (!v.expect_fields()) return false;
   const Value values = fallback ? v["values"] : v.require("values", "a list of household sizes");
   const Value weights =
       fallback ? v["weights"] : v.require("weights", "a list of weights, one per size");
@@ -328,12 +328,12 @@ bool read_size_distribution(const Value& v, HouseholdDistributions& d, bool fall
   if (values.present()) d.size_values.clear();
   if (weights.present()) d.size_weights.clear();
   for (const Value& item : values.items()) {
-    const auto size = item.integer(between(1, 1000));
+    const auto size = item.integer();
     ok &= size.has_value();
     d.size_values.push_back(static_cast<double>(size.value_or(1)));
   }
   for (const Value& item : weights.items()) {
-    const auto weight = item.number(at_least(0));
+    const auto weight = item.number();
     ok &= weight.has_value();
     d.size_weights.push_back(weight.value_or(0.0));
   }
@@ -376,9 +376,9 @@ bool read_distributions(const Value& v, HouseholdDistributions& d, bool fallback
     ok &= fallback;
   const Value laborers = v["laborers"];
   if (laborers.present()) {
-    ok &= laborers.expect_fields({"share_of_size", "min"});
-    ok &= assign(laborers["share_of_size"], d.laborer_share_of_size, between(0, 1));
-    ok &= assign(laborers["min"], d.laborer_min, at_least(0));
+    ok &= laborers.expect_fields();
+    ok &= assign(laborers["share_of_size"], d.laborer_share_of_size);
+    ok &= assign(laborers["min"], d.laborer_min);
   }
   for (auto [key, spec] :
        {std::pair{"farmland_mu", &d.farmland_mu}, std::pair{"forest_mu", &d.forest_mu},
@@ -393,18 +393,17 @@ bool read_distributions(const Value& v, HouseholdDistributions& d, bool fallback
 }
 
 bool read_generated_population(const Value& v, Population& p) {
-  bool ok = assign(v["villages"], p.villages, at_least(1));
+  bool ok = assign(v["villages"], p.villages);
   ok &= v.require("households", "an integer >= 1").present();
-  ok &= assign(v["households"], p.households, at_least(1));
+  ok &= assign(v["households"], p.households);
   ok &= read_distributions(v, p.all, false);
   p.poor = p.all;
   const Value poor = v["poor"];
   if (poor.present()) {
     p.poor_block = true;
-    ok &= poor.expect_fields({"size", "laborers", "farmland_mu", "forest_mu", "capital"}) &&
-          read_distributions(poor, p.poor, true);
+    ok &= poor.expect_fields() && read_distributions(poor, p.poor, true);
   }
-  ok &= assign(v["poor_share"], p.poor_share, between(0, 1));
+  ok &= assign(v["poor_share"], p.poor_share);
   return ok;
 }
 
@@ -412,18 +411,13 @@ bool read_generated_population(const Value& v, Population& p) {
 
 bool read_population(const Value& population, const std::string& scenario_file,
                      Scenario& scenario) {
-  static const std::vector<std::string> generated_keys = {"villages", "households",  "size",
-                                                          "laborers", "farmland_mu", "forest_mu",
-                                                          "capital",  "poor_share"};
-  if (!population.expect_fields({"villages", "households", "size", "laborers", "farmland_mu",
-                                 "forest_mu", "capital", "poor_share", "poor",
-                                 "labor_days_per_laborer", "csv"})) {
-    return false;
-  }
+  if (!population.expect_fields()) return false;
   Population& p = scenario.population;
-  bool ok = assign(population["labor_days_per_laborer"], p.labor_days_per_laborer, above(0));
+  bool ok = assign(population["labor_days_per_laborer"], p.labor_days_per_laborer);
   if (population["csv"].present()) {
-    for (const std::string& key : generated_keys) {
+    for (const std::string& key : scenario_key_fields(population.table_key())) {
+      // The generated population's keys (the key table marks them excluded by csv).
+      if (find_scenario_key(population.table_key() + "." + key)->excluded_by != "csv") continue;
       if (population[key].present()) {
         population[key].error_at_key("cannot be combined with csv (the csv lists the households)");
         ok = false;

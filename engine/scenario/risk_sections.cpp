@@ -42,7 +42,7 @@ int find_name(const std::string& name, const std::vector<std::string>& names, co
 void read_scope(const Value& v, HazardScope& scope) {
   const auto text = v.text();
   if (!text) return;
-  static const std::vector<std::string> scopes = {"county", "village", "household"};
+  const std::vector<std::string>& scopes = key_words(v.table_key());
   if (*text == "county") {
     scope = HazardScope::county;
   } else if (*text == "village") {
@@ -56,7 +56,7 @@ void read_scope(const Value& v, HazardScope& scope) {
 }
 
 void read_severity(const Value& v, Severity& severity) {
-  if (!v.expect_fields({"beta", "fixed"})) return;
+  if (!v.expect_fields()) return;
   const Value beta = v["beta"];
   const Value fixed = v["fixed"];
   if (beta.present() && fixed.present()) {
@@ -69,7 +69,7 @@ void read_severity(const Value& v, Severity& severity) {
   }
   if (fixed.present()) {
     severity.fixed = true;
-    assign(fixed, severity.value, between(0, 1));
+    assign(fixed, severity.value);
     return;
   }
   if (!beta.is_list() || beta.size() != 2) {
@@ -79,8 +79,8 @@ void read_severity(const Value& v, Severity& severity) {
     return;
   }
   const auto shapes = beta.items();
-  assign(shapes[0], severity.a, above(0));
-  assign(shapes[1], severity.b, above(0));
+  assign(shapes[0], severity.a);
+  assign(shapes[1], severity.b);
 }
 
 Hazard read_hazard(const std::string& name, const Value& v, const Scenario& s,
@@ -90,14 +90,14 @@ Hazard read_hazard(const std::string& name, const Value& v, const Scenario& s,
   h.name = name;
   h.affects.assign(s.industries.size(), 0.0);
   h.price_shock.assign(s.markets.size(), 1.0);
-  if (!v.expect_fields({"probability", "scope", "severity", "affects", "price_shock"})) return h;
+  if (!v.expect_fields()) return h;
   v.require("probability", "a number in [0, 1], per year and scope unit");
-  assign(v["probability"], h.probability, between(0, 1));
+  assign(v["probability"], h.probability);
   read_scope(v["scope"], h.scope);
   const Value severity = v.require("severity", "{beta: [a, b]} or {fixed: loss}");
   if (severity.present()) read_severity(severity, h.severity);
   for (const auto& [industry, factor] : v["affects"].named_entries()) {
-    const auto value = factor.number(at_least(0));
+    const auto value = factor.number();
     const int index = find_name(industry, industries, "industry", factor, true);
     if (index >= 0 && value) h.affects[static_cast<std::size_t>(index)] = *value;
   }
@@ -109,7 +109,7 @@ Hazard read_hazard(const std::string& name, const Value& v, const Scenario& s,
         v["scope"].scalar());
   }
   for (const auto& [market, factor] : shocks.named_entries()) {
-    const auto value = factor.number(above(0));
+    const auto value = factor.number();
     const int index = find_name(market, markets, "market", factor, true);
     if (index >= 0 && value) h.price_shock[static_cast<std::size_t>(index)] = *value;
   }
@@ -120,9 +120,9 @@ Hazard read_hazard(const std::string& name, const Value& v, const Scenario& s,
 
 // `poor` and `other`, each in [0, 1]; an absent key keeps the default in `share`.
 void read_group_share(const Value& v, GroupShare& share) {
-  if (!v.expect_fields({"poor", "other"})) return;
-  assign(v["poor"], share.poor, between(0, 1));
-  assign(v["other"], share.other, between(0, 1));
+  if (!v.expect_fields()) return;
+  assign(v["poor"], share.poor);
+  assign(v["other"], share.other);
 }
 
 // A required, non-empty list of distinct known industries.
@@ -148,15 +148,12 @@ void read_agricultural(const Value& v, const Scenario& s,
                        const std::vector<std::string>& industries, AgriculturalInsurance& out) {
   out.enabled = true;
   out.sum_insured.assign(s.industries.size(), 0.0);
-  if (!v.expect_fields(
-          {"covers", "sum_insured", "deductible", "premium_rate", "subsidy", "enrollment"})) {
-    return;
-  }
+  if (!v.expect_fields()) return;
   out.covers = read_covers(v, industries);
   const Value sums = v.require("sum_insured", "{industry: yuan per unit, ...}");
   std::vector<bool> given(s.industries.size(), false);
   for (const auto& [industry, amount] : sums.named_entries()) {
-    const auto value = amount.number(above(0));
+    const auto value = amount.number();
     const int index = find_name(industry, industries, "industry", amount, true);
     if (index < 0) continue;
     given[static_cast<std::size_t>(index)] = true;
@@ -178,9 +175,9 @@ void read_agricultural(const Value& v, const Scenario& s,
                  " (expected a number > 0, yuan per unit)");
     }
   }
-  assign(v["deductible"], out.deductible, between(0, 1));
+  assign(v["deductible"], out.deductible);
   v.require("premium_rate", "a number >= 0, share of the sum insured per year");
-  assign(v["premium_rate"], out.premium_rate, at_least(0));
+  assign(v["premium_rate"], out.premium_rate);
   read_group_share(v["subsidy"], out.subsidy);
   read_group_share(v["enrollment"], out.enrollment);
 }
@@ -188,10 +185,7 @@ void read_agricultural(const Value& v, const Scenario& s,
 void read_income_index(const Value& v, Scenario& s, const std::vector<std::string>& industries,
                        IncomeIndexInsurance& out) {
   out.enabled = true;
-  if (!v.expect_fields({"covers", "coverage", "premium_rate", "loading", "fair_replications",
-                        "subsidy", "enrollment"})) {
-    return;
-  }
+  if (!v.expect_fields()) return;
   out.covers = read_covers(v, industries);
   const Value covers = v["covers"];
   for (std::size_t k = 0; k < out.covers.size(); ++k) {
@@ -216,7 +210,7 @@ void read_income_index(const Value& v, Scenario& s, const std::vector<std::strin
     }
   }
   v.require("coverage", "a number in (0, 10], share of expected revenue");
-  assign(v["coverage"], out.coverage, {0, 10, true, false});
+  assign(v["coverage"], out.coverage);
   const Value rate = v.require("premium_rate", "a number >= 0 or fair");
   bool numeric_rate = false;
   if (rate.is_scalar() && rate.scalar() == "fair") {
@@ -235,25 +229,23 @@ void read_income_index(const Value& v, Scenario& s, const std::vector<std::strin
     }
   }
   const Value loading = v["loading"];
-  assign(loading, out.loading, at_least(0));
+  assign(loading, out.loading);
   if (loading.present() && numeric_rate) {
     loading.error_at_key(
         "loading applies only to premium_rate: fair (a numeric rate is used as given)");
   }
-  assign(v["fair_replications"], out.fair_replications, at_least(100));
+  assign(v["fair_replications"], out.fair_replications);
   read_group_share(v["subsidy"], out.subsidy);
   read_group_share(v["enrollment"], out.enrollment);
 }
 
 void read_poverty_guard(const Value& v, PovertyGuard& out) {
   out.enabled = true;
-  if (!v.expect_fields({"threshold", "cap", "premium_per_capita", "subsidy", "enrollment"})) {
-    return;
-  }
+  if (!v.expect_fields()) return;
   v.require("threshold", "a number >= 0, multiple of the poverty line");
-  assign(v["threshold"], out.threshold, at_least(0));
-  assign(v["cap"], out.cap, above(0));
-  assign(v["premium_per_capita"], out.premium_per_capita, at_least(0));
+  assign(v["threshold"], out.threshold);
+  assign(v["cap"], out.cap);
+  assign(v["premium_per_capita"], out.premium_per_capita);
   read_group_share(v["subsidy"], out.subsidy);
   read_group_share(v["enrollment"], out.enrollment);
 }
@@ -280,7 +272,7 @@ void read_hazards(const Value& v, Scenario& s) {
 }
 
 void read_insurance(const Value& v, Scenario& s) {
-  if (!v.expect_fields({"agricultural", "income_index", "poverty_guard"})) return;
+  if (!v.expect_fields()) return;
   const auto industries = industry_names(s);
   InsuranceSpec& insurance = s.insurance;
   if (const Value agricultural = v["agricultural"]; agricultural.present()) {

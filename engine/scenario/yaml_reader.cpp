@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <stdexcept>
 #include <tuple>
 
 namespace incsim {
@@ -107,12 +108,20 @@ std::vector<Diagnostic> DiagnosticSink::take_sorted() {
 // ---- Value ------------------------------------------------------------------------------------
 
 Value::Value(YAML::Node node, std::string path, YAML::Mark key_mark, DiagnosticSink* sink,
-             bool present)
+             bool present, std::string key)
     : node_(std::move(node)),
       path_(std::move(path)),
       key_mark_(key_mark),
       sink_(sink),
-      present_(present) {}
+      present_(present),
+      table_key_(std::move(key)) {}
+
+namespace {
+void record_read(DiagnosticSink* sink, const Value& v) {
+  if (KeyTrace* trace = sink ? sink->trace() : nullptr)
+    trace->reads.push_back({v.table_key(), v.path(), v.present()});
+}
+}  // namespace
 
 YAML::Mark Value::mark() const {
   if (!present_) return YAML::Mark::null_mark();
@@ -131,14 +140,18 @@ std::string Value::found() const {
 
 Value Value::operator[](std::string_view key) const {
   const std::string child = path_join(path_, key);
+  Value result(YAML::Node(), child, YAML::Mark::null_mark(), sink_, false,
+               path_join(table_key_, key));
   if (present_ && node_.IsMap()) {
     for (auto it = node_.begin(); it != node_.end(); ++it) {
       if (it->first.IsScalar() && it->first.Scalar() == key) {
-        return Value(it->second, child, it->first.Mark(), sink_, true);
+        result = Value(it->second, child, it->first.Mark(), sink_, true, result.table_key_);
+        break;
       }
     }
   }
-  return Value(YAML::Node(), child, YAML::Mark::null_mark(), sink_, false);
+  record_read(sink_, result);
+  return result;
 }
 
 std::vector<Value> Value::items() const {
@@ -150,7 +163,7 @@ std::vector<Value> Value::items() const {
   }
   for (std::size_t i = 0; i < node_.size(); ++i) {
     result.emplace_back(node_[i], path_join(path_, std::to_string(i)), YAML::Mark::null_mark(),
-                        sink_, true);
+                        sink_, true, table_key_ + "[]");
   }
   return result;
 }
@@ -203,6 +216,14 @@ bool Value::expect_fields(const std::vector<std::string>& allowed) const {
   return true;
 }
 
+bool Value::expect_fields() const {
+  const std::vector<std::string>& allowed = scenario_key_fields(table_key_);
+  if (allowed.empty())
+    throw std::logic_error("the scenario key table has no keys for " + quote(table_key_) +
+                           " (read at " + quote(path_) + ")");
+  return expect_fields(allowed);
+}
+
 std::vector<std::pair<std::string, Value>> Value::named_entries() const {
   std::vector<std::pair<std::string, Value>> result;
   if (!present_ || node_.IsNull()) return result;
@@ -211,6 +232,8 @@ std::vector<std::pair<std::string, Value>> Value::named_entries() const {
     return result;
   }
   check_keys(node_, path_, *sink_, nullptr);
+  // The entries' table key: the mapping's <name> entry, or (sections) the name itself.
+  const std::string placeholder = scenario_key_placeholder(table_key_);
   std::vector<std::string> names;
   for (auto it = node_.begin(); it != node_.end(); ++it) {
     if (!it->first.IsScalar()) continue;
@@ -225,7 +248,9 @@ std::vector<std::pair<std::string, Value>> Value::named_entries() const {
     }
     names.push_back(name);
     result.emplace_back(name,
-                        Value(it->second, path_join(path_, name), it->first.Mark(), sink_, true));
+                        Value(it->second, path_join(path_, name), it->first.Mark(), sink_, true,
+                              placeholder.empty() ? path_join(table_key_, name) : placeholder));
+    record_read(sink_, result.back().second);
   }
   return result;
 }
@@ -256,6 +281,7 @@ Value Value::require(std::string_view key, const std::string& expected) const {
 
 std::optional<double> Value::number(const Bounds& bounds) const {
   if (!present_) return std::nullopt;
+  if (KeyTrace* trace = sink_->trace()) trace->checks.push_back({table_key_, bounds});
   const auto value = node_.IsScalar() ? parse_number(node_.Scalar()) : std::nullopt;
   if (!value) {
     error("expected a number, found " + found());
@@ -270,6 +296,7 @@ std::optional<double> Value::number(const Bounds& bounds) const {
 
 std::optional<std::int64_t> Value::integer(const Bounds& bounds) const {
   if (!present_) return std::nullopt;
+  if (KeyTrace* trace = sink_->trace()) trace->checks.push_back({table_key_, bounds});
   const auto value = node_.IsScalar() ? parse_integer(node_.Scalar()) : std::nullopt;
   if (!value) {
     error("expected an integer, found " + found());

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "incsim/keys.h"
 #include "incsim/load.h"
 
 namespace incsim::scenario_detail {
@@ -39,16 +40,8 @@ std::optional<std::int64_t> parse_integer(std::string_view text);  // "1e4", "5.
 std::optional<std::uint64_t> parse_unsigned64(std::string_view text);
 std::optional<bool> parse_bool(std::string_view text);  // true/false/yes/no/on/off/1/0
 
-// Allowed range of a number; describe() gives the text used in messages (" in [0, 1]", " > 0").
-struct Bounds {
-  double lo = -std::numeric_limits<double>::infinity();
-  double hi = std::numeric_limits<double>::infinity();
-  bool lo_open = false;
-  bool hi_open = false;
-
-  bool contains(double value) const;
-  std::string describe() const;
-};
+// Allowed range of a number (include/incsim/keys.h, where the key table keeps each key's).
+using incsim::Bounds;
 inline Bounds any_number() {
   return {};
 }
@@ -80,6 +73,9 @@ class DiagnosticSink {
 
   void set_overrides(std::vector<OverrideRecord> overrides) { overrides_ = std::move(overrides); }
   const std::string& file() const { return file_; }
+  // Where Values record the keys they look up and the ranges they check; null: nowhere.
+  void set_trace(KeyTrace* trace) { trace_ = trace; }
+  KeyTrace* trace() const { return trace_; }
 
   // `body` concerns the value at `path`; with_path prefixes "path: " to the message.
   void report(const YAML::Mark& mark, const std::string& path, const std::string& body,
@@ -95,15 +91,25 @@ class DiagnosticSink {
   std::string file_;
   std::vector<OverrideRecord> overrides_;
   std::vector<Diagnostic> diagnostics_;
+  KeyTrace* trace_ = nullptr;
 };
+
+// The range the key table gives the key at table path `key` (a list item `path[]` has its
+// list's); any number when the table has none.
+Bounds key_range(std::string_view key);
+// The words the key table allows for the choice key `key` (empty if it has none).
+const std::vector<std::string>& key_words(std::string_view key);
 
 // ---- values ----------------------------------------------------------------------------------
 
 // A node of the scenario tree with its dotted path and source mark. An absent key yields a
-// Value with present() == false, so lookups can be chained without checks.
+// Value with present() == false, so lookups can be chained without checks. Each Value also
+// knows its key in the key table (include/incsim/keys.h): markets.<market>.price for
+// markets.rice.price, so checks without explicit keys or bounds take the table's.
 class Value {
  public:
-  Value(YAML::Node node, std::string path, YAML::Mark key_mark, DiagnosticSink* sink, bool present);
+  Value(YAML::Node node, std::string path, YAML::Mark key_mark, DiagnosticSink* sink, bool present,
+        std::string key = {});
 
   bool present() const { return present_; }
   bool is_null() const { return present_ && node_.IsNull(); }
@@ -111,6 +117,7 @@ class Value {
   bool is_list() const { return present_ && node_.IsSequence(); }
   bool is_scalar() const { return present_ && node_.IsScalar(); }
   const std::string& path() const { return path_; }
+  const std::string& table_key() const { return table_key_; }
   const std::string& scalar() const { return node_.Scalar(); }
   const YAML::Node& node() const { return node_; }
   // Where messages point: the key for mappings, lists and nulls; the value itself otherwise.
@@ -126,6 +133,9 @@ class Value {
   // Checks a mapping with a fixed key set: unknown keys (with the nearest valid key),
   // duplicate keys, non-mapping. Returns false if the value is absent or not a mapping.
   bool expect_fields(const std::vector<std::string>& keys) const;
+  // The same with the keys the key table lists for this value's key (throws std::logic_error
+  // if the table has none: a loader that reads a mapping the table does not describe).
+  bool expect_fields() const;
   bool expect_fields(std::initializer_list<std::string_view> keys) const {
     return expect_fields(std::vector<std::string>(keys.begin(), keys.end()));
   }
@@ -139,9 +149,12 @@ class Value {
   void missing(std::string_view key, const std::string& expected) const;
   Value require(std::string_view key, const std::string& expected) const;
 
-  // Checked reads: nullopt after reporting "expected ..., found ...".
-  std::optional<double> number(const Bounds& bounds = {}) const;
-  std::optional<std::int64_t> integer(const Bounds& bounds = {}) const;
+  // Checked reads: nullopt after reporting "expected ..., found ...". Without bounds, the key
+  // table's range of this value's key.
+  std::optional<double> number() const { return number(key_range(table_key_)); }
+  std::optional<double> number(const Bounds& bounds) const;
+  std::optional<std::int64_t> integer() const { return integer(key_range(table_key_)); }
+  std::optional<std::int64_t> integer(const Bounds& bounds) const;
   std::optional<std::uint64_t> unsigned64() const;
   std::optional<std::string> text() const;
   std::optional<bool> boolean() const;
@@ -152,13 +165,24 @@ class Value {
   YAML::Mark key_mark_;
   DiagnosticSink* sink_ = nullptr;
   bool present_ = false;
+  std::string table_key_;
 };
 
 // Assign a present, valid value to `out`; an absent value leaves the default in place.
-// Return false only when a present value was invalid (already reported).
-bool assign(const Value& value, double& out, const Bounds& bounds = {});
-bool assign(const Value& value, int& out, const Bounds& bounds = {});
-bool assign(const Value& value, std::int64_t& out, const Bounds& bounds = {});
+// Return false only when a present value was invalid (already reported). Numbers without
+// bounds are checked against the key table's range of the value's key.
+bool assign(const Value& value, double& out, const Bounds& bounds);
+bool assign(const Value& value, int& out, const Bounds& bounds);
+bool assign(const Value& value, std::int64_t& out, const Bounds& bounds);
+inline bool assign(const Value& value, double& out) {
+  return assign(value, out, key_range(value.table_key()));
+}
+inline bool assign(const Value& value, int& out) {
+  return assign(value, out, key_range(value.table_key()));
+}
+inline bool assign(const Value& value, std::int64_t& out) {
+  return assign(value, out, key_range(value.table_key()));
+}
 bool assign(const Value& value, std::string& out);
 bool assign(const Value& value, bool& out);
 

@@ -224,7 +224,7 @@ class File {
   static File create(const std::string& path);
   // Opens an existing file read-only (tests, `incsim inspect`).
   static File open_read(const std::string& path);
-  Group root();
+  Group root() const;
   hid_t id() const { return handle_.id(); }
   void flush();
   void close();  // explicit close so callers can rename afterwards; idempotent
@@ -241,6 +241,12 @@ class File {
 // (a FIFO, symbolic link, directory or device would be replaced by the rename), or its
 // directory does not exist or is not writable. Checked before anything is simulated.
 std::string output_path_problem(const std::string& path);
+
+// Writes `text` to `final_path` as AtomicFile writes a result: checked by
+// output_path_problem, written to "<final_path>.tmp-<pid>" (removed on failure and on
+// SIGINT/SIGTERM), synced and renamed. For the csv tables of `incsim compare` and `export`.
+// Throws H5Error naming the file.
+void write_text_file(const std::string& final_path, const std::string& text);
 
 class AtomicFile {
  public:
@@ -293,6 +299,23 @@ std::int64_t read_int64_attribute(const File& file, const std::string& object_pa
 // A scalar attribute: refused (H5Error) unless numeric with exactly one element.
 std::uint64_t read_uint64_attribute(const File& file, const std::string& object_path,
                                     const std::string& name);
+// What a result file holds, for readers that walk it (`incsim export`): the members of the
+// group `group_path` in name order (hard and soft links; an external or user-defined link is
+// refused when opened), whether each is a group, and of dataset `path` its kind, shape and
+// dimension names (the labels the writer sets, H5DSget_label; "" where unlabelled).
+struct Member {
+  std::string name;
+  bool is_group = false;
+};
+std::vector<Member> list_members(const File& file, const std::string& group_path);
+struct DatasetInfo {
+  std::vector<hsize_t> shape;
+  std::vector<std::string> dimensions;
+  bool is_string = false;
+  bool is_numeric = false;
+  bool is_scale = false;  // a dimension scale (a coordinate)
+};
+DatasetInfo dataset_info(const File& file, const std::string& path);
 // All values of a scalar or 1-d attribute.
 std::vector<std::string> read_strings_attribute(const File& file, const std::string& object_path,
                                                 const std::string& name);

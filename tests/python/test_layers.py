@@ -11,7 +11,7 @@ import sys
 
 HEADER_STAGE = {
     "rng.h": "rng", "draws.h": "rng",
-    "scenario.h": "scenario", "load.h": "scenario", "sweep.h": "scenario",
+    "scenario.h": "scenario", "load.h": "scenario", "sweep.h": "scenario", "keys.h": "scenario",
     "model.h": "model", "shocks.h": "model",
     "simulate.h": "simulate", "pilot.h": "simulate",
     "choice.h": "choice",

@@ -5,8 +5,10 @@
 
 #include <hdf5.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <sstream>
 #include <vector>
 
 #include "incsim/hdf5.h"
@@ -99,7 +101,7 @@ TEST(Inspect, PrintsHeadlineTablesWithTheNumbersInTheFile) {
              cost_se = h5::read_doubles(f, "/fiscal/government_cost_se");
 
   const std::string income = section(text, "Income per capita");
-  const std::string poverty = section(text, "Poverty, % of persons");
+  const std::string poverty = section(text, "Poverty (FGT0");
   const std::string fiscal = section(text, "Government cost");
   ASSERT_FALSE(income.empty()) << text;
   ASSERT_FALSE(poverty.empty()) << text;
@@ -138,8 +140,11 @@ TEST(Inspect, PrintsHeadlineTablesWithTheNumbersInTheFile) {
     const auto g_income = h5::read_doubles(f, "/groups/" + grouping + "/income_mean");
     for (std::size_t g = 0; g < labels.size(); ++g) {
       const std::size_t last = g * years.size() + years.size() - 1;
-      expect_contains(row(heads, labels[g]), fmt("%.3f", 100 * g_fgt0[last]), labels[g]);
-      expect_contains(row(incomes, labels[g]), fmt("%.1f", g_income[last]), labels[g]);
+      // A group without persons has no headcount or mean (NaN in the file): printed "-".
+      expect_contains(row(heads, labels[g]),
+                      std::isnan(g_fgt0[last]) ? " -" : fmt("%.3f", 100 * g_fgt0[last]), labels[g]);
+      expect_contains(row(incomes, labels[g]),
+                      std::isnan(g_income[last]) ? " -" : fmt("%.1f", g_income[last]), labels[g]);
     }
   }
   EXPECT_EQ(text.find("Insurance:"), std::string::npos) << "no insurance configured";
@@ -324,6 +329,67 @@ TEST(Inspect, AFileThatCrashesTheHdf5LibraryIsReportedNotACrash) {
   EXPECT_EQ(r.exit_status, 1) << r.out << r.err;  // -1 would be a crash of incsim itself
   EXPECT_EQ(r.out, "") << "nothing partial";
   EXPECT_NE(r.err.find("incsim inspect: "), std::string::npos) << r.err;
+}
+
+// Terminal columns of a UTF-8 line: CJK ideographs take two (independent of inspect's own
+// display_width: code points U+2E80..U+9FFF counted as wide).
+std::size_t columns(const std::string& line) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < line.size();) {
+    const auto b = static_cast<unsigned char>(line[i]);
+    const std::size_t n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+    std::uint32_t cp = n == 1 ? b : n == 2 ? b & 0x1F : n == 3 ? b & 0x0F : b & 0x07;
+    for (std::size_t k = 1; k < n; ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(line[i + k]) & 0x3F);
+    width += cp >= 0x2E80 && cp <= 0x9FFF ? 2 : 1;
+    i += n;
+  }
+  return width;
+}
+
+// Issue 16: a Chinese industry name keeps the group table's columns aligned; a group without
+// persons prints "-" (not nan); FGT1 and FGT2 are labelled as indices, not "% of persons".
+TEST(Inspect, ChineseNamesAlignEmptyGroupsShowADashAndFgtUnitsAreRight) {
+  std::string text =
+      test::read_file(std::string(INCSIM_SOURCE_DIR) + "/scenarios/tongshan_double_insurance.yaml");
+  for (std::size_t at; (at = text.find("perilla_114")) != std::string::npos;)
+    text.replace(at, 11, "紫苏_114");
+  const fs::path scenario = test::temp_path("inspect_chinese.yaml");
+  test::write_file(scenario, text);
+  const fs::path out = test::temp_path("inspect_chinese.h5");
+  const test::CommandResult run = test::run_incsim(
+      "run " + test::shell_quote(scenario.string()) + " -o " + test::shell_quote(out.string()) +
+      " -q --replications 10 --set population.households=300 --set choice.pilot_replications=4");
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(out.string()));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string block = section(r.out, "Groups by main industry: headcount");
+  ASSERT_NE(row(block, "紫苏_114"), "") << block;
+  std::istringstream lines(block);
+  std::string line;
+  std::getline(lines, line);  // the title
+  std::getline(lines, line);  // the header
+  const std::size_t width = columns(line);
+  int rows = 0, empty = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("  (", 0) == 0) continue;  // the note under the table
+    EXPECT_EQ(columns(line), width) << "misaligned: '" << line << "'";
+    EXPECT_EQ(line.find("nan"), std::string::npos) << line;
+    std::istringstream words(line);
+    std::string label, persons;
+    words >> label >> persons;
+    if (persons == "0") {
+      ++empty;
+      EXPECT_NE(line.find(" -"), std::string::npos) << line;
+    }
+    ++rows;
+  }
+  EXPECT_EQ(rows, 7);
+  EXPECT_GT(empty, 0) << "the scenario at 300 households leaves an industry unused:\n" << block;
+  EXPECT_NE(r.out.find("(-: no persons in the group)"), std::string::npos);
+  const std::string poverty = section(r.out, "Poverty");
+  EXPECT_NE(poverty.find("FGT1 gap and FGT2 severity: index x 100"), std::string::npos) << poverty;
+  EXPECT_EQ(poverty.find("Poverty, % of persons"), std::string::npos) << poverty;
 }
 
 TEST(Inspect, UsageErrorsExitWithStatus2) {
