@@ -565,7 +565,8 @@ class ScenarioReader {
       if (portfolios.present())
         portfolios.error_at_key(
             "portfolios apply only to rule fixed (households choose under " +
-            std::string(c.rule == ChoiceRule::logit ? "logit" : "expected_utility") + ")");
+            std::string(c.rule == ChoiceRule::logit ? "logit" : "expected_utility") +
+            "): add --set choice.rule=fixed, or rule: fixed in the choice section");
       if (csv_portfolios)
         v["rule"].error(
             "the population csv fixes portfolios in its main/aux columns; use rule: fixed "
@@ -697,6 +698,49 @@ class ScenarioReader {
 
 namespace {
 
+// Values that are legal but rarely what the analyst meant (issue 16): a guarantee above the
+// expected revenue, a product that can never pay or that nobody holds, a market or hazard that
+// touches no industry. Warnings, not errors: each can be deliberate.
+void add_suspicious_value_warnings(Scenario& s) {
+  const InsuranceSpec& ins = s.insurance;
+  if (ins.income_index.enabled && ins.income_index.coverage > 1)
+    s.warnings.push_back("insurance.income_index.coverage " +
+                         format_number(ins.income_index.coverage) +
+                         " guarantees more than the expected revenue (a share: 0.8 is 80%), so "
+                         "the product pays in almost every harvest");
+  if (ins.agricultural.enabled && ins.agricultural.deductible >= 1)
+    s.warnings.push_back("insurance.agricultural.deductible " +
+                         format_number(ins.agricultural.deductible) +
+                         ": a loss fraction never exceeds 1, so the policy never pays");
+  if (ins.poverty_guard.enabled && ins.poverty_guard.threshold == 0)
+    s.warnings.push_back("insurance.poverty_guard.threshold 0: it pays only for incomes below 0");
+  if (ins.poverty_guard.enabled && ins.poverty_guard.cap == 0)
+    s.warnings.push_back("insurance.poverty_guard.cap 0: the guard never pays");
+  for (int p = 0; p < kProducts; ++p) {
+    const ProductTerms terms = ins.terms(static_cast<InsuranceProduct>(p));
+    if (terms.enabled && terms.enrollment.poor == 0 && terms.enrollment.other == 0)
+      s.warnings.push_back(std::string("insurance.") + kProductTable[p].name +
+                           ".enrollment is 0 for both groups: nobody holds the product");
+  }
+  std::vector<bool> used(s.markets.size(), false);
+  for (const Industry& industry : s.industries)
+    for (const Product& product : industry.products)
+      if (product.market >= 0 && static_cast<std::size_t>(product.market) < used.size())
+        used[static_cast<std::size_t>(product.market)] = true;
+  for (std::size_t m = 0; m < s.markets.size(); ++m)
+    if (!used[m])
+      s.warnings.push_back("market " + quote(s.markets[m].name) +
+                           " is used by no industry's products: nothing reads its price");
+  for (const Hazard& hazard : s.hazards) {
+    bool any = false;
+    for (double a : hazard.affects) any = any || a > 0;
+    for (double m : hazard.price_shock) any = any || m != 1;
+    if (!any)
+      s.warnings.push_back("hazard " + quote(hazard.name) +
+                           " affects no industry and shocks no price: it changes nothing");
+  }
+}
+
 Scenario load_text(const std::string& yaml_text, const std::string& source_name,
                    const std::vector<Override>& overrides, KeyTrace* trace) {
   DiagnosticSink sink(source_name);
@@ -737,6 +781,7 @@ Scenario load_text(const std::string& yaml_text, const std::string& source_name,
     }
   }
   if (sink.count() > 0) throw ScenarioError(sink.take_sorted());
+  add_suspicious_value_warnings(scenario);
   return scenario;
 }
 

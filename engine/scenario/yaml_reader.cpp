@@ -2,6 +2,8 @@
 // of throwing, and `--set` overrides applied to the tree before validation.
 #include "scenario/yaml_reader.h"
 
+#include "incsim/keys.h"
+
 #include <algorithm>
 #include <set>
 #include <stdexcept>
@@ -394,10 +396,28 @@ std::string apply_one(YAML::Node& root, const Override& o, const YAML::Node& val
   }
   YAML::Node current = root;
   std::string walked;
+  std::string key;  // the table path of `current` (keys.h): markets.<market>, products[]
   for (std::size_t i = 0; i < segments.size(); ++i) {
     const std::string& segment = segments[i];
     const bool last = i + 1 == segments.size();
     YAML::Node next;
+    const std::string placeholder = scenario_key_placeholder(key);
+    // A key inside an entry the analyst names (markets.crayfsh.price) would otherwise create a
+    // new, incomplete entry from a typo: the entry must exist, or be given whole.
+    if (!placeholder.empty() && !last && current.IsMap() &&
+        (!current[segment].IsDefined() || current[segment].IsNull())) {
+      std::vector<std::string> names;
+      for (auto it = current.begin(); it != current.end(); ++it)
+        if (it->first.IsScalar()) names.push_back(it->first.Scalar());
+      const std::size_t open = placeholder.rfind('<');
+      const std::string kind = placeholder.substr(open + 1, placeholder.size() - open - 2);
+      return "no " + kind + " " + quote(segment) + " in " + walked +
+             (names.empty() ? std::string() : suggest(segment, names)) +
+             "; to add one, give the whole entry: --set '" + walked + "." + segment + "={...}'";
+    }
+    key = !placeholder.empty()   ? placeholder
+          : current.IsSequence() ? key + "[]"
+                                 : (key.empty() ? segment : key + "." + segment);
     if (current.IsSequence()) {
       const auto index = parse_unsigned64(segment);
       if (!index) {
