@@ -125,6 +125,7 @@ struct SweepArgs {
   bool restart = false;
   bool table_only = false;
   bool quiet = false;
+  bool dry_run = false;  // validate every point and print the table of points; run nothing
 };
 CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args);
 int sweep_command(const SweepArgs& args);

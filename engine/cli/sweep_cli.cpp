@@ -127,6 +127,63 @@ class SweepProgress {
   std::optional<Progress> bar_;
 };
 
+// `incsim sweep --dry-run`: every point has been loaded and validated (load_sweep); prints
+// each point's values, replications and resource estimate, and the output it would write.
+// Status 2 if the output or a point's memory would be refused, else 0.
+int print_dry_run(const SweepSpec& spec, const std::string& output, const std::string& problem,
+                  bool allow_large) {
+  std::cout << "incsim sweep --dry-run: " << spec.file << ", " << spec.points.size() << " points ("
+            << to_string(spec.mode) << ") of " << spec.base_file << ", every point valid\n";
+  std::vector<std::string> names;
+  if (spec.mode == SweepMode::stack)
+    names.push_back("overlay");
+  else
+    for (const SweepParameter& p : spec.parameters) names.push_back(p.path);
+  std::vector<std::size_t> widths;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    std::size_t w = names[i].size();
+    for (const SweepPoint& p : spec.points)
+      if (i < p.labels.size()) w = std::max(w, p.labels[i].size());
+    widths.push_back(w);
+  }
+  std::string header = "  point";
+  for (std::size_t i = 0; i < names.size(); ++i)
+    header += "  " + names[i] + std::string(widths[i] - names[i].size(), ' ');
+  std::cout << header << "  replications  memory  household-years (replications + choice pilot)\n";
+  double total_years = 0;
+  std::vector<std::string> refused;
+  for (std::size_t k = 0; k < spec.points.size(); ++k) {
+    const Scenario s = load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
+    const ResourceEstimate e = estimate_resources(s);
+    total_years += e.household_years + e.pilot_household_years;
+    std::string line = "  " +
+                       std::string(5 - std::min<std::size_t>(5, std::to_string(k).size()), ' ') +
+                       std::to_string(k);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& label = i < spec.points[k].labels.size() ? spec.points[k].labels[i] : "";
+      line += "  " + label + std::string(widths[i] - std::min(widths[i], label.size()), ' ');
+    }
+    char sizes[160];
+    std::snprintf(sizes, sizeof sizes, "  %12lld  %4.2f GB  %.3g + %.3g",
+                  static_cast<long long>(s.replications), e.memory_bytes / 1e9, e.household_years,
+                  e.pilot_household_years);
+    std::cout << line << sizes << "\n";
+    if (!allow_large && !resource_problem(e).empty())
+      refused.push_back("point " + std::to_string(k) + ": " + resource_problem(e));
+  }
+  char total[96];
+  std::snprintf(total, sizeof total, "%.3g", total_years);
+  std::cout << "  total: " << total << " household-years; output " << output
+            << (spec.table_only ? " (the /sweep table only)"
+                                : " (the table and every point's tree)")
+            << "\n";
+  if (!problem.empty()) refused.insert(refused.begin(), problem);
+  for (const std::string& r : refused) std::cerr << "incsim: " << r << "\n";
+  std::cout << (refused.empty() ? "dry run: nothing was run or written\n"
+                                : "dry run: the sweep would be refused (above); nothing was run\n");
+  return refused.empty() ? 0 : kExitInvalid;
+}
+
 }  // namespace
 
 CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
@@ -149,6 +206,9 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
   cmd->add_flag("--table-only", args.table_only,
                 "keep only the /sweep table, not each point's full tree (keep: table)");
   cmd->add_flag("-q,--quiet", args.quiet, "print no table at the end");
+  cmd->add_flag("--dry-run", args.dry_run,
+                "validate every point and print the table of points with their sizes; run "
+                "nothing and write nothing");
   return cmd;
 }
 
@@ -160,6 +220,7 @@ int sweep_command(const SweepArgs& args) {
       args.output_given ? args.output : std::filesystem::path(args.file).stem().string() + ".h5";
   std::string problem = h5::output_path_problem(output);
   if (problem.empty()) problem = output_replaces_input(output, {spec.file, spec.base_file});
+  if (args.dry_run) return print_dry_run(spec, output, problem, args.allow_large);
   for (std::size_t k = 0; k < spec.points.size() && problem.empty() && !args.allow_large; ++k) {
     const ResourceEstimate e = estimate_resources(
         load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k)));

@@ -560,7 +560,20 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   }
   SweepReader reader(spec, sink);
   reader.read(Value(root, "", YAML::Mark::null_mark(), &sink, true));
-  if (sink.count() > 0) throw ScenarioError(sink.take_sorted());
+  if (sink.count() > 0) {
+    // The points cannot be expanded, but the base scenario with the sweep's fixed overrides
+    // can still be checked: its errors come with the sweep file's, not at the next attempt.
+    if (!spec.base_text.empty()) {
+      SweepSpec base_only = spec;
+      base_only.parameters.clear();
+      base_only.overlays.clear();
+      base_only.points = {SweepPoint{}};
+      PointValidator base(base_only);
+      base.validate();
+      for (Diagnostic& d : base.take()) sink.add(std::move(d));
+    }
+    throw ScenarioError(sink.take_sorted());
+  }
   reader.expand();
   spec.table_only = spec.table_only || table_only;
 
