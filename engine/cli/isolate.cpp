@@ -91,7 +91,20 @@ ChildLimits inspect_limits(const std::vector<std::string>& paths) {
     if (!ec) bytes += static_cast<double>(size);
   }
   limits.cpu_seconds = 120.0 + bytes / 10e6;
-  limits.address_space = static_cast<std::uint64_t>(memory_limit_bytes());
+  // AddressSanitizer reserves terabytes of address space for its shadow memory: under an
+  // address-space limit it cannot start (tools/sanitize.sh builds), so those builds go without.
+#if defined(__SANITIZE_ADDRESS__)
+  constexpr bool kAddressSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+  constexpr bool kAddressSanitizer = true;
+#else
+  constexpr bool kAddressSanitizer = false;
+#endif
+#else
+  constexpr bool kAddressSanitizer = false;
+#endif
+  limits.address_space = kAddressSanitizer ? 0 : static_cast<std::uint64_t>(memory_limit_bytes());
   return limits;
 }
 
