@@ -20,6 +20,7 @@ if [ "$with_tests" = ON ]; then
              python3-matplotlib python3-xarray python3-h5netcdf python3-pandas
              python3-jsonschema  # the scenario schema test (tests/python/test_schema.py)
              fonts-noto-cjk  # CJK scenario and village names in the charts
+             chromium  # renders tools/report.py's HTML headless (tests/python/test_report.py)
              r-base-core r-cran-hdf5r  # the R reader test (tests/r/read_result.R)
              clang libclang-rt-dev llvm)  # the fuzz smoke runs (tests/fuzz, tools/fuzz.sh)
 fi
