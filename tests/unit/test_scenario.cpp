@@ -274,11 +274,18 @@ TEST(ScenarioOverrides, TypoAndPathThroughAScalarAndIndexOutOfRange) {
   EXPECT_NE(find(errors, "index 5 is out of range"), nullptr) << formatted(errors);
 }
 
+// A new entry is given whole; its errors point at the override. A key set inside an entry
+// that does not exist is refused (issue 16: a typo of an entry name would add a new,
+// incomplete entry used by nothing).
 TEST(ScenarioOverrides, ErrorsInsideANewMappingPointAtTheOverride) {
-  const auto errors = errors_of(kMinimal, "s.yaml", {{"industries.new_one.label", "New"}});
+  const auto errors = errors_of(kMinimal, "s.yaml", {{"industries.new_one", "{label: New}"}});
   EXPECT_DIAGNOSTIC(errors,
-                    "--set industries.new_one.label=New: industries.new_one.products: "
+                    "--set industries.new_one={label: New}: industries.new_one.products: "
                     "required key is missing",
+                    0, 0);
+  const auto refused = errors_of(kMinimal, "s.yaml", {{"industries.new_one.label", "New"}});
+  EXPECT_DIAGNOSTIC(refused,
+                    "--set industries.new_one.label=New: no industry 'new_one' in industries",
                     0, 0);
 }
 
