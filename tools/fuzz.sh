@@ -151,15 +151,20 @@ fi
 # buffer of the size a corrupt variable-length string declares, and the child's wall time
 # (with its stack trace symbolised) can pass 10 s on a loaded machine; the 30 s timeout
 # stays a finding.
+# fuzz_inspect forks a reading child per input, which must happen in a single-threaded
+# process: libFuzzer's RSS thread (-rss_limit_mb > 0) can hold the sanitizer allocator's lock
+# at the fork, and the child's leak check then waits for it for ever. Its parent stays small
+# (the child bounds its own memory); allocations of 2 GiB or more fail in both (ASan's
+# max_allocation_size_mb).
 fuzz_one() {
-  local t=$1 slow=10
-  [ "$t" = inspect ] && slow=30
+  local t=$1 slow=10 rss=2048
+  [ "$t" = inspect ] && slow=30 && rss=0
   mkdir -p "$out/crashes/$t" "$out/corpus/$t"
   TMPDIR=$out/tmp ASAN_SYMBOLIZER_PATH=$symbolizer \
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1:max_allocation_size_mb=2048 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0 \
-    "$bin/fuzz_$t" -max_total_time="$seconds" -timeout=30 -report_slow_units=$slow -rss_limit_mb=2048 \
+    "$bin/fuzz_$t" -max_total_time="$seconds" -timeout=30 -report_slow_units=$slow -rss_limit_mb=$rss \
     -print_final_stats=1 "${keep_going[@]}" -artifact_prefix="$out/crashes/$t/" \
     "$out/corpus/$t" >"$out/logs/$t.log" 2>&1
 }

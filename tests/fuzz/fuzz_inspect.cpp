@@ -29,6 +29,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -199,8 +200,25 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   return 0;
 }
 
+// A fork from a process with other threads can leave the sanitizer allocator's lock held in
+// the child for ever (its leak check then never returns): run with -rss_limit_mb=0, which
+// starts no RSS thread (tools/fuzz.sh does).
+void check_single_threaded() {
+  std::size_t threads = 0;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    (void)entry;
+    ++threads;
+  }
+  if (threads != 1)
+    incsim::fuzz::fail(std::to_string(threads) +
+                       " threads: fuzz_inspect forks per input and must run single-threaded "
+                       "(libFuzzer: -rss_limit_mb=0)");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using incsim::fuzz::fail;
+  static const bool single = (check_single_threaded(), true);
+  (void)single;
   incsim::fuzz::write_file(h5_path, reinterpret_cast<const char*>(data), size);
   std::memset(shared_counters, 0, counter_count);
   std::ostringstream out, err;
