@@ -284,9 +284,8 @@ TEST(ScenarioOverrides, ErrorsInsideANewMappingPointAtTheOverride) {
                     "required key is missing",
                     0, 0);
   const auto refused = errors_of(kMinimal, "s.yaml", {{"industries.new_one.label", "New"}});
-  EXPECT_DIAGNOSTIC(refused,
-                    "--set industries.new_one.label=New: no industry 'new_one' in industries",
-                    0, 0);
+  EXPECT_DIAGNOSTIC(
+      refused, "--set industries.new_one.label=New: no industry 'new_one' in industries", 0, 0);
 }
 
 // ---- csv import -------------------------------------------------------------------------------
