@@ -196,16 +196,24 @@ TEST(Inspect, MissingOrForeignFileExitsWithStatus1) {
   EXPECT_NE(o.err.find("not an incsim result"), std::string::npos) << o.err;
 }
 
-// A crafted result whose `seed` attribute is an array of 4096 values: inspect read it into one
-// uint64 and overwrote its stack (SIGSEGV). It must refuse the attribute by name instead.
-TEST(Inspect, SeedAttributeThatIsAnArrayIsRefusedNotRead) {
+// A small result (the csv regression scenario, 2 replications) for a test to corrupt; empty
+// (with a failure recorded) if it could not be written.
+fs::path small_result_to_edit() {
   const fs::path file = test::temp_path(".h5");
   const std::string scenario =
       std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/csv_expected_utility.yaml";
-  ASSERT_EQ(test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
-                             test::shell_quote(file.string()))
-                .exit_status,
-            0);
+  const test::CommandResult r =
+      test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
+                       test::shell_quote(file.string()));
+  EXPECT_EQ(r.exit_status, 0) << r.err;
+  return r.exit_status == 0 ? file : fs::path();
+}
+
+// A crafted result whose `seed` attribute is an array of 4096 values: inspect read it into one
+// uint64 and overwrote its stack (SIGSEGV). It must refuse the attribute by name instead.
+TEST(Inspect, SeedAttributeThatIsAnArrayIsRefusedNotRead) {
+  const fs::path file = small_result_to_edit();
+  ASSERT_FALSE(file.empty());
   {
     const hid_t f = H5Fopen(file.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(f, 0);
@@ -292,13 +300,8 @@ TEST(Inspect, ExternalLinksAndExternalStorageAreRefused) {
 // Issue 14 (found by fuzz_inspect): a dataset whose declared extent the file does not hold (a
 // few KB declaring 2^27 doubles, 1 GiB) is refused before anything of that size is allocated.
 TEST(Inspect, DatasetLargerThanItsStorageIsRefusedBeforeAllocating) {
-  const std::string scenario =
-      std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/csv_expected_utility.yaml";
-  const fs::path file = test::temp_path(".h5");
-  ASSERT_EQ(test::run_incsim("run " + test::shell_quote(scenario) + " --replications 2 -q -o " +
-                             test::shell_quote(file.string()))
-                .exit_status,
-            0);
+  const fs::path file = small_result_to_edit();
+  ASSERT_FALSE(file.empty());
   {
     const hid_t f = H5Fopen(file.string().c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
     ASSERT_GE(f, 0);
