@@ -125,12 +125,12 @@ Table long_table(const h5::File& file, const std::string& group,
   std::set<std::string> names;
   for (const h5::Member& m : members)
     if (!m.is_group) names.insert(m.name);
-  std::set<std::string> merged;
+  std::map<std::string, std::string> merged;  // sibling dataset -> the suffix it is merged by
   for (const std::string& name : names)
     for (const std::string& suffix : kSuffixes)
       if (names.count(name + suffix) &&
           !(suffix == "_se" && (name.ends_with("_diff") || name.ends_with("_increment"))))
-        merged.insert(name + suffix);
+        merged[name + suffix] = suffix;
   // Columns: variable, the dimensions in order of first use (with a sweep's parameters after
   // `point`), value, then the merged siblings.
   std::vector<std::pair<std::string, h5::DatasetInfo>> variables;
@@ -150,10 +150,8 @@ Table long_table(const h5::File& file, const std::string& group,
     }
   table.column("value");
   for (const std::string& suffix : kSuffixes)
-    for (const std::string& m : merged)
-      if (m.ends_with(suffix) &&
-          !(suffix == "_se" && (m.ends_with("_diff_se") || m.ends_with("_increment_se"))))
-        table.column(column_of_suffix(suffix));
+    for (const auto& entry : merged)
+      if (entry.second == suffix) table.column(column_of_suffix(suffix));
   for (const auto& [name, info] : variables) {
     const std::string path = child_path(group, name);
     const std::vector<std::string> values = fields_of(file, path, info);
