@@ -43,6 +43,11 @@ void apply_limits(const ChildLimits& limits) {
   }
 }
 
+// What the child writes after its tables once it has finished: a child that ends without it
+// (a sanitizer's report and exit, exit() inside a library) did not finish, whatever its status.
+constexpr char kDoneBytes[] = "\0incsim: child done\n";
+const std::string kDone(kDoneBytes, sizeof kDoneBytes - 1);
+
 // The child: reads, writes its tables to `fd` when done, and leaves without running the
 // parent's exit handlers (libhdf5's among them) or flushing its copies of the parent's buffers.
 [[noreturn]] void child_main(const std::string& command, const std::string& subject,
@@ -67,8 +72,8 @@ void apply_limits(const ChildLimits& limits) {
     print = false;
   }
   if (hooks.finish != nullptr) status = hooks.finish(status, hooks.context);
-  if (print) {
-    const std::string text = tables.str();
+  {
+    const std::string text = (print ? tables.str() : std::string()) + kDone;
     for (std::size_t done = 0; done < text.size();) {
       const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
       if (n < 0 && errno == EINTR) continue;
@@ -149,6 +154,13 @@ int run_isolated(const std::string& command, const std::string& subject,
     err << "; nothing printed\n";
     return 1;
   }
+  if (text.size() < kDone.size() || text.compare(text.size() - kDone.size(), kDone.size(), kDone)) {
+    err << "incsim " << command << ": " << subject
+        << " is corrupt: reading it ended abnormally (exit status "
+        << (WIFEXITED(status) ? WEXITSTATUS(status) : -1) << "); nothing printed\n";
+    return 1;
+  }
+  text.resize(text.size() - kDone.size());
   out << text;
   return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
