@@ -59,20 +59,6 @@ std::vector<std::pair<int, int>> candidate_portfolios(const Scenario& s) {
   return out;
 }
 
-// Discount weights w_t = beta^(t-1) / sum_s beta^(s-1), beta = 1 / (1 + rate), t = 1..T.
-std::vector<double> discount_weights(double rate, int years) {
-  std::vector<double> w(static_cast<std::size_t>(years));
-  const double beta = 1.0 / (1.0 + rate);
-  double power = 1.0, total = 0.0;
-  for (double& x : w) {
-    x = power;
-    total += power;
-    power *= beta;
-  }
-  for (double& x : w) x /= total;
-  return w;
-}
-
 namespace {
 
 // Streaming form of the certainty equivalent: add() each replication's income (its years, or

@@ -154,3 +154,48 @@ ProductPremiums premiums_of(const Model& model, std::size_t h, const PortfolioSl
 }
 
 }  // namespace incsim
+
+namespace incsim {
+
+const char* variant_name(int v) {
+  return v == kDouble ? "double" : kProductTable[v].name;
+}
+
+namespace detail {
+
+// Basis-risk coverage and protection-value variants (MODEL.md section 9): agricultural and
+// income index in the order of their covers lists, double as the union in scenario order.
+void build_protection(Model& model) {
+  const InsuranceSpec& spec = model.scenario.insurance;
+  const std::size_t n_ind = model.industries.size();
+  const auto years = static_cast<std::size_t>(model.years);
+  ProtectionModel& pm = model.protection;
+  pm = ProtectionModel{};
+  pm.reference = spec.basis_risk_reference;
+  for (auto& covers : pm.basis_covers) covers.assign(n_ind, 0);
+  if (spec.agricultural.enabled) pm.basis_industries[kAgricultural] = spec.agricultural.covers;
+  if (spec.income_index.enabled) pm.basis_industries[kIncomeIndex] = spec.income_index.covers;
+  for (int v : {kAgricultural, kIncomeIndex})
+    for (int i : pm.basis_industries[v]) pm.basis_covers[v][i] = 1;
+  const bool both = spec.agricultural.enabled && spec.income_index.enabled;
+  for (std::size_t i = 0; both && i < n_ind; ++i)
+    if (pm.basis_covers[kAgricultural][i] || pm.basis_covers[kIncomeIndex][i]) {
+      pm.basis_covers[kDouble][i] = 1;
+      pm.basis_industries[kDouble].push_back(static_cast<int>(i));
+    }
+  pm.basis = spec.agricultural.enabled || spec.income_index.enabled;
+  pm.expected_revenue.assign(n_ind * years, 0.0);
+  for (std::size_t i = 0; pm.basis && i < n_ind; ++i)
+    for (std::size_t t = 0; t < years; ++t) {
+      double expected = 0.0;  // as build_insurance sums the guarantee
+      for (const ProductModel& p : model.industries[i].products)
+        expected += p.yield * model.markets[p.market].expected_price[t];
+      pm.expected_revenue[i * years + t] = expected;
+    }
+  for (int p = 0; p < kProducts; ++p) pm.value[p] = model.insurance.plan[p].enabled;
+  pm.value[kDouble] = both;
+  pm.any_value = spec.any_enabled();
+}
+
+}  // namespace detail
+}  // namespace incsim

@@ -91,6 +91,38 @@ void build_kernel_tables(Model& model) {
     }
   }
   k.segments = segments_of(hh, order);
+
+  // Enrollment per product, and for the protection value each household's premium shares and
+  // the variants it holds (MODEL.md section 9).
+  const ProtectionModel& pm = model.protection;
+  for (int q = 0; q < kProducts; ++q) {
+    k.enrolled[q].assign(n, 0);
+    if (!ins.plan[q].enabled) continue;
+    for (std::size_t p = 0; p < n; ++p) k.enrolled[q][p] = hh.enrolled[q][order[p]];
+  }
+  for (int v = 0; v < kVariants; ++v)
+    if (pm.value[v]) k.holds[v].assign(n, 0);
+  for (int q = 0; q < kProducts; ++q)
+    if (pm.value[q]) k.premium_paid[q].assign(n * years, 0.0);
+  if (!pm.any_value) return;
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::uint32_t h = order[p];
+    PortfolioSlots slots;
+    slots.industry[0] = hh.main[h];
+    slots.industry[1] = hh.aux[h];
+    slots.units[0] = hh.units_main[h];
+    slots.units[1] = hh.units_aux[h];
+    for (std::size_t t = 0; t < years; ++t) {
+      const ProductPremiums due = premiums_of(model, h, slots, static_cast<int>(t) + 1);
+      for (int q = 0; q < kProducts; ++q) {
+        const ProductPremiums::Share& share = due.product[q];
+        if (!pm.value[q] || !share.exposed) continue;
+        k.premium_paid[q][t * n + p] = share.premium - share.government;  // as fixed income
+        k.holds[q][p] = 1;
+        if (pm.value[kDouble] && q != kPovertyGuard) k.holds[kDouble][p] = 1;
+      }
+    }
+  }
 }
 
 }  // namespace incsim::detail

@@ -369,6 +369,7 @@ Model build_population_model(const Scenario& scenario) {
   if (scenario.insurance.income_index.enabled)
     model.reporting.index_covers = scenario.insurance.income_index.covers;
   detail::build_insurance(model);
+  detail::build_protection(model);
   for (int t = 1; t <= scenario.years; ++t)
     model.poverty_line.push_back(scenario.poverty.line *
                                  std::pow(1.0 + scenario.poverty.line_growth, t - 1));
@@ -412,6 +413,19 @@ void set_portfolios(Model& model, const std::vector<int>& main, const std::vecto
   compute_fixed_income(model);
   detail::build_kernel_tables(model);
   build_portfolio_rows(model, listed);
+}
+
+std::vector<double> discount_weights(double rate, int years) {
+  std::vector<double> w(static_cast<std::size_t>(years));
+  const double beta = 1.0 / (1.0 + rate);
+  double power = 1.0, total = 0.0;
+  for (double& x : w) {
+    x = power;
+    total += power;
+    power *= beta;
+  }
+  for (double& x : w) x /= total;
+  return w;
 }
 
 }  // namespace incsim

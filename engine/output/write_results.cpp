@@ -242,6 +242,48 @@ void write_fiscal_components(Writer& w, const Model& model, const RunResults& re
         "on the shocks)");
 }
 
+// Basis risk and protection value (MODEL.md sections 9, 11): /insurance/<variant>/basis_risk/
+// and /insurance/<variant>/ce_gain, after the groups (ce_gain uses the `poor` labels).
+void write_protection(Writer& w, const RunResults& res) {
+  const Dims t = {"year"};
+  for (const BasisRiskResult& br : res.basis_risk) {
+    const std::string base = "insurance/" + br.name + "/basis_risk";
+    const std::string dim = br.name == "income_index" ? "index_industry" : br.name + "_industry";
+    if (br.name == "agricultural")
+      w.label_scale(dim, br.industries,
+                    "industry covered by agricultural insurance (as "
+                    "/insurance/agricultural/basis_risk/industries)");
+    if (br.name == "double")
+      w.label_scale(dim, br.industries,
+                    "industry covered by agricultural or income index insurance (as "
+                    "/insurance/double/basis_risk/industries)");
+    w.put_strings(base + "/industries", br.industries, {dim}, "covered industries");
+    const Dims d = {dim, "year"};
+    w.put_estimate(base + "/missed", br.missed, d, "1",
+                   "share of shortfalls S > 0 with no compensation K = 0, over enrolled "
+                   "households running the industry in a harvest year, pooled over replications "
+                   "(ratio-estimator standard error; NaN: no shortfall or no harvest)");
+    w.put_estimate(base + "/false_alarm", br.false_alarm, d, "1",
+                   "share of compensations K > 0 paid without a shortfall S = 0 (NaN: nothing "
+                   "paid or no harvest)");
+    w.put_estimate(base + "/covered", br.covered, d, "1",
+                   "sum min(K, S) / sum S: the share of the shortfall compensated (NaN: no "
+                   "shortfall or no harvest)");
+  }
+  if (res.protection.empty()) return;
+  const Dims g = {"group_poor"};
+  for (const ProtectionResult& pr : res.protection) {
+    const std::string base = "insurance/" + pr.name;
+    w.put_estimate(base + "/ce_gain", pr.ce_gain, g, "yuan per capita",
+                   "certainty-equivalent gain: person-weighted mean over the households holding "
+                   "the product (double: agricultural or income index) of CE(income as "
+                   "simulated) - CE(income without its payouts and premium shares, guard and "
+                   "dibao recomputed), per registered-poor group; jackknife standard error");
+    w.put(base + "/ce_holders", pr.holders, g, "persons",
+          "persons in the households holding it (exposed in some year)");
+  }
+}
+
 }  // namespace
 
 void write_results(h5::Group group, const Model& model, const RunResults& res) {
@@ -470,6 +512,7 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
       w.put_estimate(base + "/health_out_of_pocket", g.health_out_of_pocket, {dim, "year"}, "yuan",
                      "the group's out-of-pocket medical costs per year (all its households)");
   }
+  write_protection(w, res);
 }
 
 void write_results(const std::string& path, const Model& model, const RunResults& res) {

@@ -385,6 +385,12 @@ std::vector<ScenarioKey> scenario_key_entries() {
 
   t.section("6");
   t.add("insurance", T::mapping, "insurance products (each optional)");
+  t.add("insurance.basis_risk_reference", T::number,
+        "rho of the basis-risk measures (section 9): a household's shortfall is max(0, rho E - "
+        "A), E its expected and A its actual revenue of a covered industry")
+      .def("0.8")
+      .in({0, 10, true, false})
+      .units("share of expected revenue");
   t.add("insurance.agricultural", T::mapping,
         "conventional insurance of hazard losses: indemnity n SI max(0, L - deductible) every "
         "year a covered industry runs");

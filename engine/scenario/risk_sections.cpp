@@ -294,6 +294,7 @@ void read_insurance(const Value& v, Scenario& s) {
   if (const Value guard = v["poverty_guard"]; guard.present()) {
     read_poverty_guard(guard, insurance.poverty_guard);
   }
+  assign(v["basis_risk_reference"], insurance.basis_risk_reference);
 }
 
 }  // namespace incsim::scenario_detail

@@ -68,6 +68,21 @@ Workspace::Workspace(const Model& model)
   for (auto& v : survival_) v.resize(kBatch);
   for (auto& v : paid_) v.resize(kBatch);
   topup_.resize(kBatch);
+  const ProtectionModel& pm = model.protection;
+  if (pm.basis) {
+    for (int s = 0; s < 2; ++s) {
+      unit_revenue_[s].resize(kBatch + kSlack);
+      harvest_factor_[s].resize(kBatch);
+      cycle_indemnity_[s].assign(model.kernel.count(), 0.0);
+    }
+    basis_.assign(static_cast<std::size_t>(kVariants) * model.industries.size() * kBasisTallies,
+                  0.0);
+  }
+  if (pm.any_value) {
+    pre_guard_.resize(kBatch);
+    for (int v = 0; v < kVariants; ++v)
+      if (pm.value[v]) without_[v].assign(model.kernel.count(), 0.0);
+  }
   if (model.health.enabled) {
     medical_.resize(kBatch + kSlack);
     out_of_pocket_.assign(model.kernel.count(), 0.0);
@@ -84,6 +99,7 @@ Kernel::Kernel(const Model& model, rng::Stream stream)
 void Kernel::begin_replication(Workspace& ws) const {
   ws.market_.reset();
   for (auto& v : ws.cycle_survival_) std::fill(v.begin(), v.end(), 1.0);
+  for (auto& v : ws.cycle_indemnity_) std::fill(v.begin(), v.end(), 0.0);
 }
 
 // The per-household part of year t's outcome (spans over the workspace).
@@ -96,6 +112,8 @@ YearOutcome Kernel::partial_outcome(int t, const Workspace& ws) const {
   out.unit = model_.kernel.unit;
   out.position = model_.kernel.position;
   out.out_of_pocket = ws.out_of_pocket_;
+  out.basis = ws.basis_;
+  for (int v = 0; v < kVariants; ++v) out.income_without[v] = ws.without_[v];
   return out;
 }
 
@@ -104,6 +122,7 @@ YearOutcome Kernel::simulate_year(std::int64_t r, int t, Workspace& ws,
   const auto rep = static_cast<std::uint32_t>(r);
   const Stages stages{model_, plan_, key_};
   stages.common_shocks(rep, t, ws);
+  std::fill(ws.basis_.begin(), ws.basis_.end(), 0.0);
   Totals totals;
   YearOutcome out = partial_outcome(t, ws);
   for (const KernelSegment& seg : model_.kernel.segments)
@@ -136,12 +155,15 @@ void Kernel::simulate_batch(const KernelSegment& seg, std::size_t begin, std::si
     stages.year_survival(b, ws);
     stages.indemnities(b, ws);
     stages.farm_revenue(b, ws);
+    stages.basis_risk(b, ws);
   }
   stages.health(b, ws);
   stages.wages(b, ws);
   stages.out_of_pocket(b, ws);
+  stages.keep_pre_guard(b, ws);
   stages.poverty_guard(b, ws);
   stages.dibao(b, ws);
+  stages.counterfactuals(b, ws);
   const BatchTotals bt = stages.totals(b, ws);
   for (int p = 0; p < kProducts; ++p) {
     totals.insurance[p].payout += bt.payout[p];

@@ -209,6 +209,10 @@ void Stages::hazard_loss_payout(const BatchRange& b, int p, int slot, Workspace&
     total[i] += pay;
     paid[i] += pay;
   }
+  if (!model.protection.basis) return;  // the indemnities of the crop's cycle (basis_risk)
+  double* __restrict cycle = ws.cycle_indemnity_[slot].data() + b.begin;
+  for (std::size_t i = 0; i < b.count; ++i)
+    cycle[i] += cover[i] * std::max(0.0, (1.0 - surv[i]) - ins.deductible);
 }
 
 // n max(0, G - I): the market-price index against the guarantee, the same for every lane.
@@ -242,6 +246,17 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
   // The year survival is no longer needed: its buffer takes units x H.
   double* scale = ws.survival_[slot].data();
   const double* units = model.kernel.units[slot].data() + b.begin;
+  // Basis risk (MODEL.md section 9) needs the revenue per unit before H, and H.
+  const ProtectionModel& pm = model.protection;
+  const bool basis = pm.basis && (pm.basis_covers[kAgricultural][ind_index] ||
+                                  pm.basis_covers[kIncomeIndex][ind_index]);
+  double* unit_revenue = basis ? ws.unit_revenue_[slot].data() : nullptr;
+  if (basis) {
+    std::fill(unit_revenue, unit_revenue + np, 0.0);
+    double* h = ws.harvest_factor_[slot].data();
+    const double* cycle = ws.cycle_survival_[slot].data() + b.begin;
+    for (std::size_t i = 0; i < b.count; ++i) h[i] = plan.hazard_prone[ind_index] ? cycle[i] : 1.0;
+  }
   for (std::size_t i = 0; i < b.count; ++i) scale[i] = units[i];
   std::fill(scale + b.count, scale + np, 0.0);
   if (plan.hazard_prone[ind_index]) {
@@ -262,6 +277,8 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
     const double s = prod.log_sigma;
     if (s == 0.0) {
       for (std::size_t i = 0; i < np; ++i) revenue[i] += scale[i] * per_unit;
+      if (unit_revenue)
+        for (std::size_t i = 0; i < np; ++i) unit_revenue[i] += per_unit;
       continue;
     }
     if (p / 4 != drawn_block) {  // rows 0, 1 agree bit for bit between the two forms
@@ -280,6 +297,72 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
     for (std::size_t i = 0; i < np; ++i) scratch[i] = s * zp[i] + shift;
     rng::exp_batch(scratch, np, scratch);
     for (std::size_t i = 0; i < np; ++i) revenue[i] += scale[i] * per_unit * scratch[i];
+    if (unit_revenue)
+      for (std::size_t i = 0; i < np; ++i) unit_revenue[i] += per_unit * scratch[i];
+  }
+}
+
+// Basis risk in the harvest years of a covered industry (MODEL.md section 9): the shortfall
+// S = n max(0, rho E - A/n) against the expected revenue, and the compensation K of each
+// variant covering it (agricultural: the indemnities of the cycle ending now; income index:
+// this year's payout; double: their sum), tallied over the enrolled lanes in lane order.
+// The shortfall per unit is formed as the index payout is, so with no yield risk, no hazards,
+// no floors and rho = coverage, S and the index's K agree bit for bit.
+void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
+  const ProtectionModel& pm = model.protection;
+  if (!pm.basis) return;
+  const KernelTables& kt = model.kernel;
+  const std::size_t n_ind = model.industries.size();
+  for (int slot = 0; slot < 2; ++slot) {
+    const int ind = slot_industry(*b.seg, slot);
+    if (ind < 0 || !model.industries[ind].harvest[b.t - 1]) continue;
+    const bool agri = pm.basis_covers[kAgricultural][ind] != 0;
+    const bool index = pm.basis_covers[kIncomeIndex][ind] != 0;
+    if (!agri && !index) continue;
+    const double target =
+        pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
+    const double* __restrict units = kt.units[slot].data() + b.begin;
+    const double* __restrict a = ws.unit_revenue_[slot].data();
+    const double* __restrict h = ws.harvest_factor_[slot].data();
+    double* __restrict shortfall = ws.scratch_.data();
+    for (std::size_t i = 0; i < b.count; ++i)
+      shortfall[i] = units[i] * std::max(0.0, target - a[i] * h[i]);
+    double* __restrict k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
+    const double* __restrict index_cover = kt.index_cover[slot].data() + b.begin;
+    const double index_unit = index ? ws.index_payout_[ind] : 0.0;
+    const std::uint8_t* __restrict in_agri = kt.enrolled[kAgricultural].data() + b.begin;
+    const std::uint8_t* __restrict in_index = kt.enrolled[kIncomeIndex].data() + b.begin;
+    for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
+      if (!pm.basis_covers[v][ind]) continue;
+      std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
+      double compensated = 0.0, total_shortfall = 0.0;
+      for (std::size_t i = 0; i < b.count; ++i) {
+        const bool member_agri = agri && in_agri[i];
+        const bool member_index = index && in_index[i];
+        const double ka = k_agri[i], ki = index_cover[i] * index_unit;
+        const bool member = v == kAgricultural  ? member_agri
+                            : v == kIncomeIndex ? member_index
+                                                : (member_agri || member_index);
+        if (!member) continue;
+        const double k = v == kAgricultural ? ka : v == kIncomeIndex ? ki : ka + ki;
+        const double sh = shortfall[i];
+        losses += sh > 0.0;
+        missed += (sh > 0.0) & (k == 0.0);
+        paid += k > 0.0;
+        false_alarms += (k > 0.0) & (sh == 0.0);
+        compensated += std::min(k, sh);
+        total_shortfall += sh;
+      }
+      double* tally =
+          ws.basis_.data() + (static_cast<std::size_t>(v) * n_ind + ind) * kBasisTallies;
+      tally[kLosses] += static_cast<double>(losses);
+      tally[kMissed] += static_cast<double>(missed);
+      tally[kPaid] += static_cast<double>(paid);
+      tally[kFalseAlarms] += static_cast<double>(false_alarms);
+      tally[kCompensated] += compensated;
+      tally[kShortfall] += total_shortfall;
+    }
+    if (agri) std::fill(k_agri, k_agri + b.count, 0.0);  // the next cycle starts
   }
 }
 
@@ -542,6 +625,13 @@ void Stages::poverty_guard(const BatchRange& b, Workspace& ws) const {
   }
 }
 
+// The income before the guard, kept for the counterfactual incomes (protection value).
+void Stages::keep_pre_guard(const BatchRange& b, Workspace& ws) const {
+  if (!model.protection.any_value) return;
+  std::copy(ws.total_.begin(), ws.total_.begin() + static_cast<std::ptrdiff_t>(b.count),
+            ws.pre_guard_.begin());
+}
+
 // Dibao applied last (section 7): the per-capita income of each position, and its farm net.
 void Stages::dibao(const BatchRange& b, Workspace& ws) const {
   const KernelTables& kt = model.kernel;
@@ -562,6 +652,54 @@ void Stages::dibao(const BatchRange& b, Workspace& ws) const {
       kt.farm_cost.data() + static_cast<std::size_t>(b.t - 1) * kt.count() + b.begin;
   double* __restrict farm_net = ws.farm_net_.data() + b.begin;
   for (std::size_t i = 0; i < b.count; ++i) farm_net[i] = ws.revenue_[i] - cost[i];
+}
+
+// Protection value (MODEL.md section 9): each position's per-capita income without a
+// variant's payouts and without the premium shares it pays for it, the guard (for the other
+// variants) and dibao recomputed as poverty_guard and dibao do. A lane that does not hold the
+// variant has no payout or premium to remove and gets its simulated income bit for bit.
+void Stages::counterfactuals(const BatchRange& b, Workspace& ws) const {
+  const ProtectionModel& pm = model.protection;
+  if (!pm.any_value) return;
+  const KernelTables& kt = model.kernel;
+  const InsuranceModel& ins = model.insurance;
+  const std::size_t n = kt.count();
+  const std::size_t year = static_cast<std::size_t>(b.t - 1) * n + b.begin;
+  const double* __restrict size = kt.size.data() + b.begin;
+  const double* __restrict pre = ws.pre_guard_.data();
+  const std::uint8_t* __restrict eligible = kt.dibao_eligible.data() + b.begin;
+  const std::uint8_t* __restrict guard_enrolled = kt.guard_enrolled.data() + b.begin;
+  const bool guard = ins.plan[kPovertyGuard].enabled;
+  const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
+  const double line = model.income.dibao_line;
+  double* __restrict x = ws.scratch_.data();
+  for (int v = 0; v < kVariants; ++v) {
+    if (!pm.value[v]) continue;
+    for (std::size_t i = 0; i < b.count; ++i) x[i] = pre[i];
+    for (int p = 0; p < kProducts; ++p) {
+      const bool removed = v == kDouble ? p != kPovertyGuard : p == v;
+      if (!removed || p == kPovertyGuard) continue;  // the guard's payout is not in pre
+      const double* __restrict pay = ws.paid_[p].data();
+      const double* __restrict premium = kt.premium_paid[p].data() + year;
+      for (std::size_t i = 0; i < b.count; ++i) x[i] = x[i] - pay[i] + premium[i];
+    }
+    if (v == kPovertyGuard) {
+      const double* __restrict premium = kt.premium_paid[kPovertyGuard].data() + year;
+      for (std::size_t i = 0; i < b.count; ++i) x[i] += premium[i];
+    } else if (guard) {
+      for (std::size_t i = 0; i < b.count; ++i) {
+        const double due =
+            std::min(ins.guard_cap, size[i] * std::max(0.0, guard_line - x[i] / size[i]));
+        x[i] += due * static_cast<double>(guard_enrolled[i]);
+      }
+    }
+    double* __restrict out = ws.without_[v].data() + b.begin;
+    for (std::size_t i = 0; i < b.count; ++i) {
+      const double y = x[i] / size[i];
+      const bool low = (eligible[i] != 0) & (y < line);
+      out[i] = low ? line : y;
+    }
+  }
 }
 
 BatchTotals Stages::totals(const BatchRange& b, Workspace& ws) const {

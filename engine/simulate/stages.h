@@ -5,11 +5,14 @@
 //   year_survival    county x village survival, household hazards -> survival[slot]
 //   indemnities      agricultural (every year), income index (harvest years) -> total, paid
 //   farm_revenue     n x H x sum_p Y x sale price (harvest years)             -> revenue, total
+//   basis_risk       shortfall against rho E and each variant's compensation  -> basis tallies
 //   health           illnesses, medical costs, out-of-pocket, working days  -> medical, oop, work
 //   wages            laborers' employment and lognormal earnings (x work)    -> total
 //   out_of_pocket    out-of-pocket medical costs deducted (by default)       -> total
 //   poverty_guard    products paying on y_pre (PayoutRule::income_guard)       -> total, paid
+//   keep_pre_guard   the income before the guard, for the counterfactuals      -> pre_guard
 //   dibao            dibao last, per-capita income and farm net income         -> income
+//   counterfactuals  income without each variant's payouts and premiums       -> without
 //   totals           the batch's payouts, households paid and dibao, in lane order
 // A new shock or output is a new stage here, not a branch in another stage.
 #pragma once
@@ -68,14 +71,17 @@ struct Stages {
   void year_survival(const BatchRange& b, Workspace& ws) const;
   void indemnities(const BatchRange& b, Workspace& ws) const;
   void farm_revenue(const BatchRange& b, Workspace& ws) const;
+  void basis_risk(const BatchRange& b, Workspace& ws) const;
   void health(const BatchRange& b, Workspace& ws) const;
   static double draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
                             std::uint32_t r, int t, const HealthLanes& lanes, Workspace& ws,
                             double* cost, double* oop, std::vector<std::vector<double>>& work);
   void wages(const BatchRange& b, Workspace& ws) const;
   void out_of_pocket(const BatchRange& b, Workspace& ws) const;
+  void keep_pre_guard(const BatchRange& b, Workspace& ws) const;
   void poverty_guard(const BatchRange& b, Workspace& ws) const;
   void dibao(const BatchRange& b, Workspace& ws) const;
+  void counterfactuals(const BatchRange& b, Workspace& ws) const;
   BatchTotals totals(const BatchRange& b, Workspace& ws) const;
 
  private:

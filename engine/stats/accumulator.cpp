@@ -50,6 +50,7 @@ void FixedSum<FractionBits>::overflow(double x) {
                             std::to_string(x) + "): the scenario produces absurd incomes");
 }
 template class FixedSum<40>;
+template class FixedSum<64>;
 template class FixedSum<96>;
 
 std::vector<Grouping> make_groupings(const Model& model) {
@@ -85,7 +86,7 @@ std::vector<Grouping> make_groupings(const Model& model) {
 }
 
 Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupings)
-    : model_(&model), groupings_(&groupings) {
+    : protection(model), model_(&model), groupings_(&groupings) {
   const std::size_t n = model.kernel.count();
   const auto t = static_cast<std::size_t>(model.years);
   histogram.assign((t + 1) * quantile_bins::kCount, 0);
@@ -141,6 +142,7 @@ void Accumulator::begin_replication() {
   std::fill(ever_poor_.begin(), ever_poor_.end(), 0);
   std::fill(consecutive_ever_.begin(), consecutive_ever_.end(), 0);
   std::fill(horizon_sum_.begin(), horizon_sum_.end(), 0.0);
+  protection.begin_replication();
   block_open_ = true;
 }
 
@@ -195,6 +197,7 @@ void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationT
         py.exposed > 0.0 ? py.paid / py.exposed : std::numeric_limits<double>::quiet_NaN();
   }
   add_groups(t);
+  protection.end_year(year);
 }
 
 void Accumulator::open_year(int t) {
@@ -278,6 +281,7 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
     double* __restrict cell_oop = cell_oop_.data();
     for (std::size_t h = begin; h < begin + count; ++h) cell_oop[cell_of[h]] += oop[h];
   }
+  protection.add_batch(year, begin, count);
 }
 
 // Each grouping's mean income and headcount of the year, from the combined cells.
@@ -339,6 +343,7 @@ void Accumulator::end_replication(std::int64_t r, ReplicationTable& table) {
   table.ever_poor[static_cast<std::size_t>(r)] = ever / static_cast<double>(m.persons);
   table.two_consecutive_poor_ever[static_cast<std::size_t>(r)] =
       consecutive / static_cast<double>(m.persons);
+  protection.end_replication(r);
   ++replications;
 }
 
@@ -370,6 +375,7 @@ void Accumulator::merge(const Accumulator& other) {
   add(group_fgt0_sumsq, other.group_fgt0_sumsq);
   add(group_oop_sum, other.group_oop_sum);
   add(group_oop_sumsq, other.group_oop_sumsq);
+  protection.merge(other.protection);
   for (std::size_t i = 0; i < minimum.size(); ++i) {
     minimum[i] = std::min(minimum[i], other.minimum[i]);
     maximum[i] = std::max(maximum[i], other.maximum[i]);

@@ -264,6 +264,8 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   out.dibao = per_year(table.dibao, reps, years);
   for (int p = 0; p < kProducts; ++p)
     if (model.insurance.plan[p].enabled) out.insurance.push_back(insurance_result(model, table, p));
+  out.basis_risk = basis_risk_results(model, acc.protection, acc.replications);
+  out.protection = protection_results(model, acc.protection);
   out.health_enabled = model.health.enabled;
   if (out.health_enabled) {
     const ReplicationTable::HealthColumns& h = table.health;

@@ -46,9 +46,6 @@ double certainty_equivalent(const ChoiceSpec& choice, const std::vector<double>&
 // each replication's mean.
 double certainty_equivalent(const ChoiceSpec& choice, std::span<const double> income, int years);
 
-// w_t = beta^(t-1) / sum_s beta^(s-1), beta = 1 / (1 + rate), for t = 1..years.
-std::vector<double> discount_weights(double rate, int years);
-
 // CE[h * P + p] of every household h for every candidate portfolio p (NaN where infeasible),
 // from `pilot_replications` replications of the kernel. `base` is the model with enrollment
 // drawn; its portfolios are ignored. `progress` as for choose_portfolios.

@@ -13,6 +13,25 @@
 
 namespace incsim {
 
+// Protection and basis risk (MODEL.md section 9, v2). Its variants are the products in
+// kProductTable order, then kDouble: the agricultural and income index products together.
+inline constexpr int kDouble = kProducts;
+inline constexpr int kVariants = kProducts + 1;
+const char* variant_name(int v);  // kProductTable[v].name, or "double"
+
+// What one replication-year's basis-risk tallies count, per (variant, industry), over the
+// enrolled households running the industry in one of its harvest years: losses #(S > 0),
+// missed #(S > 0, K = 0), paid #(K > 0), false alarms #(K > 0, S = 0), sum min(K, S), sum S.
+enum BasisTally : int {
+  kLosses = 0,
+  kMissed,
+  kPaid,
+  kFalseAlarms,
+  kCompensated,
+  kShortfall,
+  kBasisTallies
+};
+
 struct MarketModel {
   std::string name;
   double price = 0.0;
@@ -119,6 +138,11 @@ struct KernelTables {
   std::vector<double> agricultural_cover[2];  // enrolled x n x SI per slot, else 0
   std::vector<double> index_cover[2];         // enrolled x n per slot if covered, else 0
   std::vector<std::uint8_t> guard_enrolled;
+  std::vector<std::uint8_t> enrolled[kProducts];  // enrolled in product p (configured)
+  // Protection value (ProtectionModel::value): the household's share of product p's premium,
+  // (T, K), and per variant whether the household holds it (is exposed to it in some year).
+  std::vector<double> premium_paid[kProducts];
+  std::vector<std::uint8_t> holds[kVariants];
   std::vector<std::uint8_t> dibao_eligible;
   std::vector<std::uint8_t> poor;     // registered poor (group of wage and health terms)
   std::vector<std::uint8_t> farming;  // runs any industry
@@ -165,6 +189,23 @@ struct InsuranceModel {
   // Poverty guard.
   double guard_threshold = 0.0;
   double guard_cap = 0.0;
+};
+
+struct ProtectionModel {
+  // Basis risk: per variant, the covered industries in scenario order (empty: not reported;
+  // the guard never, double only when both products are configured), and per industry
+  // whether the variant covers it.
+  std::vector<int> basis_industries[kVariants];
+  std::vector<std::uint8_t> basis_covers[kVariants];
+  bool basis = false;      // some variant has basis-risk measures
+  double reference = 0.8;  // rho
+  // Expected revenue per unit E of industry i in year t, (I, T): sum_p yield_p Pbar[m(p), t],
+  // summed as the income index's guarantee is, so rho = coverage gives rho E == G bit for bit.
+  std::vector<double> expected_revenue;
+  // Protection value: the variants whose CE gain is computed (product configured; double:
+  // both), and whether any is.
+  bool value[kVariants] = {};
+  bool any_value = false;
 };
 
 // Income constants the kernel reads (MODEL.md section 7), derived from the scenario.
@@ -232,6 +273,7 @@ struct Model {
   std::vector<double> poverty_line;  // z_t, index t-1
   IncomeModel income;
   HealthModel health;
+  ProtectionModel protection;
   ReportingModel reporting;
   std::int64_t persons = 0;
 
@@ -280,6 +322,9 @@ unsigned portfolio_shortage(const Scenario& scenario, int main, int aux, double 
 // "main + aux", "main" or "none": a portfolio's label (the /portfolio coordinate of a result,
 // the sweep table's portfolio columns).
 std::string portfolio_label(const Model& model, int main, int aux);
+// Utility weights over the years (MODEL.md section 8): w_t = beta^(t-1) / sum_s beta^(s-1),
+// beta = 1 / (1 + rate), for t = 1..years.
+std::vector<double> discount_weights(double rate, int years);
 // The units of (main, aux) for every household of the model, population order.
 std::vector<Units> household_units(const Model& model, int main, int aux);
 

@@ -307,6 +307,8 @@ struct InsuranceSpec {
   AgriculturalInsurance agricultural;
   IncomeIndexInsurance income_index;
   PovertyGuard poverty_guard;
+  // rho of the basis-risk measures (MODEL.md section 9): shortfall max(0, rho E - A).
+  double basis_risk_reference = 0.8;
 
   ProductTerms terms(InsuranceProduct p) const {
     switch (p) {

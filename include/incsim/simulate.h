@@ -45,8 +45,15 @@ struct YearOutcome {
   std::span<const std::uint32_t> unit;        // population index of each position
   std::span<const std::uint32_t> position;    // kernel position of each population index
   std::span<const double> out_of_pocket;      // medical costs paid by the household (health)
-  double government_cost = 0.0;               // yuan, whole population
-  double dibao = 0.0;                         // yuan paid as dibao top-ups
+  // Basis risk (MODEL.md section 9): the year's tallies (kVariants, I, kBasisTallies), in
+  // kernel order; empty without agricultural or income index insurance.
+  std::span<const double> basis;
+  // Protection value: per variant computed (ProtectionModel::value), each position's income
+  // per capita without that variant's payouts and premium shares, guard and dibao recomputed
+  // (the income as simulated for households that do not hold it); else empty.
+  std::span<const double> income_without[kVariants];
+  double government_cost = 0.0;  // yuan, whole population
+  double dibao = 0.0;            // yuan paid as dibao top-ups
   std::array<ProductYear, kProducts> insurance{};
   HealthYear health{};
 
@@ -112,6 +119,15 @@ class Workspace {
     std::vector<double> z;
   };
   HealthDraws health_;
+  // Basis risk and protection value (stages basis_risk, counterfactuals): per slot the
+  // revenue per unit before H and H of a harvest (lanes), and the agricultural indemnities
+  // since the last harvest (positions); the year's tallies; the income before the guard
+  // (lanes); the incomes without each variant (positions).
+  std::vector<double> unit_revenue_[2], harvest_factor_[2];
+  std::vector<double> cycle_indemnity_[2];
+  std::vector<double> basis_;
+  std::vector<double> pre_guard_;
+  std::vector<double> without_[kVariants];
 };
 
 class Kernel {

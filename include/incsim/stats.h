@@ -124,6 +124,66 @@ class FixedSum {
 using IncomeSum = FixedSum<40>;  // yuan and yuan^2: 9e-13 resolution, addends below 1.2e24
 using ShareSum = FixedSum<96>;   // shares in [0, 1]: 1.3e-29 resolution, sums below 2^31
 
+// The utility of the protection value (MODEL.md section 9): the choice rule's utility (its
+// defaults, CRRA 2 with floor 500 over years, when the rule has none) as rescaled terms x(y)
+// whose weighted sum over a replication's years is an affine image of U, so CE =
+// inverse(mean over replications of x) = u^-1(E[U]). The rescaling keeps the terms within
+// the exact sums' range: CRRA (max(y, f)/f)^(1-g) (f / max(y, f) at g = 2, log at g = 1, the
+// ratio itself at g = 0); CARA exp(-a (y - z1)) about the year-1 poverty line z1, its exponent
+// capped at 30 (incomes more than 30/a below z1 count as 30/a below); CARA 0 y / 1000.
+class UtilityTerms {
+ public:
+  explicit UtilityTerms(const Model& model);
+  double term(double y) const;
+  void terms(const double* y, std::size_t n, double* out) const;  // out may alias y
+  double inverse(double mean_term) const;
+  bool over_years() const { return over_years_; }
+
+ private:
+  enum class Kind { power, log, reciprocal, ratio, exponential, thousands };
+  Kind kind_ = Kind::reciprocal;
+  double g_ = 2.0, floor_ = 500.0, a_ = 0.0, z1_ = 0.0;
+  bool over_years_ = true;
+};
+
+// Basis risk and protection value (MODEL.md section 9) summed over replications, inside the
+// Accumulator (same feeding, exact merge in any order).
+class ProtectionSums {
+ public:
+  // Replication r belongs to jackknife group r mod kGroups (the CE gain's standard error).
+  static constexpr int kGroups = 16;
+  static constexpr int kMoments = 5;  // sums of a, b, a^2, b^2, a b over replications
+  using ValueSum = FixedSum<64>;      // rescaled utility terms: 5e-20 resolution, below 2^56
+
+  explicit ProtectionSums(const Model& model);
+  void begin_replication();
+  void add_batch(const YearOutcome& year, std::size_t begin, std::size_t count);
+  void end_year(const YearOutcome& year);
+  void end_replication(std::int64_t r);
+  void merge(const ProtectionSums& other);
+
+  // Basis risk, (kVariants, I, T, 3, kMoments): for missed, false_alarm and covered, the
+  // moments of each replication-year's numerator a and denominator b (a ratio estimator).
+  std::vector<IncomeSum> basis;
+  std::size_t basis_cell(int v, int i, int t, int measure) const;
+  // Protection value: column 0 is the income as simulated, column c >= 1 the income without
+  // variant columns[c - 1]; members are the positions holding some computed variant
+  // (ascending); value is (members, columns, kGroups) sums of each replication's utility term.
+  std::vector<int> variants;
+  std::vector<std::uint32_t> members;
+  std::vector<ValueSum> value;
+  std::int64_t group_replications[kGroups] = {};
+  std::size_t columns() const { return variants.size() + 1; }
+  const UtilityTerms& utility() const { return utility_; }
+
+ private:
+  const Model* model_;
+  UtilityTerms utility_;
+  std::vector<double> weights_;      // w_t (over: years) or 1/T (horizon mean of y)
+  std::vector<double> replication_;  // (members, columns) of the open replication
+  std::vector<double> gather_;
+};
+
 // Everything summed over replications. A worker feeds consecutive replications of one
 // block (begin, years in order, end), then end_block() folds the block's double sums into
 // the exact totals; blocks and accumulators merge exactly, in any order. Households are in
@@ -156,6 +216,7 @@ class Accumulator {
   // Per grouping, (G, T): sums over replications of the group's out-of-pocket medical cost.
   std::vector<std::vector<IncomeSum>> group_oop_sum, group_oop_sumsq;
   std::vector<double> minimum, maximum;  // (T + 1)
+  ProtectionSums protection;
 
  private:
   struct YearSums {
@@ -204,6 +265,23 @@ struct HealthResult {
   Estimate cost, reimbursed, out_of_pocket;  // yuan per year, whole population
   Estimate episodes_per_person;              // occurrences of (person, illness) / persons
   Estimate impoverished;                     // share of persons medically impoverished
+};
+
+// Basis risk of one variant (MODEL.md section 9): (I_p, T) ratios pooled over enrolled
+// households and replications, NaN where a denominator is 0 or in non-harvest years, with the
+// ratio estimator's standard error over replications.
+struct BasisRiskResult {
+  std::string name;  // agricultural | income_index | double
+  std::vector<std::string> industries;
+  Estimate missed, false_alarm, covered;
+};
+
+// Protection value of one variant: per `poor` group (poor, other), the person-weighted mean
+// CE gain of its holders, with the delete-a-group jackknife standard error.
+struct ProtectionResult {
+  std::string name;             // a product, or double
+  Estimate ce_gain;             // (G) yuan per capita
+  std::vector<double> holders;  // (G) persons in households holding the variant
 };
 
 struct InsuranceResult {
@@ -259,10 +337,12 @@ struct RunResults {
   double vulnerable_share_horizon = 0.0;
   Estimate target_risk;  // (T)
   // fiscal
-  Estimate government_cost;                // (T)
-  Estimate dibao;                          // (T)
-  std::vector<InsuranceResult> insurance;  // configured products only
-  bool health_enabled = false;             // a health section: `health` is filled
+  Estimate government_cost;                  // (T)
+  Estimate dibao;                            // (T)
+  std::vector<InsuranceResult> insurance;    // configured products only
+  std::vector<BasisRiskResult> basis_risk;   // variants with basis-risk measures
+  std::vector<ProtectionResult> protection;  // variants whose CE gain is computed
+  bool health_enabled = false;               // a health section: `health` is filled
   HealthResult health;
   // households
   std::vector<double> household_mean_income;            // (H, T)
@@ -275,6 +355,9 @@ struct RunResults {
 
 RunResults finalize(const Model& model, const Accumulator& acc, const ReplicationTable& table,
                     const std::vector<Grouping>& groupings);
+std::vector<BasisRiskResult> basis_risk_results(const Model& model, const ProtectionSums& sums,
+                                                std::int64_t replications);
+std::vector<ProtectionResult> protection_results(const Model& model, const ProtectionSums& sums);
 
 // Mean and standard error of the mean of n values (NaN values skipped); se = sd / sqrt(n).
 Estimate mean_and_se(const std::vector<double>& values, std::size_t stride, std::size_t offset,
