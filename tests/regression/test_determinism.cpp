@@ -7,6 +7,8 @@
 
 #include <cstring>
 #include <map>
+#include <string>
+#include <vector>
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
@@ -26,7 +28,7 @@ Scenario determinism_scenario() {
   return s;
 }
 
-void expect_identical_files(const Scenario& s) {
+void expect_identical_files(const Scenario& s, const std::vector<std::string>& also = {}) {
   std::map<std::string, std::string> reference;
   for (int threads : {1, 2, 4}) {
     const std::string path = test::temp_path(std::to_string(threads) + "threads.h5").string();
@@ -38,6 +40,7 @@ void expect_identical_files(const Scenario& s) {
     for (const char* name : {"health/cost", "health/out_of_pocket_se", "health/impoverished",
                              "fiscal/health_reimbursement", "groups/poor/health_out_of_pocket"})
       EXPECT_TRUE(bytes.count(name)) << name << " missing";
+    for (const std::string& name : also) EXPECT_TRUE(bytes.count(name)) << name << " missing";
     if (threads == 1) {
       reference = bytes;
       continue;
@@ -85,7 +88,12 @@ TEST(Determinism, BitIdenticalWithChoiceHazardsAndInsurance) {
   ins.poverty_guard.enabled = true;
   ins.poverty_guard.threshold = 1.2;
   ins.poverty_guard.premium_per_capita = 30.0;
-  expect_identical_files(s);
+  // Issue 15: basis risk and the CE gains (exact sums in jackknife groups) are compared too.
+  expect_identical_files(
+      s, {"insurance/agricultural/basis_risk/missed",
+          "insurance/income_index/basis_risk/covered_se", "insurance/double/basis_risk/false_alarm",
+          "insurance/double/ce_gain", "insurance/double/ce_gain_se",
+          "insurance/poverty_guard/ce_gain", "insurance/agricultural/ce_gain"});
 }
 
 }  // namespace
