@@ -19,7 +19,7 @@ void import_population(const Scenario& scenario, Households& hh,
 void build_kernel_tables(Model& model);
 
 // insurance.cpp
-void build_insurance(Model& model);  // needs markets, industries and hazards
+void build_insurance(Model& model);   // needs markets, industries and hazards
 void build_protection(Model& model);  // after build_insurance
 void assign_enrollment(const Scenario& scenario, Households& hh);
 }  // namespace incsim::detail

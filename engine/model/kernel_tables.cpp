@@ -59,7 +59,6 @@ void build_kernel_tables(Model& model) {
     k.agricultural_cover[s].assign(n, 0.0);
     k.index_cover[s].assign(n, 0.0);
   }
-  k.guard_enrolled.resize(n);
   k.dibao_eligible.resize(n);
   k.poor.resize(n);
   k.farming.resize(n);
@@ -81,7 +80,6 @@ void build_kernel_tables(Model& model) {
       if (index && hh.enrolled[kIncomeIndex][h] && ins.index_covered[i])
         k.index_cover[s][p] = units;
     }
-    k.guard_enrolled[p] = ins.plan[kPovertyGuard].enabled && hh.enrolled[kPovertyGuard][h];
     k.dibao_eligible[p] = hh.dibao_eligible[h];
     k.poor[p] = hh.poor[h];
     k.farming[p] = hh.main[h] >= 0;
@@ -98,7 +96,7 @@ void build_kernel_tables(Model& model) {
   for (int q = 0; q < kProducts; ++q) {
     k.enrolled[q].assign(n, 0);
     if (!ins.plan[q].enabled) continue;
-    for (std::size_t p = 0; p < n; ++p) k.enrolled[q][p] = hh.enrolled[q][order[p]];
+    for (std::size_t p = 0; p < n; ++p) k.enrolled[q][p] = hh.enrolled[q][order[p]] != 0;
   }
   for (int v = 0; v < kVariants; ++v)
     if (pm.value[v]) k.holds[v].assign(n, 0);

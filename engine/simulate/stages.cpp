@@ -50,6 +50,20 @@ void add_wages(int laborer, const std::int32_t* __restrict laborers,
   }
 }
 
+// The guard's payout due on a household total before it (section 6): min(cap, size x max(0,
+// line - total / size)); poverty_guard and counterfactuals both use it, so the counterfactual
+// of a household that holds nothing removed is its simulated income bit for bit.
+inline double guard_due(double cap, double line, double size, double total) {
+  return std::min(cap, size * std::max(0.0, line - total / size));
+}
+
+// Per-capita income after dibao (section 7): the dibao line for an eligible household below
+// it, else total / size (dibao and counterfactuals).
+inline double after_dibao(double line, bool eligible, double size, double total) {
+  const double y = total / size;
+  return eligible && y < line ? line : y;
+}
+
 // Sum of a batch column in four interleaved partial sums (lane i to i % 4, combined as
 // (s0 + s1) + (s2 + s3)): a fixed order, so the bits depend only on the kernel order, and four
 // independent chains instead of one.
@@ -334,17 +348,14 @@ void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
     const std::uint8_t* __restrict in_index = kt.enrolled[kIncomeIndex].data() + b.begin;
     for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
       if (!pm.basis_covers[v][ind]) continue;
+      // The products the variant counts: itself, or both for double (0 + x is x exactly).
+      const bool use_agri = agri && v != kIncomeIndex, use_index = index && v != kAgricultural;
       std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
       double compensated = 0.0, total_shortfall = 0.0;
       for (std::size_t i = 0; i < b.count; ++i) {
-        const bool member_agri = agri && in_agri[i];
-        const bool member_index = index && in_index[i];
-        const double ka = k_agri[i], ki = index_cover[i] * index_unit;
-        const bool member = v == kAgricultural  ? member_agri
-                            : v == kIncomeIndex ? member_index
-                                                : (member_agri || member_index);
-        if (!member) continue;
-        const double k = v == kAgricultural ? ka : v == kIncomeIndex ? ki : ka + ki;
+        if (!((use_agri && in_agri[i]) || (use_index && in_index[i]))) continue;
+        const double k =
+            (use_agri ? k_agri[i] : 0.0) + (use_index ? index_cover[i] * index_unit : 0.0);
         const double sh = shortfall[i];
         losses += sh > 0.0;
         missed += (sh > 0.0) & (k == 0.0);
@@ -613,12 +624,11 @@ void Stages::poverty_guard(const BatchRange& b, Workspace& ws) const {
     if (!ins.plan[p].enabled || kProductTable[p].payout != PayoutRule::income_guard) continue;
     const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
     const double* __restrict size = kt.size.data() + b.begin;
-    const std::uint8_t* __restrict enrolled = kt.guard_enrolled.data() + b.begin;
+    const std::uint8_t* __restrict enrolled = kt.enrolled[p].data() + b.begin;
     double* __restrict total = ws.total_.data();
     double* __restrict pay = ws.paid_[p].data();
     for (std::size_t i = 0; i < b.count; ++i) {
-      const double due =
-          std::min(ins.guard_cap, size[i] * std::max(0.0, guard_line - total[i] / size[i]));
+      const double due = guard_due(ins.guard_cap, guard_line, size[i], total[i]);
       pay[i] = due * static_cast<double>(enrolled[i]);  // masked as in add_wages
       total[i] += pay[i];
     }
@@ -646,7 +656,7 @@ void Stages::dibao(const BatchRange& b, Workspace& ws) const {
     const double gap = size[i] * (line - y);
     const double low = static_cast<double>((eligible[i] != 0) & (y < line));
     topup[i] = gap * low;
-    income[i] = low != 0.0 ? line : y;
+    income[i] = after_dibao(line, eligible[i] != 0, size[i], total[i]);
   }
   const double* __restrict cost =
       kt.farm_cost.data() + static_cast<std::size_t>(b.t - 1) * kt.count() + b.begin;
@@ -663,42 +673,36 @@ void Stages::counterfactuals(const BatchRange& b, Workspace& ws) const {
   if (!pm.any_value) return;
   const KernelTables& kt = model.kernel;
   const InsuranceModel& ins = model.insurance;
-  const std::size_t n = kt.count();
-  const std::size_t year = static_cast<std::size_t>(b.t - 1) * n + b.begin;
+  const std::size_t year = static_cast<std::size_t>(b.t - 1) * kt.count() + b.begin;
   const double* __restrict size = kt.size.data() + b.begin;
   const double* __restrict pre = ws.pre_guard_.data();
   const std::uint8_t* __restrict eligible = kt.dibao_eligible.data() + b.begin;
-  const std::uint8_t* __restrict guard_enrolled = kt.guard_enrolled.data() + b.begin;
+  const std::uint8_t* __restrict guard_enrolled = kt.enrolled[kPovertyGuard].data() + b.begin;
   const bool guard = ins.plan[kPovertyGuard].enabled;
   const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
   const double line = model.income.dibao_line;
   double* __restrict x = ws.scratch_.data();
   for (int v = 0; v < kVariants; ++v) {
     if (!pm.value[v]) continue;
-    for (std::size_t i = 0; i < b.count; ++i) x[i] = pre[i];
-    for (int p = 0; p < kProducts; ++p) {
-      const bool removed = v == kDouble ? p != kPovertyGuard : p == v;
-      if (!removed || p == kPovertyGuard) continue;  // the guard's payout is not in pre
+    std::copy(pre, pre + b.count, x);
+    // The payouts in `pre` (agricultural, income index) and premium shares the variant removes.
+    for (int p : {int{kAgricultural}, int{kIncomeIndex}}) {
+      if (v != p && v != kDouble) continue;
       const double* __restrict pay = ws.paid_[p].data();
       const double* __restrict premium = kt.premium_paid[p].data() + year;
       for (std::size_t i = 0; i < b.count; ++i) x[i] = x[i] - pay[i] + premium[i];
     }
-    if (v == kPovertyGuard) {
+    if (v == kPovertyGuard) {  // its payout is not in `pre`: only its premium share goes
       const double* __restrict premium = kt.premium_paid[kPovertyGuard].data() + year;
       for (std::size_t i = 0; i < b.count; ++i) x[i] += premium[i];
     } else if (guard) {
-      for (std::size_t i = 0; i < b.count; ++i) {
-        const double due =
-            std::min(ins.guard_cap, size[i] * std::max(0.0, guard_line - x[i] / size[i]));
-        x[i] += due * static_cast<double>(guard_enrolled[i]);
-      }
+      for (std::size_t i = 0; i < b.count; ++i)
+        x[i] += guard_due(ins.guard_cap, guard_line, size[i], x[i]) *
+                static_cast<double>(guard_enrolled[i]);
     }
     double* __restrict out = ws.without_[v].data() + b.begin;
-    for (std::size_t i = 0; i < b.count; ++i) {
-      const double y = x[i] / size[i];
-      const bool low = (eligible[i] != 0) & (y < line);
-      out[i] = low ? line : y;
-    }
+    for (std::size_t i = 0; i < b.count; ++i)
+      out[i] = after_dibao(line, eligible[i] != 0, size[i], x[i]);
   }
 }
 

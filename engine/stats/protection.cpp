@@ -46,12 +46,6 @@ UtilityTerms::UtilityTerms(const Model& model) {
                       : Kind::power;
 }
 
-double UtilityTerms::term(double y) const {
-  double out = y;
-  terms(&out, 1, &out);
-  return out;
-}
-
 void UtilityTerms::terms(const double* y, std::size_t n, double* out) const {
   switch (kind_) {
     case Kind::reciprocal:
@@ -180,10 +174,11 @@ void ProtectionSums::end_replication(std::int64_t r) {
   if (members.empty()) return;
   const auto group = static_cast<std::size_t>(r % kGroups);
   ++group_replications[group];
-  for (std::size_t k = 0; k < replication_.size(); ++k) {
-    const double x = utility_.over_years() ? replication_[k] : utility_.term(replication_[k]);
-    value[k * kGroups + group].add(x);
-  }
+  // Horizon mean: the replication holds each member's mean income; its term is the utility.
+  if (!utility_.over_years())
+    utility_.terms(replication_.data(), replication_.size(), replication_.data());
+  for (std::size_t k = 0; k < replication_.size(); ++k)
+    value[k * kGroups + group].add(replication_[k]);
 }
 
 void ProtectionSums::merge(const ProtectionSums& other) {

@@ -131,14 +131,13 @@ struct KernelTables {
   std::vector<std::uint32_t> unit;      // population index of position k
   std::vector<std::uint32_t> position;  // kernel position of population index h
   std::vector<KernelSegment> segments;
-  std::vector<double> size;                   // persons
-  std::vector<std::int32_t> laborers;         // ascending within a segment
-  std::vector<std::int32_t> village;          // index into Model::village_labels
-  std::vector<double> units[2];               // units of the main (0) and auxiliary (1) slot
-  std::vector<double> agricultural_cover[2];  // enrolled x n x SI per slot, else 0
-  std::vector<double> index_cover[2];         // enrolled x n per slot if covered, else 0
-  std::vector<std::uint8_t> guard_enrolled;
-  std::vector<std::uint8_t> enrolled[kProducts];  // enrolled in product p (configured)
+  std::vector<double> size;                       // persons
+  std::vector<std::int32_t> laborers;             // ascending within a segment
+  std::vector<std::int32_t> village;              // index into Model::village_labels
+  std::vector<double> units[2];                   // units of the main (0) and auxiliary (1) slot
+  std::vector<double> agricultural_cover[2];      // enrolled x n x SI per slot, else 0
+  std::vector<double> index_cover[2];             // enrolled x n per slot if covered, else 0
+  std::vector<std::uint8_t> enrolled[kProducts];  // enrolled in product p (configured), else 0
   // Protection value (ProtectionModel::value): the household's share of product p's premium,
   // (T, K), and per variant whether the household holds it (is exposed to it in some year).
   std::vector<double> premium_paid[kProducts];

@@ -134,7 +134,6 @@ using ShareSum = FixedSum<96>;   // shares in [0, 1]: 1.3e-29 resolution, sums b
 class UtilityTerms {
  public:
   explicit UtilityTerms(const Model& model);
-  double term(double y) const;
   void terms(const double* y, std::size_t n, double* out) const;  // out may alias y
   double inverse(double mean_term) const;
   bool over_years() const { return over_years_; }
