@@ -158,15 +158,22 @@ def axis_label(what, unit):
     return what if unit in ("", "1", None) else f"{what} ({unit})"
 
 
-def exit_target(run):
-    """poverty.exit_target of the scenario as run (root attribute `scenario`), else 0.02."""
+def scenario_value(run, keys, default):
+    """The number at `keys` (e.g. ("poverty", "exit_target")) in the scenario as run (root
+    attribute `scenario`), else `default`."""
     try:
         import yaml
         doc = yaml.safe_load(results.text(run.attrs["scenario"]))
-        value = doc["poverty"]["exit_target"]
-        return float(value)
+        for key in keys:
+            doc = doc[key]
+        return float(doc)
     except Exception:  # no attribute, no yaml module, key absent: the MODEL.md default
-        return DEFAULT_EXIT_TARGET
+        return default
+
+
+def exit_target(run):
+    """poverty.exit_target of the scenario as run (root attribute `scenario`), else 0.02."""
+    return scenario_value(run, ("poverty", "exit_target"), DEFAULT_EXIT_TARGET)
 
 
 def year_index(run, year):

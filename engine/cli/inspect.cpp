@@ -342,16 +342,83 @@ void print_insurance(std::ostream& os, const Reader& r, const std::vector<std::i
   }
 }
 
-// The exit target the scenario ran with, from the `scenario` text ("exit_target: 0.02"), or
-// NaN when it cannot be found.
-double exit_target_of(const Reader& r) {
+// A number the scenario ran with, from the `scenario` text ("exit_target: 0.02"), or
+// `fallback` when it cannot be found.
+double scenario_number(const Reader& r, const std::string& key, double fallback) {
   const std::string text = r.text("scenario");
-  const std::size_t at = text.find("exit_target:");
-  if (at == std::string::npos) return std::nan("");
+  const std::size_t at = text.find(key + ":");
+  if (at == std::string::npos) return fallback;
   try {
-    return std::stod(text.substr(at + 12));
+    return std::stod(text.substr(at + key.size() + 1));
   } catch (const std::exception&) {
-    return std::nan("");
+    return fallback;
+  }
+}
+
+// Basis risk (MODEL.md section 9) per product, covered industry and harvest year, then the
+// CE gain per registered-poor group.
+void print_protection(std::ostream& os, const Reader& r, const std::vector<std::int64_t>& years) {
+  const std::size_t n = years.size();
+  const char* variants[] = {"agricultural", "income_index", "double"};
+  bool header_done = false;
+  for (const char* v : variants) {
+    const std::string base = std::string("/insurance/") + v + "/basis_risk";
+    if (!r.has(base + "/industries")) continue;
+    const std::vector<std::string> industries = r.strings(base + "/industries");
+    const std::size_t cells = industries.size() * n;
+    const auto get = [&](const std::string& name) { return r.series(base + "/" + name, cells); };
+    const std::vector<double> missed = get("missed"), missed_se = get("missed_se"),
+                              alarm = get("false_alarm"), alarm_se = get("false_alarm_se"),
+                              covered = get("covered"), covered_se = get("covered_se");
+    if (!header_done) {
+      header_done = true;
+      os << "\nBasis risk: does the insurance pay when the household loses? %, (se)\n"
+         << strf(
+                "  (a loss: revenue below %g x expected revenue; missed = %% of losses paid "
+                "nothing; false alarm = %% of payments\n   made without a loss; covered = %% "
+                "of the shortfall paid; harvest years only)\n",
+                scenario_number(r, "basis_risk_reference", 0.8));
+    }
+    std::size_t width = 8;
+    for (const std::string& name : industries) width = std::max(width, display_width(name));
+    os << "  " << v << "\n";
+    row(os, "    " + pad_right("industry", width) + "  year  " + se_header("missed", 7, 7) + "  " +
+                se_header("false alarm", 11, 7) + "  " + se_header("covered", 7, 7));
+    for (std::size_t i = 0; i < industries.size(); ++i)
+      for (std::size_t t = 0; t < n; ++t) {
+        const std::size_t c = i * n + t;
+        if (std::isnan(missed[c]) && std::isnan(alarm[c]) && std::isnan(covered[c])) continue;
+        row(os, "    " + pad_right(industries[i], width) +
+                    strf("  %lld  ", static_cast<long long>(years[t])) +
+                    with_se(missed[c], missed_se[c], 1, 100.0, 7, 7) + "  " +
+                    with_se(alarm[c], alarm_se[c], 1, 100.0, 11, 7) + "  " +
+                    with_se(covered[c], covered_se[c], 1, 100.0, 7, 7));
+      }
+  }
+  if (!r.has("/group_poor")) return;
+  const std::vector<std::string> groups = r.strings("/group_poor");
+  bool value_done = false;
+  for (const char* v : {"agricultural", "income_index", "poverty_guard", "double"}) {
+    const std::string base = std::string("/insurance/") + v;
+    if (!r.has(base + "/ce_gain")) continue;
+    const std::vector<double> gain = r.series(base + "/ce_gain", groups.size());
+    const std::vector<double> se = r.series_or_nan(base + "/ce_gain_se", groups.size());
+    const std::vector<double> holders = r.series_or_nan(base + "/ce_holders", groups.size());
+    if (!value_done) {
+      value_done = true;
+      os << "\nProtection value: certainty-equivalent gain of the households holding the "
+            "product, yuan per capita per year\n"
+         << "  (CE of income as simulated - CE without the product's payouts and premium "
+            "shares; double = agricultural and income index together; jackknife se)\n";
+      std::string line = "  " + pad_right("product", 13);
+      for (const std::string& g : groups)
+        line += "  " + se_header(g.c_str(), 9, 8) + strf("  %9s", "persons");
+      row(os, line);
+    }
+    std::string line = "  " + pad_right(v, 13);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      line += "  " + with_se(gain[g], se[g], 1, 1.0, 9, 8) + strf("  %9.0f", holders[g]);
+    row(os, line);
   }
 }
 
@@ -556,12 +623,15 @@ int inspect_file(const std::string& path, std::ostream& os) {
   os << "incsim result " << path << "\n";
   print_metadata(os, r, years);
   print_income(os, r, years);
-  print_poverty(os, r, years, exit_target_of(r));
+  print_poverty(os, r, years, scenario_number(r, "exit_target", std::nan("")));
   print_government_cost(os, r, years);
   print_health(os, r, years);
   print_groups(os, r, years, "main_industry", "Groups by main industry");
   print_groups(os, r, years, "poor", "Groups by poor status");
-  if (r.has("/insurance")) print_insurance(os, r, years);
+  if (r.has("/insurance")) {
+    print_insurance(os, r, years);
+    print_protection(os, r, years);
+  }
   return 0;
 }
 

@@ -7,7 +7,9 @@ documents --point, that a missing input, a sweep without --point, --point on a s
 a point out of range fail with status 1 and a message (no traceback), and that labels the
 default font lacks are drawn (no missing-glyph warning). In process: the per-village
 vulnerable shares reproduce the engine's, the headcount histogram's bins each hold the same
-number of possible headcounts, and the fiscal chart's components add up to the government cost.
+number of possible headcounts, the fiscal chart's components add up to the government cost, and
+the protection chart's bars are the stored basis-risk datasets (the script needs insurance: on
+a result without, it fails with a message).
 
 Usage: test_plots.py INCSIM_BINARY SCENARIO TOOLS_DIR TMPDIR
 """
@@ -25,7 +27,9 @@ import string_scales
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SCRIPTS = ["plot_income_fan.py", "plot_headcount.py", "plot_headcount_distribution.py",
-           "plot_vulnerability_by_village.py", "plot_fiscal.py"]
+           "plot_vulnerability_by_village.py", "plot_fiscal.py", "plot_protection.py"]
+# Scripts that need insurance in the result: on one without, they fail with a message.
+NEEDS_INSURANCE = {"plot_protection.py"}
 INSURANCE = ("insurance={income_index: {covers: [rice_crayfish_115], coverage: 0.8, "
              "premium_rate: 0.05, subsidy: {poor: 1.0, other: 0.5}, "
              "enrollment: {poor: 1.0, other: 0.2}}, "
@@ -149,6 +153,29 @@ def check_fiscal_components(checks, integer, string):
                  f"{rest} split")
 
 
+def check_protection_tables(checks, results):
+    """plot_protection's bars are the file's basis-risk datasets, per industry and product."""
+    import incsim_results as ir
+    import plot_protection as protection
+    for path in results:
+        with ir.open_run(path) as run, h5py.File(path, "r") as f:
+            table = protection.basis_risk(run)
+            names = [n.decode() if isinstance(n, bytes) else n
+                     for n in f["insurance/income_index/basis_risk/industries"][()]]
+            checks.check(sorted(table) == sorted(names) and len(names) > 0,
+                         f"{path}: industries {sorted(table)}, the file {names}")
+            for k, industry in enumerate(names):
+                for measure in ("missed", "false_alarm", "covered"):
+                    values, se = table[industry]["income_index"][measure]
+                    stored = f[f"insurance/income_index/basis_risk/{measure}"][k]
+                    checks.check(np.array_equal(values, stored, equal_nan=True),
+                                 f"{path} {industry} {measure}: {values} vs {stored}")
+                t = protection.shown_year(run, table[industry], None)
+                checks.check(t is not None and np.isfinite(table[industry]["income_index"]
+                                                           ["covered"][0][t]),
+                             f"{path} {industry}: shown year {t} has no value")
+
+
 def check_fonts(checks):
     import incsim_plot_common as common
     checks.check(common.use_fonts_for("xianning") is None,
@@ -234,6 +261,12 @@ def main():
                 os.remove(png)
             title = [] if label == "cjk" else ["--title", f"test {stem}"]
             r = run([python, path, result, "-o", png] + title + extra, env=env)
+            if script in NEEDS_INSURANCE and label in ("small", "poorer", "cjk"):
+                checks.check(r.returncode == 1 and "configures no insurance" in r.stderr
+                             and "Traceback" not in r.stderr and not os.path.exists(png),
+                             f"{script} {label} (no insurance) exited {r.returncode}: "
+                             f"{r.stderr.strip()}")
+                continue
             checks.check(r.returncode == 0, f"{script} {label} exited {r.returncode}: {r.stderr}")
             checks.check(r.stdout.strip() == png,
                          f"{script} {label} printed {r.stdout.strip()!r}, not the PNG path")
@@ -283,6 +316,7 @@ def main():
     check_village_shares(checks, tools, [small, poorer, integer, string])
     check_histogram_bins(checks, [small, poorer])
     check_fiscal_components(checks, integer, string)
+    check_protection_tables(checks, [insured, integer, string])
     check_fonts(checks)
 
     print(f"{checks.passed} passed, {len(checks.failed)} failed")

@@ -49,6 +49,18 @@ std::string row(const std::string& block, const std::string& key) {
   return "";
 }
 
+// The line of `block` whose first two words are `key` and `second`; empty if none.
+std::string row(const std::string& block, const std::string& key, const std::string& second) {
+  std::istringstream in(block);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream words(line);
+    std::string first, next;
+    words >> first >> next;
+    if (first == key && next == second) return line;
+  }
+  return "";
+}
+
 void expect_contains(const std::string& line, const std::string& value, const std::string& what) {
   EXPECT_NE(line.find(value), std::string::npos)
       << what << ": '" << value << "' not in '" << line << "'";
@@ -170,6 +182,90 @@ TEST(Inspect, PrintsInsuranceProductsWhenConfigured) {
     expect_contains(line, fmt("%.0f", payout[t]), "payout");
     expect_contains(line, fmt("%.3f", loss[t]), "loss ratio");
   }
+}
+
+// The basis-risk table: per product, covered industry and harvest year, missed, false alarm and
+// covered in % with their standard errors as stored; then the CE gain per group.
+TEST(Inspect, PrintsBasisRiskAndProtectionValueAsStored) {
+  const fs::path out = test::temp_path(".h5");
+  fs::remove(out);
+  const test::CommandResult run =
+      test::run_incsim("run " +
+                       test::shell_quote(std::string(INCSIM_SOURCE_DIR) +
+                                         "/scenarios/tongshan_double_insurance.yaml") +
+                       " -o " + test::shell_quote(out.string()) +
+                       " -q --replications 40 --set population.households=300");
+  ASSERT_EQ(run.exit_status, 0) << run.err;
+  const test::CommandResult r = test::run_incsim("inspect " + test::shell_quote(out.string()));
+  ASSERT_EQ(r.exit_status, 0) << r.err;
+  const std::string block = section(r.out, "Basis risk:");
+  ASSERT_FALSE(block.empty()) << r.out;
+  EXPECT_NE(block.find("revenue below 0.8 x expected revenue"), std::string::npos) << block;
+  const h5::File f = h5::File::open_read(out.string());
+  const std::vector<std::int64_t> years = h5::read_int64s(f, "/year");
+  int rows_checked = 0;
+  for (const std::string variant : {"agricultural", "income_index", "double"}) {
+    const std::string base = "/insurance/" + variant + "/basis_risk/";
+    const auto industries = h5::read_strings(f, base + "industries");
+    ASSERT_FALSE(industries.empty()) << variant;
+    // The variant's rows run from its heading line to the next heading (or the end).
+    const std::size_t from = block.find("\n  " + variant + "\n");
+    ASSERT_NE(from, std::string::npos) << variant << "\n" << block;
+    std::size_t to = block.find("\n  ", from + 3 + variant.size());
+    while (to != std::string::npos && block.compare(to, 5, "\n    ") == 0)
+      to = block.find("\n  ", to + 1);
+    const std::string rows = block.substr(from, to == std::string::npos ? to : to - from);
+    const auto missed = h5::read_doubles(f, base + "missed"),
+               missed_se = h5::read_doubles(f, base + "missed_se"),
+               alarm = h5::read_doubles(f, base + "false_alarm"),
+               covered = h5::read_doubles(f, base + "covered"),
+               covered_se = h5::read_doubles(f, base + "covered_se");
+    for (std::size_t i = 0; i < industries.size(); ++i)
+      for (std::size_t t = 0; t < years.size(); ++t) {
+        const std::size_t c = i * years.size() + t;
+        const std::string key = industries[i] + " " + std::to_string(years[t]);
+        const std::string line = row(rows, industries[i], std::to_string(years[t]));
+        if (std::isnan(missed[c]) && std::isnan(alarm[c]) && std::isnan(covered[c])) {
+          EXPECT_TRUE(line.empty()) << "no row without a value: " << key;
+          continue;
+        }
+        ASSERT_FALSE(line.empty()) << variant << " " << key << "\n" << rows;
+        if (!std::isnan(missed[c]))
+          expect_contains(
+              line, fmt("%.1f", 100 * missed[c]) + " (" + fmt("%.1f", 100 * missed_se[c]) + ")",
+              variant + " missed");
+        if (!std::isnan(alarm[c]))
+          expect_contains(line, fmt("%.1f", 100 * alarm[c]), "false alarm");
+        if (!std::isnan(covered[c]))
+          expect_contains(
+              line, fmt("%.1f", 100 * covered[c]) + " (" + fmt("%.1f", 100 * covered_se[c]) + ")",
+              variant + " covered");
+        ++rows_checked;
+      }
+  }
+  EXPECT_GT(rows_checked, 10);
+  const std::string value = section(r.out, "Protection value:");
+  ASSERT_FALSE(value.empty()) << r.out;
+  for (const std::string product : {"agricultural", "income_index", "double"}) {
+    const auto gain = h5::read_doubles(f, "/insurance/" + product + "/ce_gain");
+    const auto se = h5::read_doubles(f, "/insurance/" + product + "/ce_gain_se");
+    const auto holders = h5::read_doubles(f, "/insurance/" + product + "/ce_holders");
+    const std::string line = row(value, product);
+    ASSERT_FALSE(line.empty()) << product << "\n" << value;
+    for (std::size_t g = 0; g < gain.size(); ++g) {
+      expect_contains(line, fmt("%.1f", gain[g]) + " (" + fmt("%.1f", se[g]) + ")", product);
+      expect_contains(line, fmt("%.0f", holders[g]), product + " holders");
+    }
+  }
+  // Without agricultural or income index insurance there is no basis-risk table.
+  const fs::path guard_only = run_small(
+      "--set 'insurance={poverty_guard: {threshold: 1.5, cap: 10000, premium_per_capita: 40, "
+      "subsidy: {poor: 1.0, other: 1.0}, enrollment: {poor: 1.0, other: 0.5}}}'");
+  const test::CommandResult g =
+      test::run_incsim("inspect " + test::shell_quote(guard_only.string()));
+  ASSERT_EQ(g.exit_status, 0) << g.err;
+  EXPECT_EQ(g.out.find("Basis risk:"), std::string::npos) << g.out;
+  EXPECT_FALSE(row(section(g.out, "Protection value:"), "poverty_guard").empty()) << g.out;
 }
 
 TEST(Inspect, MissingOrForeignFileExitsWithStatus1) {
