@@ -159,8 +159,8 @@ RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
   part.begin = begin;
   part.end = end;
   part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
-  part.table =
-      ReplicationTable(model.replications, model.years, static_cast<int>(model.markets.size()));
+  part.table = ReplicationTable(model.replications, model.years,
+                                static_cast<int>(model.markets.size()), &model.protection);
   part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
   SamplePaths paths;
   paths.count = sample_path_count(model);
@@ -215,7 +215,8 @@ RunResults run_simulation(const Model& model, const RunOptions& options) {
   const Kernel kernel(model);
   const std::vector<Grouping> groupings = make_groupings(model);
   const std::int64_t max_reps = model.replications;
-  ReplicationTable table(max_reps, model.years, static_cast<int>(model.markets.size()));
+  ReplicationTable table(max_reps, model.years, static_cast<int>(model.markets.size()),
+                         &model.protection);
   SamplePaths paths;
   paths.count = sample_path_count(model);
   paths.income.assign(

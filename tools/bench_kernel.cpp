@@ -15,6 +15,15 @@
 //   portfolios of tools/bench.sh, P = 1 only the first (rice_crayfish_115 + chicken_135) with share
 //   0.6.
 //
+//   BM_protection/parts:K
+//       the kernel and statistics with hazards, both products, seven portfolios and health,
+//       on copies of the model with the protection measures (MODEL.md section 9) switched
+//       off in part: K = 0 neither, 1 basis risk only (the shortfall and compensation tallies
+//       of the basis_risk stage, the per-unit revenue and cycle indemnities it reads, and the
+//       ratio moments), 2 basis risk and protection value (the counterfactual incomes and the
+//       per-holder utility sums) as a run computes them. Time(1) / time(0) - 1 is the cost of
+//       the basis-risk stage, time(2) / time(1) - 1 that of the protection value.
+//
 // Choice families, on scenarios/bench.yaml as bundled (10,000 households, 30 candidate
 // portfolios), base model with everyone running none, 20 pilot replications, 1 thread:
 //   BM_choice_pilot            run_portfolio_pilot with a callback that only takes a checksum
@@ -201,6 +210,55 @@ void kernel_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_kernel)->Apply(kernel_args);
 BENCHMARK(BM_kernel_and_stats)->Apply(kernel_args);
+
+// The protection model of `parts` (BM_protection): 0 none, 1 basis risk only, 2 both.
+const incsim::Model& protection_model(int parts) {
+  static std::map<int, std::unique_ptr<const incsim::Model>> cache;
+  auto& slot = cache[parts];
+  if (!slot) {
+    auto model = std::make_unique<incsim::Model>(kernel_model(true, true, 7, true));
+    incsim::ProtectionModel& pm = model->protection;
+    if (!pm.basis || !pm.any_value) throw std::logic_error("no protection measures to switch");
+    if (parts < 2) {
+      for (bool& v : pm.value) v = false;
+      pm.any_value = false;
+    }
+    if (parts < 1) pm.basis = false;
+    slot = std::move(model);
+  }
+  return *slot;
+}
+
+void BM_protection(benchmark::State& state) {
+  const incsim::Model* model = nullptr;
+  try {
+    model = &protection_model(static_cast<int>(state.range(0)));
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  const incsim::Kernel kernel(*model);
+  incsim::Workspace ws(*model);
+  const std::vector<incsim::Grouping> groupings = incsim::make_groupings(*model);
+  incsim::Accumulator acc(*model, groupings);
+  incsim::ReplicationTable table(1, model->years, static_cast<int>(model->markets.size()),
+                                 &model->protection);
+  std::int64_t r = 0;
+  for (auto _ : state) {
+    acc.begin_replication();
+    kernel.run_replication(
+        r++, ws,
+        [&](const incsim::YearOutcome& y, std::size_t first, std::size_t count) {
+          acc.add_batch(y, first, count);
+        },
+        [&](const incsim::YearOutcome& y) { acc.end_year(0, y, table); });
+    acc.end_replication(0, table);  // row 0 of the one-row table, as BM_kernel_and_stats
+    acc.end_block();
+  }
+  benchmark::DoNotOptimize(table.mean_income.data());
+  state.SetItemsProcessed(state.iterations() * household_years(*model));
+}
+BENCHMARK(BM_protection)->ArgName("parts")->DenseRange(0, 2)->Unit(benchmark::kMillisecond);
 
 // Runs `body(setup)` on the choice population, or skips the case if it cannot be built.
 template <class Body>

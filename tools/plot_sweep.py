@@ -15,8 +15,11 @@
   1.96 x its paired standard error, and the total (last point minus point 0).
 
 Measures: mean_income, fgt0 (% of persons; differences in percentage points), fgt1 and fgt2
-(indices), government_cost, target_risk (a probability), payout_<product>; money is shown in
-yuan, thousand or million yuan as fits.
+(indices), government_cost, target_risk (a probability), payout_<product>, and with
+agricultural or income index insurance the basis-risk shares missed_<product>,
+false_alarm_<product> and covered_<product> (product agricultural, income_index or double; in
+%, differences in percentage points); money is shown in yuan, thousand or million yuan as
+fits.
 
 Example: tools/plot_sweep.py index_coverage.h5 --measure fgt0 --year 2023 -o coverage.png
 """
@@ -46,9 +49,20 @@ FIELD_WORDS = {
 }
 
 
+BASIS_MEASURES = {"missed": "losses paid nothing", "false_alarm": "payments without a loss",
+                  "covered": "share of the shortfall paid"}
+BASIS_VARIANTS = {"agricultural": "agricultural insurance", "income_index": "income index insurance",
+                  "double": "double insurance (both products)"}
+
+
 def describe(measure):
     if measure in MEASURES:
         return MEASURES[measure]
+    for prefix, what in BASIS_MEASURES.items():
+        variant = measure[len(prefix) + 1:]
+        if measure.startswith(prefix + "_") and variant in BASIS_VARIANTS:
+            return (f"{BASIS_VARIANTS[variant]}: {prefix.replace('_', ' ')} ({what})", 100.0,
+                    "%", "percentage points")
     product = measure[len("payout_"):]
     return (f"{common.PRODUCT_LABELS.get(product, product)} payouts", None, "per year", "per year")
 
@@ -220,7 +234,8 @@ def main():
     p = common.parser(__doc__, "sweep", point=False)
     p.add_argument("--measure", default="fgt0",
                    help="headline measure of /sweep (default fgt0): mean_income, fgt0, fgt1, "
-                        "fgt2, government_cost, target_risk, payout_<product>")
+                        "fgt2, government_cost, target_risk, payout_<product>, "
+                        "missed_<product>, false_alarm_<product>, covered_<product>")
     p.add_argument("--year", type=int, help="calendar year (default: the last)")
     p.add_argument("--diff", action="store_true",
                    help="plot only the difference from point 0 (paired standard errors)")

@@ -538,6 +538,14 @@ void print_sweep(std::ostream& os, const std::string& path, h5::File& file, cons
     shown.push_back({std::string("payout_") + product,
                      std::string(product) + " insurance payouts, yuan", 1, 0});
   }
+  // Basis risk (MODEL.md section 9), pooled over each product's covered industries.
+  for (const char* v : {"agricultural", "income_index", "double"})
+    for (const auto& [measure, what] : {std::pair{"missed", "losses paid nothing"},
+                                        {"false_alarm", "payments without a loss"},
+                                        {"covered", "share of the shortfall paid"}})
+      shown.push_back({std::string(measure) + "_" + v,
+                       std::string(v) + " insurance, basis risk: " + measure + " (" + what + "), %",
+                       100, 2});
   const std::size_t t = n - 1;
   os << "\nSweep table for " << years[t] << ": diff = value - value at point 0"
      << (r.has("/sweep/mean_income_increment") ? "; increment = value - value at the point before"

@@ -76,7 +76,7 @@ int run_command(const Common& c, std::string output, bool output_given, bool all
     problem = incsim::cli::output_replaces_input(
         output, {scenario.source_file, scenario.population.csv_path});
   if (problem.empty() && !allow_large)
-    problem = incsim::resource_problem(incsim::estimate_resources(scenario));
+    problem = incsim::resource_problem(incsim::estimate_resources(scenario, threads));
   if (!problem.empty()) {
     std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
     return kExitInvalid;

@@ -223,7 +223,7 @@ int sweep_command(const SweepArgs& args) {
   if (args.dry_run) return print_dry_run(spec, output, problem, args.allow_large);
   for (std::size_t k = 0; k < spec.points.size() && problem.empty() && !args.allow_large; ++k) {
     const ResourceEstimate e = estimate_resources(
-        load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k)));
+        load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k)), args.threads);
     problem = resource_problem(e);
     if (!problem.empty()) problem = "point " + std::to_string(k + 1) + ": " + problem;
   }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "incsim/load.h"
 
@@ -20,8 +21,9 @@ std::string gigabytes(double bytes) {
 
 }  // namespace
 
-ResourceEstimate estimate_resources(const Scenario& s) {
+ResourceEstimate estimate_resources(const Scenario& s, int threads) {
   ResourceEstimate e;
+  const double workers = threads > 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
   const double H = static_cast<double>(s.population.records.empty()
                                            ? s.population.households
                                            : static_cast<int>(s.population.records.size()));
@@ -39,9 +41,24 @@ ResourceEstimate estimate_resources(const Scenario& s) {
   // Per household and year: the model's and kernel's tables, the exact accumulators (16-byte
   // sums of income, its square and the poverty indicators) and the output's copies.
   const double households = H * T * 8.0 * 24.0 + H * 400.0;
+  // Basis risk and protection value (MODEL.md section 9): the variants with basis-risk
+  // measures (agricultural, income index, double when both) and with a CE gain (every
+  // configured product, and double).
+  const bool agri = s.insurance.agricultural.enabled, index = s.insurance.income_index.enabled;
+  const double basis_variants = (agri ? 1 : 0) + (index ? 1 : 0) + (agri && index ? 1 : 0);
+  const double value_variants = (agri ? 1 : 0) + (index ? 1 : 0) +
+                                (s.insurance.poverty_guard.enabled ? 1 : 0) +
+                                (agri && index ? 1 : 0);
   // Per replication and year: the per-replication table (about 30 columns with health and
-  // insurance) and the quantile histogram's share.
-  const double replications = R * T * 8.0 * 30.0;
+  // insurance, and 6 basis-risk tallies per basis variant) and the quantile histogram's share.
+  const double replications = R * T * 8.0 * (30.0 + 6.0 * basis_variants);
+  // Protection value: in every worker's accumulator and the total, per holding household and
+  // column (the income as simulated and without each variant) 16 jackknife groups of 16-byte
+  // exact sums and the open replication's double; per industry and year the basis moments.
+  const double protection =
+      value_variants > 0 ? (workers + 1.0) * (H * (value_variants + 1.0) * (16.0 * 16.0 + 8.0) +
+                                              4.0 * I * T * 3.0 * 5.0 * 16.0)
+                         : 0.0;
   // Per group (villages, industries, poor, insured) and year: several exact sums each.
   const double groups = (V + I + 4.0) * T * 16.0 * 12.0 + V * 48.0;
   const double paths = S * H * T * 4.0 * 2.0;  // float32, held and written
@@ -55,6 +72,7 @@ ResourceEstimate estimate_resources(const Scenario& s) {
   };
   const Term terms[] = {{households, "population.households or scenario.years"},
                         {replications, "scenario.replications or scenario.years"},
+                        {protection, "population.households (the insured households' CE sums)"},
                         {groups, "population.villages"},
                         {paths, "output.sample_paths"},
                         {pilot, "choice.candidates (or population.households)"},

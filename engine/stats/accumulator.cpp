@@ -9,9 +9,12 @@
 
 namespace incsim {
 
-ReplicationTable::ReplicationTable(std::int64_t r, int t, int m)
+ReplicationTable::ReplicationTable(std::int64_t r, int t, int m, const ProtectionModel* protection)
     : replications(r), years(t), markets(m) {
   const auto n = static_cast<std::size_t>(r) * t;
+  for (int v = 0; protection && protection->basis && v < kVariants; ++v)
+    if (!protection->basis_industries[v].empty())
+      for (std::vector<double>& column : basis[v]) column.resize(n);  // NaN below
   for (std::vector<double>* v : year_columns())
     v->assign(n, std::numeric_limits<double>::quiet_NaN());
   prices.assign(n * m, 0.0);
@@ -35,6 +38,9 @@ std::vector<std::vector<double>*> ReplicationTable::year_columns() {
   for (auto* v : {&health.cost, &health.reimbursed, &health.out_of_pocket,
                   &health.episodes_per_person, &health.impoverished})
     out.push_back(v);
+  for (auto& variant : basis)
+    for (std::vector<double>& column : variant)
+      if (!column.empty()) out.push_back(&column);
   return out;
 }
 
@@ -195,6 +201,16 @@ void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationT
     c.payout[cell] = py.payout;
     c.paid_share[cell] =
         py.exposed > 0.0 ? py.paid / py.exposed : std::numeric_limits<double>::quiet_NaN();
+  }
+  for (int v = 0; v < kVariants; ++v) {
+    if (table.basis[v][0].empty()) continue;
+    const std::size_t n_ind = model_->industries.size();
+    for (int k = 0; k < kBasisTallies; ++k) {
+      double total = 0.0;
+      for (int i : model_->protection.basis_industries[v])
+        total += year.basis[(static_cast<std::size_t>(v) * n_ind + i) * kBasisTallies + k];
+      table.basis[v][k][cell] = total;
+    }
   }
   add_groups(t);
   protection.end_year(year);

@@ -254,6 +254,132 @@ void write_portfolio_shares(SweepWriter& w, std::vector<h5::File>& files, std::s
            "point; the households choose again at every point");
 }
 
+// Basis risk (MODEL.md section 9) at one point, for one variant and measure: per year the ratio
+// sum_r a_r / sum_r b_r of the point file's tallies, its ratio-estimator standard error, and
+// each replication's linearised residual e_r = (a_r - R b_r) / mean(b), whose mean over
+// replications is 0 and whose paired differences give the standard error of a difference.
+struct RatioPoint {
+  bool present = false;
+  std::int64_t replications = 0;
+  std::vector<double> ratio, se, residual;  // (T), (T), (R, T)
+};
+
+// missed, false_alarm and covered: numerator and denominator tallies.
+constexpr BasisTally kRatioTallies[3][2] = {
+    {kMissed, kLosses}, {kFalseAlarms, kPaid}, {kCompensated, kShortfall}};
+constexpr const char* kRatioNames[3] = {"missed", "false_alarm", "covered"};
+
+RatioPoint read_ratio(const h5::File& file, const std::string& group, int measure, int years) {
+  RatioPoint out;
+  if (!file.root().exists(group + "/" + kBasisTallyNames[kRatioTallies[measure][0]])) return out;
+  out.present = true;
+  out.replications = h5::read_int64_attribute(file, "/", "replications");
+  const auto n = static_cast<std::size_t>(out.replications);
+  const auto t_count = static_cast<std::size_t>(years);
+  std::vector<double> ab[2];
+  for (int j = 0; j < 2; ++j) {
+    std::vector<hsize_t> dims;
+    ab[j] =
+        h5::read_doubles(file, group + "/" + kBasisTallyNames[kRatioTallies[measure][j]], &dims);
+    if (dims.size() != 2 || dims[0] != n || dims[1] != t_count)
+      throw h5::H5Error("sweep: " + group + " has an unexpected shape in a point file");
+  }
+  out.ratio.assign(t_count, kNaN);
+  out.se.assign(t_count, kNaN);
+  out.residual.assign(n * t_count, kNaN);
+  for (std::size_t t = 0; t < t_count; ++t) {
+    double a = 0.0, b = 0.0;
+    for (std::size_t r = 0; r < n; ++r) {
+      a += ab[0][r * t_count + t];
+      b += ab[1][r * t_count + t];
+    }
+    if (!(b > 0.0)) continue;
+    const double ratio = a / b, mean_b = b / static_cast<double>(n);
+    double ss = 0.0;
+    for (std::size_t r = 0; r < n; ++r) {
+      const double e = (ab[0][r * t_count + t] - ratio * ab[1][r * t_count + t]) / mean_b;
+      out.residual[r * t_count + t] = e;
+      ss += e * e;
+    }
+    out.ratio[t] = ratio;
+    if (n > 1) out.se[t] = std::sqrt(ss / (static_cast<double>(n) * static_cast<double>(n - 1)));
+  }
+  return out;
+}
+
+// The standard error of ratio(x) - ratio(y) in year t: paired by replication (the residuals'
+// differences) when both points ran the same replications, else unpaired.
+double ratio_difference_se(const RatioPoint& x, const RatioPoint& y, int years, int t) {
+  const auto n = static_cast<std::size_t>(x.replications);
+  if (!x.present || !y.present || std::isnan(x.ratio[t]) || std::isnan(y.ratio[t])) return kNaN;
+  if (x.replications != y.replications || n < 2)
+    return std::sqrt(x.se[t] * x.se[t] + y.se[t] * y.se[t]);
+  std::vector<double> d(n);
+  for (std::size_t r = 0; r < n; ++r) d[r] = x.residual[r * years + t] - y.residual[r * years + t];
+  return mean_and_se(d, 1, 0, n).se[0];
+}
+
+// The basis-risk measures of every variant some point has: <measure>_<variant> (K, T) with
+// _se, _diff, _diff_se (and _increment, _increment_se in stack mode); NaN at points where the
+// variant has no basis-risk measures.
+void write_basis_tables(SweepWriter& w, const std::vector<h5::File>& files, const SweepSpec& spec) {
+  const std::size_t points = files.size();
+  const int years = spec.years;
+  const std::size_t cells = points * static_cast<std::size_t>(years);
+  for (int v = 0; v < kVariants; ++v) {
+    const std::string group = std::string("/table/basis_") + variant_name(v);
+    bool any = false;
+    for (const h5::File& f : files) any = any || f.root().exists(group);
+    if (!any) continue;
+    for (int m = 0; m < 3; ++m) {
+      Table t;
+      for (auto* column : {&t.mean, &t.se, &t.diff, &t.diff_se, &t.increment, &t.increment_se})
+        column->assign(cells, kNaN);
+      RatioPoint first, previous;
+      for (std::size_t k = 0; k < points; ++k) {
+        RatioPoint current = read_ratio(files[k], group, m, years);
+        const RatioPoint& reference = k == 0 ? current : first;
+        const RatioPoint& before = k == 0 ? current : previous;
+        for (int y = 0; current.present && y < years; ++y) {
+          const std::size_t c = k * years + y;
+          t.mean[c] = current.ratio[y];
+          t.se[c] = current.se[y];
+          if (reference.present) {
+            t.diff[c] = current.ratio[y] - reference.ratio[y];
+            t.diff_se[c] = ratio_difference_se(current, reference, years, y);
+          }
+          if (before.present) {
+            t.increment[c] = current.ratio[y] - before.ratio[y];
+            t.increment_se[c] = ratio_difference_se(current, before, years, y);
+          }
+        }
+        if (k == 0) first = current;
+        previous = std::move(current);
+      }
+      const std::string name = std::string(kRatioNames[m]) + "_" + variant_name(v);
+      const std::string what =
+          m == 0   ? "share of shortfalls (revenue below rho x expected) paid nothing"
+          : m == 1 ? "share of payments made without a shortfall"
+                   : "share of the shortfall compensated, sum min(K, S) / sum S";
+      w.table(name, t.mean, "1",
+              std::string(variant_name(v)) + " insurance: " + what +
+                  ", pooled over the covered industries' enrolled households and the "
+                  "replications (NaN: no denominator, or the variant is not configured)");
+      w.table(name + "_se", t.se, "1", "ratio-estimator standard error of " + name);
+      w.table(name + "_diff", t.diff, "1", name + " minus its value at point 0");
+      w.table(name + "_diff_se", t.diff_se, "1",
+              "standard error of " + name +
+                  "_diff, paired by replication through the linearised ratio (unpaired where "
+                  "the replication counts differ)");
+      if (spec.mode != SweepMode::stack) continue;
+      w.table(name + "_increment", t.increment, "1",
+              name + " minus its value at the previous point");
+      w.table(name + "_increment_se", t.increment_se, "1",
+              "standard error of " + name + "_increment, paired by replication");
+    }
+  }
+}
+
 }  // namespace
 
 void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point_files,
@@ -344,6 +470,7 @@ void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point
     w.table(m.name + "_increment_se", t.increment_se, m.units,
             "standard error of " + m.name + "_increment, paired by replication");
   }
+  write_basis_tables(w, files, spec);
   files.clear();
   out.commit();
 }

@@ -4,6 +4,8 @@
 // A point file holds, at its root, attributes naming the point (index, labels, overrides, the
 // fingerprint of its scenario text) and
 //   /table/<measure>   (R, T) per-replication values of every headline measure
+//   /table/basis_<variant>/<tally>   (R, T) basis-risk tallies summed over the variant's
+//                      covered industries (variants with basis-risk measures only)
 //   /choice/labels, /choice/share   (P) the portfolios run at the point and their household
 //                      shares (rows with a positive share)
 //   /tree/             the full single-run tree (write_results into a group), unless table-only
@@ -26,6 +28,10 @@ struct Measure {
   std::string units;
   std::string description;
 };
+
+// Names of the basis-risk tallies (BasisTally order) in a point file's /table/basis_<variant>.
+inline constexpr const char* kBasisTallyNames[kBasisTallies] = {
+    "losses", "missed", "paid", "false_alarms", "compensated", "shortfall"};
 
 // mean_income, fgt0, fgt1, fgt2, government_cost, target_risk, then payout_<product> for each
 // product in `products` (names from kProductTable).

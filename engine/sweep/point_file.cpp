@@ -116,6 +116,13 @@ void write_point_file(const std::string& path, const SweepSpec& spec, std::size_
     if (!model.insurance.plan[p].enabled) continue;
     columns.write(std::string("payout_") + kProductTable[p].name, table.insurance[p].payout, dims);
   }
+  // Basis risk: each variant's per-replication tallies, for the sweep's ratio measures.
+  for (int v = 0; v < kVariants; ++v) {
+    if (table.basis[v][0].empty()) continue;
+    h5::Group group = columns.group(std::string("basis_") + variant_name(v));
+    for (int j = 0; j < kBasisTallies; ++j)
+      group.write(kBasisTallyNames[j], table.basis[v][j], dims);
+  }
   // The portfolios run at this point (the choice is made again at every point), so the sweep
   // table can show shares moving whatever the point files keep.
   std::vector<std::string> labels;

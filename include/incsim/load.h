@@ -56,7 +56,8 @@ std::string describe(const Scenario& scenario);
 // What a validated scenario will need (engine/scenario/resources.cpp), estimated from its sizes
 // before anything is allocated: peak memory from the dominant tables (per household-year, per
 // replication-year, per group, sample paths, the choice pilot's accumulators, the correlation
-// blocks), and the work of the replications, the choice pilot and the fair-premium pilot.
+// blocks, the protection-value sums per worker), and the work of the replications, the choice
+// pilot and the fair-premium pilot.
 struct ResourceEstimate {
   double memory_bytes = 0.0;
   std::string largest_key;  // the scenario key behind the largest part of the memory
@@ -64,7 +65,9 @@ struct ResourceEstimate {
   double pilot_household_years = 0.0;
   double fair_pilot_market_years = 0.0;
 };
-ResourceEstimate estimate_resources(const Scenario& scenario);
+// `threads`: the worker threads the run will use (each holds its own accumulators); 0 for
+// the machine's cores.
+ResourceEstimate estimate_resources(const Scenario& scenario, int threads = 0);
 // 80% of the machine's physical memory, or of its cgroup's limit when smaller.
 double memory_limit_bytes();
 // "resources: about ... of memory (limit ...); ... household-years ...", one line.

@@ -75,8 +75,14 @@ struct ReplicationTable {
     std::vector<double> cost, reimbursed, out_of_pocket, episodes_per_person, impoverished;
   };
   HealthColumns health;
+  // Basis risk (MODEL.md section 9) per variant (kProductTable order, then kDouble), each
+  // (R, T): the year's tallies (BasisTally) summed over the variant's covered industries, for
+  // the sweep table's ratios and their paired differences. Empty for variants without
+  // basis-risk measures (ProtectionModel::basis_industries).
+  std::vector<double> basis[kVariants][kBasisTallies];
 
-  ReplicationTable(std::int64_t r, int t, int m);
+  // With `protection`, the basis columns of its variants with basis-risk measures.
+  ReplicationTable(std::int64_t r, int t, int m, const ProtectionModel* protection = nullptr);
   // Every (R, T) column, for operations on all rows (not prices, ever_poor, *_ever).
   std::vector<std::vector<double>*> year_columns();
   std::vector<const std::vector<double>*> year_columns() const;

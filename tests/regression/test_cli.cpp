@@ -210,6 +210,23 @@ TEST(Cli, ResourceGuardRefusesWhatCannotFitBeforeAllocating) {
   longer.replications *= 10;
   EXPECT_GT(estimate_resources(longer).memory_bytes, e.memory_bytes);
   EXPECT_EQ(estimate_resources(longer).household_years, 10 * e.household_years);
+  // Insurance adds the basis-risk columns and the protection-value sums: per holding household,
+  // column (as simulated, without agricultural, without the index, without both) and jackknife
+  // group a 16-byte sum, in each worker's accumulator and the total.
+  const Scenario insured =
+      load_scenario(std::string(INCSIM_SOURCE_DIR) + "/scenarios/tongshan_double_insurance.yaml");
+  Scenario bare = insured;
+  bare.insurance.agricultural.enabled = false;
+  bare.insurance.income_index.enabled = false;
+  bare.insurance.poverty_guard.enabled = false;
+  const double h = insured.population.households;
+  const double one = estimate_resources(insured, 1).memory_bytes;
+  EXPECT_GT(one - estimate_resources(bare, 1).memory_bytes, 2 * h * 4 * 16 * 16);
+  ASSERT_FALSE(insured.insurance.poverty_guard.enabled);  // 3 variants: 4 columns
+  const double industries = static_cast<double>(insured.industries.size());
+  EXPECT_NEAR(estimate_resources(insured, 8).memory_bytes - one,
+              7 * (h * 4 * (16 * 16 + 8) + 4 * industries * insured.years * 3 * 5 * 16), 1.0);
+  EXPECT_EQ(estimate_resources(bare, 8).memory_bytes, estimate_resources(bare, 1).memory_bytes);
 }
 
 TEST(Cli, UsageErrorsExitWithStatus2) {

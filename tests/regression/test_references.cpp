@@ -84,6 +84,9 @@ const std::vector<Case>& cases() {
        "--replications 12 --set choice.pilot_replications=20"},
       {"sweep_guard_on_health", true, "scenarios/sweep_guard_on_health.yaml",
        "--set scenario.replications=12 --set choice.pilot_replications=20"},
+      {"sweep_basis_risk", true, "scenarios/sweep_basis_risk.yaml",
+       "--set scenario.replications=12 --set choice.pilot_replications=20 "
+       "--set insurance.income_index.fair_replications=1000"},
   };
   return all;
 }

@@ -207,6 +207,66 @@ TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
                          << ", mean reported paired se " << reported;
 }
 
+// The basis-risk ratios of the sweep table (covered_<variant> etc.): at each point the pooled
+// ratio of the point's own result (one covered industry: the run's basis_risk dataset, up to
+// the exact sums' 2^-40 grid), NaN for a variant a point does not configure, and a paired
+// standard error of differences that is smaller than the unpaired one and matches the spread
+// of differences over repeated sweeps.
+TEST(Sweep, BasisRiskRatiosArePooledPairedAndMatchRepeatedSweeps) {
+  const fs::path dir = test_dir();
+  test::write_file(dir / "base.yaml",
+                   std::string(kPairedBase) +
+                       "insurance:\n  income_index: {covers: [farm], coverage: 0.8, "
+                       "premium_rate: 0.05}\n");
+  // The first sweep keeps the points' results, to compare with; the others only the table.
+  for (const std::string keep : {"all", "table"})
+    test::write_file(dir / (keep + ".yaml"),
+                     "base: base.yaml\nkeep: " + keep +
+                         "\nparameters: {insurance.income_index.coverage: [0.8, 0.9]}\n");
+  std::vector<double> diffs, diff_ses;
+  const int sweeps = 60;
+  for (int s = 0; s < sweeps; ++s) {
+    const SweepSpec spec = load_sweep((dir / (s == 0 ? "all.yaml" : "table.yaml")).string(),
+                                      {{"scenario.seed", std::to_string(2000 + s)}});
+    SweepOptions options;
+    options.output = (dir / "seed").string() + std::to_string(s) + ".h5";
+    options.threads = 2;
+    ASSERT_TRUE(run_sweep(spec, options).complete);
+    const h5::File f = h5::File::open_read(options.output);
+    const auto covered = h5::read_doubles(f, "/sweep/covered_income_index");
+    const auto se = h5::read_doubles(f, "/sweep/covered_income_index_se");
+    const auto diff = h5::read_doubles(f, "/sweep/covered_income_index_diff");
+    const auto diff_se = h5::read_doubles(f, "/sweep/covered_income_index_diff_se");
+    ASSERT_EQ(covered.size(), 6u);
+    if (s == 0) {
+      EXPECT_FALSE(f.root().exists("/sweep/covered_agricultural")) << "not configured anywhere";
+      for (int k = 0; k < 2; ++k) {
+        const std::string base = "/points/" + std::to_string(k) + "/insurance/income_index/";
+        const auto run_covered = h5::read_doubles(f, base + "basis_risk/covered");
+        const auto run_se = h5::read_doubles(f, base + "basis_risk/covered_se");
+        const auto run_missed = h5::read_doubles(f, base + "basis_risk/missed");
+        const auto missed = h5::read_doubles(f, "/sweep/missed_income_index");
+        for (int t = 0; t < 3; ++t) {
+          EXPECT_NEAR(covered[k * 3 + t], run_covered[t], 1e-9 * run_covered[t]);
+          EXPECT_NEAR(se[k * 3 + t], run_se[t], 1e-6 * run_se[t]);
+          EXPECT_EQ(missed[k * 3 + t], run_missed[t]) << "counts are exact";
+        }
+      }
+    }
+    const std::size_t t = 2, at = 3 + t;  // point 1, last year
+    EXPECT_EQ(diff[t], 0.0);
+    EXPECT_EQ(diff_se[t], 0.0);
+    EXPECT_LT(diff_se[at], std::sqrt(se[at] * se[at] + se[t] * se[t])) << "seed " << 2000 + s;
+    diffs.push_back(diff[at]);
+    diff_ses.push_back(diff_se[at]);
+  }
+  const double ratio = std::sqrt(test::sample_stats(diffs).var) / test::sample_stats(diff_ses).mean;
+  std::cout << "basis risk: sd of " << sweeps
+            << " paired differences / mean reported paired se = " << ratio << "\n";
+  EXPECT_GT(ratio, 1 / 1.3);
+  EXPECT_LT(ratio, 1.3);
+}
+
 // ---- (3) stack increments ---------------------------------------------------------------------
 
 const std::string kStackSweep =
@@ -260,6 +320,22 @@ TEST(Sweep, StackIncrementsAddUpToTheTotal) {
   const auto guard = h5::read_doubles(f, "/sweep/payout_poverty_guard");
   for (std::size_t i = 0; i < 3 * years; ++i) EXPECT_EQ(guard[i], 0.0);
   EXPECT_TRUE(f.id() >= 0 && H5Lexists(f.id(), "/points/3/insurance/poverty_guard", H5P_DEFAULT));
+  // Basis risk of the income index (added at point 2): NaN before, then a value; its increment
+  // at point 2 has no reference (NaN), the double insurance's starts there too.
+  for (const std::string v : {"income_index", "double"}) {
+    const auto covered = h5::read_doubles(f, "/sweep/covered_" + v);
+    const auto increment = h5::read_doubles(f, "/sweep/covered_" + v + "_increment");
+    const auto increment_se = h5::read_doubles(f, "/sweep/covered_" + v + "_increment_se");
+    for (std::size_t t = 0; t < years; ++t) {
+      EXPECT_TRUE(std::isnan(covered[t]) && std::isnan(covered[years + t])) << v;
+      EXPECT_TRUE(std::isfinite(covered[2 * years + t])) << v;
+      EXPECT_TRUE(std::isnan(increment[2 * years + t])) << v;
+      EXPECT_EQ(increment[3 * years + t], covered[3 * years + t] - covered[2 * years + t]) << v;
+      EXPECT_TRUE(std::isfinite(increment_se[3 * years + t])) << v;
+    }
+  }
+  const auto agricultural = h5::read_doubles(f, "/sweep/covered_agricultural");
+  EXPECT_TRUE(std::isnan(agricultural[0]) && std::isfinite(agricultural[years]));
   const auto inspect = test::run_incsim("inspect " + q(out));
   EXPECT_EQ(inspect.exit_status, 0);
   EXPECT_NE(inspect.out.find("poverty_guard insurance payouts"), std::string::npos);
