@@ -69,6 +69,43 @@ inline Scenario simple_scenario(int households = 100, int years = 3, std::int64_
   return s;
 }
 
+// A hazard named "hazard" hitting every industry of `s` with the same `affects`, no price
+// shock.
+inline Hazard make_hazard(const Scenario& s, HazardScope scope, double probability,
+                          Severity severity, double affects) {
+  Hazard h;
+  h.name = "hazard";
+  h.scope = scope;
+  h.probability = probability;
+  h.severity = severity;
+  h.affects.assign(s.industries.size(), affects);
+  h.price_shock.assign(s.markets.size(), 1.0);
+  return h;
+}
+
+// Agricultural insurance of industry 0 with `sum_insured` per unit (everyone enrolled, no
+// subsidy unless given).
+inline void cover_agricultural(Scenario& s, double sum_insured, double deductible,
+                               double premium_rate, GroupShare subsidy = {}) {
+  AgriculturalInsurance& ag = s.insurance.agricultural;
+  ag.enabled = true;
+  ag.covers = {0};
+  ag.sum_insured.assign(s.industries.size(), 0.0);
+  ag.sum_insured[0] = sum_insured;
+  ag.deductible = deductible;
+  ag.premium_rate = premium_rate;
+  ag.subsidy = subsidy;
+}
+
+// Income index insurance of industry 0 (everyone enrolled, no subsidy).
+inline void cover_index(Scenario& s, double coverage, double premium_rate) {
+  IncomeIndexInsurance& ii = s.insurance.income_index;
+  ii.enabled = true;
+  ii.covers = {0};
+  ii.coverage = coverage;
+  ii.premium_rate = premium_rate;
+}
+
 // simple_scenario with two correlated markets, a two-product industry with yield risk, villages,
 // household sizes 1 to `max_size`, 30% registered poor with their own endowments (some without
 // laborers) and wages, stochastic wages, dibao and health shocks (two illnesses, one costing

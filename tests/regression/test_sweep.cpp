@@ -167,6 +167,16 @@ choice:
 poverty: {line: 1800}
 )";
 
+// Runs the sweep of `file` with scenario.seed `seed` on 2 threads into `out`, and opens it.
+h5::File seeded_sweep(const fs::path& file, int seed, const fs::path& out) {
+  const SweepSpec spec = load_sweep(file.string(), {{"scenario.seed", std::to_string(seed)}});
+  SweepOptions options;
+  options.output = out.string();
+  options.threads = 2;
+  if (!run_sweep(spec, options).complete) ADD_FAILURE() << file << " seed " << seed;
+  return h5::File::open_read(options.output);
+}
+
 TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
   const fs::path dir = test_dir();
   test::write_file(dir / "base.yaml", kPairedBase);
@@ -177,13 +187,8 @@ TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
   double paired_over_unpaired = 0.0;
   const int sweeps = 100;
   for (int s = 0; s < sweeps; ++s) {
-    const SweepSpec spec =
-        load_sweep((dir / "sweep.yaml").string(), {{"scenario.seed", std::to_string(1000 + s)}});
-    SweepOptions options;
-    options.output = (dir / "seed").string() + std::to_string(s) + ".h5";
-    options.threads = 2;
-    ASSERT_TRUE(run_sweep(spec, options).complete);
-    const h5::File f = h5::File::open_read(options.output);
+    const h5::File f =
+        seeded_sweep(dir / "sweep.yaml", 1000 + s, dir / ("seed" + std::to_string(s) + ".h5"));
     const auto diff = h5::read_doubles(f, "/sweep/mean_income_diff");
     const auto diff_se = h5::read_doubles(f, "/sweep/mean_income_diff_se");
     const auto se = h5::read_doubles(f, "/sweep/mean_income_se");
@@ -226,13 +231,8 @@ TEST(Sweep, BasisRiskRatiosArePooledPairedAndMatchRepeatedSweeps) {
   std::vector<double> diffs, diff_ses;
   const int sweeps = 60;
   for (int s = 0; s < sweeps; ++s) {
-    const SweepSpec spec = load_sweep((dir / (s == 0 ? "all.yaml" : "table.yaml")).string(),
-                                      {{"scenario.seed", std::to_string(2000 + s)}});
-    SweepOptions options;
-    options.output = (dir / "seed").string() + std::to_string(s) + ".h5";
-    options.threads = 2;
-    ASSERT_TRUE(run_sweep(spec, options).complete);
-    const h5::File f = h5::File::open_read(options.output);
+    const h5::File f = seeded_sweep(dir / (s == 0 ? "all.yaml" : "table.yaml"), 2000 + s,
+                                    dir / ("seed" + std::to_string(s) + ".h5"));
     const auto covered = h5::read_doubles(f, "/sweep/covered_income_index");
     const auto se = h5::read_doubles(f, "/sweep/covered_income_index_se");
     const auto diff = h5::read_doubles(f, "/sweep/covered_income_index_diff");

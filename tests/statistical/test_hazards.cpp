@@ -24,16 +24,7 @@ Scenario farm_scenario(int households, int years, std::int64_t reps) {
   return s;
 }
 
-Hazard make_hazard(const Scenario& s, HazardScope scope, double p, Severity sev, double affects) {
-  Hazard h;
-  h.name = std::string{"hazard"};
-  h.scope = scope;
-  h.probability = p;
-  h.severity = sev;
-  h.affects.assign(s.industries.size(), affects);
-  h.price_shock.assign(s.markets.size(), 1.0);
-  return h;
-}
+using test::make_hazard;
 
 TEST(Hazards, VillageEventsAreIndependentAcrossVillagesCountyEventsShared) {
   for (HazardScope scope : {HazardScope::village, HazardScope::county, HazardScope::household}) {

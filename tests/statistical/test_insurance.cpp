@@ -35,11 +35,7 @@ Scenario index_scenario(std::int64_t reps) {
   Scenario s = test::simple_scenario(1, 3, reps);
   s.markets[0] = {"crayfish", "kg", 36.0, 0.03, 0.25, 0.6};
   s.industries[0].products = {{0, 125.0, 0.2}};
-  IncomeIndexInsurance& ii = s.insurance.income_index;
-  ii.enabled = true;
-  ii.covers = {0};
-  ii.coverage = 0.8;
-  ii.premium_rate = 0.05;
+  test::cover_index(s, 0.8, 0.05);
   return s;
 }
 
@@ -105,21 +101,9 @@ double expected_indemnity(double p, double si, double a, double d, double alpha,
 
 TEST(Agricultural, ExpectedIndemnityEqualsIntegralOverBetaSeverity) {
   Scenario s = test::simple_scenario(2000, 2, 60);
-  Hazard flood;
-  flood.name = "flood";
-  flood.scope = HazardScope::household;
-  flood.probability = 0.3;
-  flood.severity = {false, 0.0, 2.0, 5.0};
-  flood.affects = {1.5};
-  flood.price_shock = {1.0};
-  s.hazards.push_back(flood);
-  AgriculturalInsurance& ag = s.insurance.agricultural;
-  ag.enabled = true;
-  ag.covers = {0};
-  ag.sum_insured = {1000.0};
-  ag.deductible = 0.1;
-  ag.premium_rate = 0.06;
-  ag.subsidy = {1.0, 0.6};
+  s.hazards.push_back(
+      test::make_hazard(s, HazardScope::household, 0.3, {false, 0.0, 2.0, 5.0}, 1.5));
+  test::cover_agricultural(s, 1000.0, 0.1, 0.06, {1.0, 0.6});
   const Model model = build_model(s);
   const Kernel kernel(model);
   Workspace ws(model);
@@ -145,20 +129,8 @@ Scenario guard_scenario() {
   s.industries[0].products = {{0, 10.0, 0.0}};
   s.income.wage = {1000.0, 0.0, 1.0};
   s.poverty.line = 1000.0;
-  Hazard hail;
-  hail.name = "hail";
-  hail.probability = 1.0;
-  hail.severity = {true, 0.4, 1, 1};
-  hail.affects = {1.0};
-  hail.price_shock = {1.0};
-  s.hazards.push_back(hail);
-  AgriculturalInsurance& ag = s.insurance.agricultural;
-  ag.enabled = true;
-  ag.covers = {0};
-  ag.sum_insured = {500.0};
-  ag.deductible = 0.1;
-  ag.premium_rate = 0.1;
-  ag.subsidy = {0.5, 0.5};
+  s.hazards.push_back(test::make_hazard(s, HazardScope::county, 1.0, {true, 0.4, 1, 1}, 1.0));
+  test::cover_agricultural(s, 500.0, 0.1, 0.1, {0.5, 0.5});
   PovertyGuard& pg = s.insurance.poverty_guard;
   pg.enabled = true;
   pg.threshold = 1.5;

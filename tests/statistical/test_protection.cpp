@@ -71,11 +71,7 @@ Scenario index_scenario(int households, int years, std::int64_t reps, double yie
   Scenario s = test::simple_scenario(households, years, reps);
   s.markets[0] = {"crayfish", "kg", 36.0, 0.0, 0.25, 0.0};
   s.industries[0].products = {{0, 125.0, yield_sigma}};
-  IncomeIndexInsurance& ii = s.insurance.income_index;
-  ii.enabled = true;
-  ii.covers = {0};
-  ii.coverage = 0.8;
-  ii.premium_rate = 0.05;
+  test::cover_index(s, 0.8, 0.05);
   return s;
 }
 
@@ -197,20 +193,8 @@ TEST(BasisRisk, StandardErrorIsTheRatioEstimatorOverReplications) {
 Scenario hazard_scenario(double p, double loss, double d, int cycle, int years) {
   Scenario s = test::simple_scenario(400, years, 40);
   s.industries[0].cycle_years = cycle;
-  Hazard hail;
-  hail.name = "hail";
-  hail.scope = HazardScope::household;
-  hail.probability = p;
-  hail.severity = {true, loss, 1, 1};
-  hail.affects = {1.0};
-  hail.price_shock = {1.0};
-  s.hazards.push_back(hail);
-  AgriculturalInsurance& ag = s.insurance.agricultural;
-  ag.enabled = true;
-  ag.covers = {0};
-  ag.sum_insured = {500.0};
-  ag.deductible = d;
-  ag.premium_rate = 0.05;
+  s.hazards.push_back(test::make_hazard(s, HazardScope::household, p, {true, loss, 1, 1}, 1.0));
+  test::cover_agricultural(s, 500.0, d, 0.05);
   s.insurance.basis_risk_reference = 0.8;
   return s;
 }
@@ -268,21 +252,10 @@ TEST(BasisRisk, AgriculturalIndemnitiesOfATwoYearCycleAccumulate) {
 // both: double counts K_agri + K_index, so it compensates at least what either does.
 TEST(BasisRisk, DoubleIsNeverBelowEitherProductWhenEveryHouseholdHoldsBoth) {
   Scenario s = index_scenario(300, 3, 300, 0.15);
-  Hazard flood;
-  flood.name = "flood";
-  flood.scope = HazardScope::village;
-  flood.probability = 0.25;
-  flood.severity = {false, 0.0, 2.0, 5.0};
-  flood.affects = {1.2};
-  flood.price_shock = {1.0};
-  s.hazards.push_back(flood);
+  s.hazards.push_back(
+      test::make_hazard(s, HazardScope::village, 0.25, {false, 0.0, 2.0, 5.0}, 1.2));
   s.population.villages = 10;
-  AgriculturalInsurance& ag = s.insurance.agricultural;
-  ag.enabled = true;
-  ag.covers = {0};
-  ag.sum_insured = {2000.0};
-  ag.deductible = 0.1;
-  ag.premium_rate = 0.06;
+  test::cover_agricultural(s, 2000.0, 0.1, 0.06);
   const Model model = build_model(s);
   const RunResults res = run_simulation(model, {2, nullptr});
   const BasisRiskResult& agri = variant(res, "agricultural");
