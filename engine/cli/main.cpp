@@ -5,6 +5,8 @@
 //   incsim compare A.h5 B.h5 [--csv FILE]
 //   incsim export RESULT.h5 --csv DIR
 //   incsim schema [--markdown]
+//   incsim run SCENARIO --part I/N [-o PART.h5] ...   (replications of part I of N)
+//   incsim merge PART.h5... [-o OUT.h5] [--threads K]
 //   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
 #include <CLI/CLI.hpp>
@@ -15,6 +17,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <sstream>
 
@@ -25,6 +28,7 @@
 #include "incsim/hdf5.h"
 #include "incsim/load.h"
 #include "incsim/output.h"
+#include "incsim/part.h"
 #include "incsim/version.h"
 
 namespace {
@@ -63,14 +67,58 @@ std::string default_output(const std::string& scenario) {
   return std::filesystem::path(scenario).stem().string() + ".h5";
 }
 
+// "I/N" of --part: part I (1-based) of N.
+struct PartSpec {
+  int index = 0, parts = 0;
+};
+
+std::optional<PartSpec> parse_part(const std::string& text) {
+  const std::size_t slash = text.find('/');
+  auto number = [](const std::string& t) -> int {
+    if (t.empty() || t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos)
+      return 0;
+    return std::stoi(t);
+  };
+  if (slash == std::string::npos) return std::nullopt;
+  const PartSpec p{number(text.substr(0, slash)), number(text.substr(slash + 1))};
+  if (p.index < 1 || p.parts < 1 || p.index > p.parts) return std::nullopt;
+  return p;
+}
+
 int run_command(const Common& c, std::string output, bool output_given, bool allow_large,
                 std::optional<std::int64_t> replications, std::optional<std::string> seed,
-                int threads, bool quiet) {
+                int threads, bool quiet, const std::optional<std::string>& part_text) {
   std::vector<incsim::Override> ov = overrides_of(c);
   if (replications) ov.push_back({"scenario.replications", std::to_string(*replications)});
   if (seed) ov.push_back({"scenario.seed", *seed});
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, ov);
-  if (!output_given) output = default_output(c.scenario);
+  std::optional<PartSpec> part;
+  if (part_text) {
+    part = parse_part(*part_text);
+    if (!part) {
+      std::cerr << "incsim: --part " << part_text->substr(0, 40)
+                << ": expected I/N, part I of N with 1 <= I <= N (e.g. --part 2/8)\n";
+      return kExitInvalid;
+    }
+    if (scenario.output.target.enabled) {
+      std::cerr << "incsim: --part cannot split a run with output.target (convergence mode "
+                   "decides when to stop from the replications run so far)\n";
+      return kExitInvalid;
+    }
+    const std::int64_t blocks =
+        (scenario.replications + incsim::reduction_grain(scenario.replications) - 1) /
+        incsim::reduction_grain(scenario.replications);
+    if (part->parts > blocks) {
+      std::cerr << "incsim: --part " << *part_text << ": " << scenario.replications
+                << " replications run in " << blocks << " blocks, so at most " << blocks
+                << " parts\n";
+      return kExitInvalid;
+    }
+  }
+  if (!output_given)
+    output = part ? std::filesystem::path(c.scenario).stem().string() + ".part" +
+                        std::to_string(part->index) + "of" + std::to_string(part->parts) + ".h5"
+                  : default_output(c.scenario);
   std::string problem = incsim::h5::output_path_problem(output);
   if (problem.empty())
     problem = incsim::cli::output_replaces_input(
@@ -98,6 +146,26 @@ int run_command(const Common& c, std::string output, bool output_given, bool all
   const double choice_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - choice_start).count();
 
+  if (part) {  // the part's replications only, as a partial result for incsim merge
+    const std::vector<std::int64_t> cuts = incsim::part_boundaries(model.replications, part->parts);
+    const std::int64_t begin = cuts[part->index - 1], end = cuts[part->index];
+    std::atomic<std::int64_t> done{0};
+    const auto start = std::chrono::steady_clock::now();
+    incsim::RunPart result;
+    {
+      incsim::cli::Progress progress(end - begin, done);
+      result = incsim::run_part(model, begin, end, {threads, &done});
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    incsim::write_part(output, model, result, part->index, part->parts);
+    if (!quiet)
+      std::cout << "part " << part->index << " of " << part->parts << ": replications " << begin
+                << " to " << end - 1 << " of " << model.replications << " in " << seconds
+                << " s (model " << incsim::model_fingerprint(model) << ")\n";
+    std::cout << "wrote " << output << "\n";
+    return 0;
+  }
   std::atomic<std::int64_t> done{0};
   const auto start = std::chrono::steady_clock::now();
   incsim::RunResults results;
@@ -110,6 +178,78 @@ int run_command(const Common& c, std::string output, bool output_given, bool all
   incsim::write_results(output, model, results);
   if (!quiet) incsim::cli::print_summary(std::cout, model, results, seconds, choice_seconds);
   std::cout << "\nwrote " << output << "\n";
+  return 0;
+}
+
+// `incsim merge PART.h5... -o OUT.h5`: the parts of one run (any order) into the run's result,
+// bit for bit the file `incsim run` writes (created_utc aside). The model is built again from
+// the parts' scenario text (the choice and fair-premium pilots are deterministic) and must have
+// their fingerprint; each part is read first in a child process, so a corrupt file cannot crash
+// the merge.
+int merge_command(const std::vector<std::string>& paths, std::string output, bool output_given,
+                  int threads, bool allow_large) {
+  // Reads `path` in a child process with `body` (a part file we did not write may crash
+  // libhdf5); a failure is reported there, and its status returned here.
+  auto isolated = [](const std::string& path, const std::function<void()>& body) {
+    return incsim::cli::run_isolated(
+        "merge", path,
+        [&](std::ostream&) {
+          try {
+            if (!incsim::cli::open_result_file(path, "merge")) return kExitFailure;
+            body();
+            return 0;
+          } catch (const std::exception& e) {
+            std::cerr << "incsim merge: " << e.what() << "\n";
+            return kExitFailure;
+          }
+        },
+        std::cout, std::cerr, incsim::cli::inspect_limits({path}));
+  };
+  std::vector<incsim::PartHeader> headers;
+  for (const std::string& p : paths) {
+    if (const int status = isolated(p, [&] { incsim::read_part_header(p); }); status != 0)
+      return status;
+    headers.push_back(incsim::read_part_header(p));
+  }
+  try {
+    headers = incsim::check_parts(std::move(headers));
+  } catch (const std::exception& e) {
+    std::cerr << "incsim merge: " << e.what() << "\n";
+    return kExitFailure;
+  }
+  const incsim::PartHeader& first = headers.front();
+  if (!output_given) output = std::filesystem::path(first.scenario_file).stem().string() + ".h5";
+  std::vector<std::string> inputs = paths;
+  std::string problem = incsim::h5::output_path_problem(output);
+  if (problem.empty()) problem = incsim::cli::output_replaces_input(output, inputs);
+  incsim::Scenario scenario =
+      incsim::load_scenario_text(first.scenario_text, first.scenario_file, {});
+  scenario.overrides = first.overrides;  // as the parts were run (the text has them applied)
+  if (problem.empty() && !allow_large)
+    problem = incsim::resource_problem(incsim::estimate_resources(scenario, threads));
+  if (!problem.empty()) {
+    std::cerr << "incsim merge: " << problem << "\n";
+    return kExitInvalid;
+  }
+  const incsim::Model model = incsim::build_model(scenario, threads);
+  const std::string fingerprint = incsim::model_fingerprint(model);
+  if (fingerprint != first.model_fingerprint) {
+    std::cerr << "incsim merge: the parts were simulated from a model with fingerprint "
+              << first.model_fingerprint << ", but their scenario builds " << fingerprint
+              << " here (another incsim build, or a changed population csv)\n";
+    return kExitFailure;
+  }
+  for (const incsim::PartHeader& h : headers)
+    if (const int status = isolated(h.path, [&] { incsim::read_part(h.path, model); }); status != 0)
+      return status;
+  incsim::RunPart whole = incsim::read_part(headers.front().path, model);
+  for (std::size_t k = 1; k < headers.size(); ++k)
+    incsim::merge_parts(whole, incsim::read_part(headers[k].path, model));
+  const incsim::RunResults results = incsim::finish_run(model, std::move(whole));
+  incsim::write_results(output, model, results);
+  std::cout << "merged " << headers.size() << " part" << (headers.size() == 1 ? "" : "s") << " ("
+            << model.replications << " replications, model " << fingerprint << ")\nwrote " << output
+            << "\n";
   return 0;
 }
 
@@ -185,6 +325,27 @@ int main(int argc, char** argv) {
   bool allow_large = false;
   run->add_flag("--allow-large", allow_large,
                 "run even when the memory estimate exceeds 80% of this machine's memory");
+  std::optional<std::string> part_text;
+  run->add_option("--part", part_text,
+                  "run only part I of N of the replications and write a partial result for "
+                  "incsim merge (default output: <scenario stem>.partIofN.h5)")
+      ->type_name("I/N");
+
+  std::vector<std::string> merge_paths;
+  std::string merge_output;
+  int merge_threads = 0;
+  bool merge_allow_large = false;
+  CLI::App* merge = app.add_subcommand(
+      "merge", "merge the part files of one run (incsim run --part I/N) into its result file");
+  merge->add_option("parts", merge_paths, "part files, in any order")->required();
+  merge->add_option("-o,--output", merge_output,
+                    "output file (default: <scenario file stem>.h5, in the current directory)");
+  merge
+      ->add_option("--threads", merge_threads,
+                   "worker threads for rebuilding the model (default: all cores)")
+      ->check(CLI::Range(0, 1024));
+  merge->add_flag("--allow-large", merge_allow_large,
+                  "merge even when the memory estimate exceeds 80% of this machine's memory");
 
   Common validate_args;
   CLI::App* validate =
@@ -219,12 +380,13 @@ int main(int argc, char** argv) {
   // A mistyped subcommand is named (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
-    const std::vector<std::string> commands = {"run",     "validate", "sweep", "inspect",
-                                               "compare", "export",   "schema"};
+    const std::vector<std::string> commands = {"run",     "validate", "sweep",  "inspect",
+                                               "compare", "export",   "schema", "merge"};
     if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
-      std::cerr << "incsim: unknown command '" << word.substr(0, 60)
-                << "' (expected run, validate, sweep, inspect, compare, export or schema; see "
-                   "incsim --help)\n";
+      std::cerr
+          << "incsim: unknown command '" << word.substr(0, 60)
+          << "' (expected run, validate, sweep, merge, inspect, compare, export or schema; see "
+             "incsim --help)\n";
       return kExitInvalid;
     }
   }
@@ -238,7 +400,10 @@ int main(int argc, char** argv) {
   try {
     if (run->parsed())
       return run_command(run_args, output, run->count("--output") > 0, allow_large, replications,
-                         seed, threads, quiet);
+                         seed, threads, quiet, part_text);
+    if (merge->parsed())
+      return merge_command(merge_paths, merge_output, merge->count("--output") > 0, merge_threads,
+                           merge_allow_large);
     if (inspect->parsed())
       return incsim::cli::inspect_isolated(inspect_path, std::cout, std::cerr,
                                            incsim::cli::inspect_limits({inspect_path}));

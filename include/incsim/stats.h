@@ -122,6 +122,13 @@ class FixedSum {
   }
   void add(const FixedSum& other) { v_ += other.v_; }
   double value() const { return static_cast<double>(v_) / kScale; }
+  // The exact fixed-point integer, for partial-result files (incsim/part.h).
+  __int128 raw() const { return v_; }
+  static FixedSum from_raw(__int128 raw) {
+    FixedSum s;
+    s.v_ = raw;
+    return s;
+  }
 
  private:
   [[noreturn]] static void overflow(double x);

@@ -17,7 +17,7 @@ HEADER_STAGE = {
     "choice.h": "choice",
     "stats.h": "stats",
     "hdf5.h": "output", "output.h": "output", "version.h": "output",
-    "engine.h": "engine",
+    "engine.h": "engine", "part.h": "engine",
 }
 # Stage -> the stages it may include (besides itself), mirroring CMakeLists.txt.
 ALLOWED = {

@@ -1,0 +1,427 @@
+// Partial-result files (incsim/part.h, MODEL.md section 13): writing a RunPart, reading it back
+// against the model, and checking that a set of parts is one whole run.
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <stdexcept>
+
+#include "incsim/hdf5.h"
+#include "incsim/part.h"
+#include "incsim/version.h"
+
+namespace incsim {
+namespace {
+
+constexpr const char* kKind = "incsim part";
+
+// ---- fingerprint ----------------------------------------------------------------------------
+
+class Fnv {
+ public:
+  void bytes(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) {
+      hash_ ^= p[i];
+      hash_ *= 1099511628211ull;
+    }
+  }
+  template <typename T>
+  void values(const std::vector<T>& v) {
+    const std::uint64_t n = v.size();
+    bytes(&n, sizeof n);
+    if (!v.empty()) bytes(v.data(), v.size() * sizeof(T));
+  }
+  void text(const std::string& s) {
+    const std::uint64_t n = s.size();
+    bytes(&n, sizeof n);
+    bytes(s.data(), s.size());
+  }
+  std::string hex() const {
+    char buffer[17];
+    std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash_));
+    return buffer;
+  }
+
+ private:
+  std::uint64_t hash_ = 14695981039346656037ull;
+};
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// ---- 128-bit sums as (n, 2) int64 ---------------------------------------------------------
+
+template <int B>
+std::vector<std::int64_t> raw_pairs(const std::vector<FixedSum<B>>& sums) {
+  std::vector<std::int64_t> out(2 * sums.size());
+  for (std::size_t i = 0; i < sums.size(); ++i) {
+    const auto u = static_cast<unsigned __int128>(sums[i].raw());
+    out[2 * i] = static_cast<std::int64_t>(static_cast<std::uint64_t>(u));
+    out[2 * i + 1] = static_cast<std::int64_t>(static_cast<std::uint64_t>(u >> 64));
+  }
+  return out;
+}
+
+void write_sums(h5::Group& g, const std::string& name, const auto& sums) {
+  g.write(name, raw_pairs(sums), {static_cast<hsize_t>(sums.size()), 2});
+}
+
+// Reads part files: every dataset's shape is checked against what the model needs.
+class PartReader {
+ public:
+  PartReader(const std::string& path, h5::File& file) : path_(path), file_(file) {}
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(path_ + " is not a usable part of this run: " + what);
+  }
+
+  std::vector<std::int64_t> int64s(const std::string& name, std::vector<hsize_t> shape) const {
+    std::vector<hsize_t> dims;
+    std::vector<std::int64_t> v = h5::read_int64s(file_, name, &dims);
+    check_shape(name, dims, shape);
+    return v;
+  }
+  std::vector<double> doubles(const std::string& name, std::vector<hsize_t> shape) const {
+    std::vector<hsize_t> dims;
+    std::vector<double> v = h5::read_doubles(file_, name, &dims);
+    check_shape(name, dims, shape);
+    return v;
+  }
+  template <int B>
+  void sums(const std::string& name, std::vector<FixedSum<B>>& into) const {
+    const std::vector<std::int64_t> p = int64s(name, {into.size(), 2});
+    for (std::size_t i = 0; i < into.size(); ++i) {
+      const auto u =
+          (static_cast<unsigned __int128>(static_cast<std::uint64_t>(p[2 * i + 1])) << 64) |
+          static_cast<std::uint64_t>(p[2 * i]);
+      into[i] = FixedSum<B>::from_raw(static_cast<__int128>(u));
+    }
+  }
+  template <typename T>
+  void counts(const std::string& name, std::vector<T>& into) const {
+    const std::vector<std::int64_t> v = int64s(name, {into.size()});
+    for (std::size_t i = 0; i < into.size(); ++i) {
+      if (v[i] < 0) fail(name + " holds a negative count");
+      into[i] = static_cast<T>(v[i]);
+    }
+  }
+
+ private:
+  void check_shape(const std::string& name, const std::vector<hsize_t>& dims,
+                   const std::vector<hsize_t>& shape) const {
+    if (dims != shape) fail(name + " has shape " + text(dims) + ", expected " + text(shape));
+  }
+  static std::string text(const std::vector<hsize_t>& dims) {
+    if (dims.empty()) return "scalar";
+    std::string out = std::to_string(dims[0]);
+    for (std::size_t k = 1; k < dims.size(); ++k) out.append("x").append(std::to_string(dims[k]));
+    return out;
+  }
+  std::string path_;
+  h5::File& file_;
+};
+
+const char* const kGroupSums[] = {"income_sum", "income_sumsq", "oop_sum", "oop_sumsq"};
+const char* const kGroupShares[] = {"fgt0_sum", "fgt0_sumsq"};
+
+}  // namespace
+
+std::string model_fingerprint(const Model& model) {
+  Fnv f;
+  f.text(INCSIM_VERSION);
+  f.text(model.scenario.text_as_run);
+  const Households& h = model.households;
+  f.values(h.village);
+  f.values(h.size);
+  f.values(h.laborers);
+  f.values(h.farmland_mu);
+  f.values(h.forest_mu);
+  f.values(h.capital);
+  f.values(h.poor);
+  f.values(h.public_post);
+  f.values(h.main);
+  f.values(h.aux);
+  f.values(h.units_main);
+  f.values(h.units_aux);
+  for (const auto& e : h.enrolled) f.values(e);
+  f.values(h.dibao_eligible);
+  f.values(h.certainty_equivalent);
+  f.values(h.fixed_income);
+  f.values(h.farm_cost);
+  f.values(model.kernel.unit);
+  f.values(model.insurance.rate_used);
+  for (const ProductPlan& p : model.insurance.plan) {
+    f.values(p.premium);
+    f.values(p.subsidy);
+    f.values(p.exposed);
+  }
+  return f.hex();
+}
+
+void write_part(const std::string& path, const Model& model, const RunPart& part, int index,
+                int parts) {
+  const Scenario& s = model.scenario;
+  const Accumulator& acc = *part.accumulator;
+  const auto years = static_cast<std::size_t>(model.years);
+  h5::AtomicFile out(path);
+  h5::Group root = out.file().root();
+  root.attr("kind", kKind)
+      .attr("part_format", kPartFormat)
+      .attr("incsim_version", INCSIM_VERSION)
+      .attr("scenario", s.text_as_run)
+      .attr("scenario_file", s.source_file)
+      .attr("overrides", s.overrides)
+      .attr("replications", static_cast<std::int64_t>(model.replications))
+      .attr("years", static_cast<std::int64_t>(model.years))
+      .attr("households", static_cast<std::int64_t>(model.households.count()))
+      .attr("part", static_cast<std::int64_t>(index))
+      .attr("parts", static_cast<std::int64_t>(parts))
+      .attr("begin", part.begin)
+      .attr("end", part.end)
+      .attr("model_fingerprint", model_fingerprint(model))
+      .attr("created_utc", utc_now());
+  root.attr("seed", std::uint64_t{s.seed});
+
+  h5::Group a = root.group("accumulator");
+  a.write_scalar("replications", acc.replications);
+  a.write("histogram", acc.histogram);
+  write_sums(a, "household_income_sum", acc.household_income_sum);
+  a.write("household_poor_count", acc.household_poor_count);
+  a.write("household_poor_horizon", acc.household_poor_horizon);
+  for (std::size_t g = 0; g < acc.group_income_sum.size(); ++g) {
+    h5::Group gg = a.group("group_" + std::to_string(g));
+    const std::vector<IncomeSum>* sums[] = {&acc.group_income_sum[g], &acc.group_income_sumsq[g],
+                                            &acc.group_oop_sum[g], &acc.group_oop_sumsq[g]};
+    for (int k = 0; k < 4; ++k) write_sums(gg, kGroupSums[k], *sums[k]);
+    write_sums(gg, kGroupShares[0], acc.group_fgt0_sum[g]);
+    write_sums(gg, kGroupShares[1], acc.group_fgt0_sumsq[g]);
+  }
+  a.write("minimum", acc.minimum);
+  a.write("maximum", acc.maximum);
+  h5::Group p = a.group("protection");
+  write_sums(p, "basis", acc.protection.basis);
+  write_sums(p, "value", acc.protection.value);
+  p.write("group_replications",
+          std::vector<std::int64_t>(std::begin(acc.protection.group_replications),
+                                    std::end(acc.protection.group_replications)));
+
+  // The part's rows of the per-replication table and its sample-path slots.
+  const ReplicationTable& table = part.table;
+  const std::size_t from = static_cast<std::size_t>(part.begin) * years;
+  const std::size_t to = static_cast<std::size_t>(part.end) * years;
+  const std::vector<const std::vector<double>*> columns = table.year_columns();
+  std::vector<double> rows;
+  rows.reserve(columns.size() * (to - from));
+  for (const std::vector<double>* c : columns)
+    rows.insert(rows.end(), c->begin() + from, c->begin() + to);
+  h5::Group t = root.group("table");
+  t.write("year_columns", rows, {static_cast<hsize_t>(columns.size()), to - from});
+  const auto m = static_cast<std::size_t>(table.markets);
+  t.write("prices",
+          std::vector<double>(table.prices.begin() + from * m, table.prices.begin() + to * m));
+  t.write("ever_poor", std::vector<double>(table.ever_poor.begin() + part.begin,
+                                           table.ever_poor.begin() + part.end));
+  t.write("two_consecutive_poor_ever",
+          std::vector<double>(table.two_consecutive_poor_ever.begin() + part.begin,
+                              table.two_consecutive_poor_ever.begin() + part.end));
+  const std::int64_t s0 = std::min(part.begin, part.sample_path_count);
+  const std::int64_t s1 = std::min(part.end, part.sample_path_count);
+  const std::size_t width = model.households.count() * years;
+  root.write(
+      "sample_paths",
+      std::vector<float>(part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
+                         part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s1 * width)));
+  out.commit();
+}
+
+PartHeader read_part_header(const std::string& path) {
+  PartHeader h;
+  h.path = path;
+  try {
+    const h5::File f = h5::File::open_read(path);
+    std::string kind;
+    try {
+      kind = h5::read_string_attribute(f, "/", "kind");
+    } catch (const h5::H5Error&) {
+    }
+    if (kind != kKind)
+      throw std::runtime_error(path + " is not an incsim part file (written by incsim run --part)");
+    h.format = h5::read_int64_attribute(f, "/", "part_format");
+    h.incsim_version = h5::read_string_attribute(f, "/", "incsim_version");
+    if (h.format != kPartFormat)
+      throw std::runtime_error(path + " is a part file of format " + std::to_string(h.format) +
+                               " (incsim " + h.incsim_version + "); this incsim reads format " +
+                               std::to_string(kPartFormat));
+    h.scenario_text = h5::read_string_attribute(f, "/", "scenario");
+    h.scenario_file = h5::read_string_attribute(f, "/", "scenario_file");
+    h.overrides = h5::read_strings_attribute(f, "/", "overrides");
+    h.seed = h5::read_uint64_attribute(f, "/", "seed");
+    h.replications = h5::read_int64_attribute(f, "/", "replications");
+    h.years = h5::read_int64_attribute(f, "/", "years");
+    h.households = h5::read_int64_attribute(f, "/", "households");
+    h.part = static_cast<int>(h5::read_int64_attribute(f, "/", "part"));
+    h.parts = static_cast<int>(h5::read_int64_attribute(f, "/", "parts"));
+    h.begin = h5::read_int64_attribute(f, "/", "begin");
+    h.end = h5::read_int64_attribute(f, "/", "end");
+    h.model_fingerprint = h5::read_string_attribute(f, "/", "model_fingerprint");
+  } catch (const h5::H5Error& e) {
+    throw std::runtime_error(path + " cannot be read as a part file: " + e.what());
+  }
+  if (h.parts < 1 || h.part < 1 || h.part > h.parts || h.begin < 0 || h.end <= h.begin ||
+      h.end > h.replications)
+    throw std::runtime_error(path + " is a corrupt part file: part " + std::to_string(h.part) +
+                             " of " + std::to_string(h.parts) + ", replications [" +
+                             std::to_string(h.begin) + ", " + std::to_string(h.end) + ") of " +
+                             std::to_string(h.replications));
+  return h;
+}
+
+std::vector<PartHeader> check_parts(std::vector<PartHeader> headers) {
+  if (headers.empty()) throw std::runtime_error("no part files given");
+  const PartHeader& first = headers.front();
+  auto differs = [&](const PartHeader& h, const std::string& what) {
+    throw std::runtime_error(h.path + " is not a part of the same run as " + first.path + ": " +
+                             what + " differ");
+  };
+  for (const PartHeader& h : headers) {
+    if (h.incsim_version != first.incsim_version)
+      differs(h, "the incsim versions (" + h.incsim_version + ", " + first.incsim_version + ")");
+    // The most telling difference first (the seed and counts are also in the text).
+    if (h.seed != first.seed)
+      differs(h, "the seeds (" + std::to_string(h.seed) + ", " + std::to_string(first.seed) + ")");
+    if (h.replications != first.replications || h.years != first.years ||
+        h.households != first.households)
+      differs(h, "the replications, years or households");
+    if (h.parts != first.parts)
+      differs(h, "the part counts (" + std::to_string(h.parts) + ", " +
+                     std::to_string(first.parts) + ")");
+    if (h.scenario_text != first.scenario_text) differs(h, "the scenario texts");
+    if (h.scenario_file != first.scenario_file) differs(h, "the scenario files");
+    if (h.overrides != first.overrides) differs(h, "the overrides");
+    if (h.model_fingerprint != first.model_fingerprint)
+      differs(h, "the models (fingerprints " + h.model_fingerprint + ", " +
+                     first.model_fingerprint + ")");
+  }
+  std::sort(headers.begin(), headers.end(),
+            [](const PartHeader& a, const PartHeader& b) { return a.part < b.part; });
+  for (std::size_t k = 1; k < headers.size(); ++k)
+    if (headers[k].part == headers[k - 1].part)
+      throw std::runtime_error(
+          "part " + std::to_string(headers[k].part) + " of " + std::to_string(first.parts) +
+          " is given twice: " + headers[k - 1].path + " and " + headers[k].path);
+  std::vector<int> missing;
+  for (int i = 1, k = 0; i <= first.parts; ++i) {
+    if (k < static_cast<int>(headers.size()) && headers[k].part == i)
+      ++k;
+    else
+      missing.push_back(i);
+  }
+  if (!missing.empty()) {
+    std::string list;
+    for (int i : missing) list += (list.empty() ? "" : ", ") + std::to_string(i);
+    throw std::runtime_error(std::string(missing.size() == 1 ? "part " : "parts ") + list + " of " +
+                             std::to_string(first.parts) + " missing (" +
+                             std::to_string(headers.size()) + " given)");
+  }
+  const std::vector<std::int64_t> cuts = part_boundaries(first.replications, first.parts);
+  for (const PartHeader& h : headers)
+    if (h.begin != cuts[h.part - 1] || h.end != cuts[h.part])
+      throw std::runtime_error(h.path + " holds replications [" + std::to_string(h.begin) + ", " +
+                               std::to_string(h.end) + "), not part " + std::to_string(h.part) +
+                               "'s [" + std::to_string(cuts[h.part - 1]) + ", " +
+                               std::to_string(cuts[h.part]) + ")");
+  return headers;
+}
+
+RunPart read_part(const std::string& path, const Model& model) {
+  const PartHeader header = read_part_header(path);
+  if (header.model_fingerprint != model_fingerprint(model))
+    throw std::runtime_error(path + " was simulated from another model (fingerprint " +
+                             header.model_fingerprint + ", this build's " +
+                             model_fingerprint(model) +
+                             "): another incsim build, a changed population csv, or another "
+                             "scenario");
+  h5::File f = h5::File::open_read(path);
+  const PartReader r(path, f);
+  RunPart part;
+  part.begin = header.begin;
+  part.end = header.end;
+  part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
+  part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
+  part.table = ReplicationTable(model.replications, model.years,
+                                static_cast<int>(model.markets.size()), &model.protection);
+  Accumulator& acc = *part.accumulator;
+  try {
+    const std::vector<std::int64_t> reps = r.int64s("/accumulator/replications", {});
+    acc.replications = reps.at(0);
+    if (acc.replications != part.end - part.begin)
+      r.fail("its accumulator holds " + std::to_string(acc.replications) + " replications");
+    {
+      const std::vector<std::int64_t> v =
+          r.int64s("/accumulator/histogram", {acc.histogram.size()});
+      for (std::size_t i = 0; i < v.size(); ++i)
+        acc.histogram[i] = static_cast<std::uint64_t>(v[i]);
+    }
+    r.sums("/accumulator/household_income_sum", acc.household_income_sum);
+    r.counts("/accumulator/household_poor_count", acc.household_poor_count);
+    r.counts("/accumulator/household_poor_horizon", acc.household_poor_horizon);
+    for (std::size_t g = 0; g < acc.group_income_sum.size(); ++g) {
+      const std::string base = "/accumulator/group_" + std::to_string(g) + "/";
+      std::vector<IncomeSum>* sums[] = {&acc.group_income_sum[g], &acc.group_income_sumsq[g],
+                                        &acc.group_oop_sum[g], &acc.group_oop_sumsq[g]};
+      for (int k = 0; k < 4; ++k) r.sums(base + kGroupSums[k], *sums[k]);
+      r.sums(base + kGroupShares[0], acc.group_fgt0_sum[g]);
+      r.sums(base + kGroupShares[1], acc.group_fgt0_sumsq[g]);
+    }
+    acc.minimum = r.doubles("/accumulator/minimum", {acc.minimum.size()});
+    acc.maximum = r.doubles("/accumulator/maximum", {acc.maximum.size()});
+    r.sums("/accumulator/protection/basis", acc.protection.basis);
+    r.sums("/accumulator/protection/value", acc.protection.value);
+    const std::vector<std::int64_t> groups =
+        r.int64s("/accumulator/protection/group_replications", {ProtectionSums::kGroups});
+    std::copy(groups.begin(), groups.end(), acc.protection.group_replications);
+
+    ReplicationTable& table = part.table;
+    const auto years = static_cast<std::size_t>(model.years);
+    const std::size_t from = static_cast<std::size_t>(part.begin) * years;
+    const std::size_t to = static_cast<std::size_t>(part.end) * years;
+    const std::vector<std::vector<double>*> columns = table.year_columns();
+    const std::vector<double> rows = r.doubles("/table/year_columns", {columns.size(), to - from});
+    for (std::size_t c = 0; c < columns.size(); ++c)
+      std::copy(rows.begin() + c * (to - from), rows.begin() + (c + 1) * (to - from),
+                columns[c]->begin() + from);
+    const auto m = static_cast<std::size_t>(table.markets);
+    const std::vector<double> prices = r.doubles("/table/prices", {(to - from) * m});
+    std::copy(prices.begin(), prices.end(), table.prices.begin() + from * m);
+    const auto n = static_cast<std::size_t>(part.end - part.begin);
+    const std::vector<double> ever = r.doubles("/table/ever_poor", {n});
+    std::copy(ever.begin(), ever.end(), table.ever_poor.begin() + part.begin);
+    const std::vector<double> consecutive = r.doubles("/table/two_consecutive_poor_ever", {n});
+    std::copy(consecutive.begin(), consecutive.end(),
+              table.two_consecutive_poor_ever.begin() + part.begin);
+
+    part.sample_path_count = std::min(model.scenario.output.sample_paths, model.replications);
+    const std::size_t width = model.households.count() * years;
+    part.sample_paths.assign(static_cast<std::size_t>(part.sample_path_count) * width, 0.0f);
+    const std::int64_t s0 = std::min(part.begin, part.sample_path_count);
+    const std::int64_t s1 = std::min(part.end, part.sample_path_count);
+    const std::vector<double> paths =
+        r.doubles("/sample_paths", {static_cast<hsize_t>(s1 - s0) * width});
+    std::transform(paths.begin(), paths.end(),
+                   part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
+                   [](double x) { return static_cast<float>(x); });
+  } catch (const h5::H5Error& e) {
+    r.fail(e.what());
+  }
+  return part;
+}
+
+}  // namespace incsim
