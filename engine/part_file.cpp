@@ -166,13 +166,14 @@ std::string model_fingerprint(const Model& model) {
   return f.hex();
 }
 
-void write_part(const std::string& path, const Model& model, const RunPart& part, int index,
-                int parts) {
+namespace {
+
+void write_part_tree(h5::File& file, const Model& model, const RunPart& part, int index,
+                     int parts) {
   const Scenario& s = model.scenario;
   const Accumulator& acc = *part.accumulator;
   const auto years = static_cast<std::size_t>(model.years);
-  h5::AtomicFile out(path);
-  h5::Group root = out.file().root();
+  h5::Group root = file.root();
   root.attr("kind", kKind)
       .attr("part_format", kPartFormat)
       .attr("incsim_version", INCSIM_VERSION)
@@ -239,14 +240,12 @@ void write_part(const std::string& path, const Model& model, const RunPart& part
       "sample_paths",
       std::vector<float>(part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
                          part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s1 * width)));
-  out.commit();
 }
 
-PartHeader read_part_header(const std::string& path) {
+PartHeader header_of(const h5::File& f, const std::string& path) {
   PartHeader h;
   h.path = path;
   try {
-    const h5::File f = h5::File::open_read(path);
     std::string kind;
     try {
       kind = h5::read_string_attribute(f, "/", "kind");
@@ -282,6 +281,50 @@ PartHeader read_part_header(const std::string& path) {
                              std::to_string(h.begin) + ", " + std::to_string(h.end) + ") of " +
                              std::to_string(h.replications));
   return h;
+}
+
+RunPart read_part_from(h5::File& f, const std::string& path, const Model& model);
+
+}  // namespace
+
+void write_part(const std::string& path, const Model& model, const RunPart& part, int index,
+                int parts) {
+  h5::AtomicFile out(path);
+  write_part_tree(out.file(), model, part, index, parts);
+  out.commit();
+}
+
+std::vector<unsigned char> part_image(const Model& model, const RunPart& part, int index,
+                                      int parts) {
+  h5::File f = h5::File::create_in_memory("part-" + std::to_string(index) + ".h5");
+  write_part_tree(f, model, part, index, parts);
+  return f.image();
+}
+
+PartHeader read_part_header(const std::string& path) {
+  try {
+    const h5::File f = h5::File::open_read(path);
+    return header_of(f, path);
+  } catch (const h5::H5Error& e) {
+    throw std::runtime_error(path + " cannot be read as a part file: " + e.what());
+  }
+}
+
+RunPart read_part(const std::string& path, const Model& model) {
+  h5::File f = [&] {
+    try {
+      return h5::File::open_read(path);
+    } catch (const h5::H5Error& e) {
+      throw std::runtime_error(path + " cannot be read as a part file: " + e.what());
+    }
+  }();
+  return read_part_from(f, path, model);
+}
+
+RunPart read_part_image(const std::vector<unsigned char>& image, const std::string& name,
+                        const Model& model) {
+  h5::File f = h5::File::open_image(image, name);
+  return read_part_from(f, name, model);
 }
 
 std::vector<PartHeader> check_parts(std::vector<PartHeader> headers) {
@@ -341,15 +384,16 @@ std::vector<PartHeader> check_parts(std::vector<PartHeader> headers) {
   return headers;
 }
 
-RunPart read_part(const std::string& path, const Model& model) {
-  const PartHeader header = read_part_header(path);
+namespace {
+
+RunPart read_part_from(h5::File& f, const std::string& path, const Model& model) {
+  const PartHeader header = header_of(f, path);
   if (header.model_fingerprint != model_fingerprint(model))
     throw std::runtime_error(path + " was simulated from another model (fingerprint " +
                              header.model_fingerprint + ", this build's " +
                              model_fingerprint(model) +
                              "): another incsim build, a changed population csv, or another "
                              "scenario");
-  h5::File f = h5::File::open_read(path);
   const PartReader r(path, f);
   RunPart part;
   part.begin = header.begin;
@@ -423,5 +467,7 @@ RunPart read_part(const std::string& path, const Model& model) {
   }
   return part;
 }
+
+}  // namespace
 
 }  // namespace incsim

@@ -202,10 +202,10 @@ RunResults finish_run(const Model& model, RunPart&& whole) {
   return out;
 }
 
-Model build_model(const Scenario& scenario, int threads,
-                  std::atomic<std::int64_t>* choice_progress) {
+Model build_model(const Scenario& scenario, int threads, std::atomic<std::int64_t>* choice_progress,
+                  const PilotShare* share) {
   Model model = build_population_model(scenario);
-  choose_portfolios(model, threads, choice_progress);
+  choose_portfolios(model, threads, choice_progress, share);
   return model;
 }
 

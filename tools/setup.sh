@@ -13,7 +13,8 @@ if [ "${1:-}" = --no-tests ]; then
   shift
 fi
 packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev
-          hdf5-tools libcli11-dev)
+          hdf5-tools libcli11-dev
+          openmpi-bin libopenmpi-dev)  # optional: mpirun -n K incsim run|sweep (README)
 if [ "$with_tests" = ON ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev
              python3 python3-h5py python3-numpy python3-yaml

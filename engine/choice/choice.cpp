@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <span>
+#include <stdexcept>
 
 #include "incsim/draws.h"
 #include "incsim/pilot.h"
@@ -168,7 +170,8 @@ void utility_terms(const ChoiceSpec& c, const double* y, const double* first, st
 
 std::vector<double> certainty_equivalents(const Model& base,
                                           const std::vector<std::pair<int, int>>& portfolios,
-                                          int threads, std::atomic<std::int64_t>* progress) {
+                                          int threads, std::atomic<std::int64_t>* progress,
+                                          const PilotShare* share) {
   const std::size_t n = base.households.count();
   const std::size_t np = portfolios.size();
   const int years = base.years;
@@ -180,8 +183,15 @@ std::vector<double> certainty_equivalents(const Model& base,
   // in one pilot batch, so batches running in parallel never touch the same accumulator.
   std::vector<CertaintyEquivalent> acc(n * np, CertaintyEquivalent(choice));
   std::vector<std::uint8_t> feasible(n * np, 0);
+  // A distributed pilot: this process's even share of the batches.
+  const bool split = share != nullptr && share->ranks > 1;
+  const std::size_t batches = pilot_batch_count(base);
+  auto cut = [&](int r) { return batches * static_cast<std::size_t>(r) / share->ranks; };
+  const std::size_t first_batch = split ? cut(share->rank) : 0;
+  const std::size_t last_batch = split ? cut(share->rank + 1) : batches;
   run_portfolio_pilot(
-      base, portfolios, pilots, rng::Stream::choice_pilot, threads, [&](const PilotBatch& batch) {
+      base, portfolios, pilots, rng::Stream::choice_pilot, threads,
+      [&](const PilotBatch& batch) {
         const std::size_t lanes = batch.households.size();
         const std::size_t padded = rng::padded_lanes(lanes);
         std::vector<double> sum(lanes), income(padded, 0.0), first(padded, 0.0), terms(padded);
@@ -215,10 +225,34 @@ std::vector<double> certainty_equivalents(const Model& base,
           }
         }
         if (progress) progress->fetch_add(static_cast<std::int64_t>(lanes));
-      });
+      },
+      first_batch, last_batch);
   std::vector<double> ce(n * np, kNaN);
   for (std::size_t c = 0; c < n * np; ++c)
     if (feasible[c]) ce[c] = acc[c].value();
+  if (!split) return ce;
+  // Rows of the households of each process's batches, in pilot order.
+  const std::vector<std::uint32_t> order = pilot_order(base);
+  auto rows_of = [&](int r) {
+    const std::size_t a = std::min(n, cut(r) * Kernel::kBatch);
+    const std::size_t b = std::min(n, cut(r + 1) * Kernel::kBatch);
+    return std::span<const std::uint32_t>(order).subspan(a, b - a);
+  };
+  std::vector<double> mine;
+  for (std::uint32_t h : rows_of(share->rank))
+    mine.insert(mine.end(), ce.begin() + h * np, ce.begin() + (h + 1) * np);
+  const std::vector<std::vector<double>> all = share->all_gather(mine);
+  for (int r = 0; r < share->ranks; ++r) {
+    const auto households = rows_of(r);
+    const std::vector<double>& values = all.at(static_cast<std::size_t>(r));
+    if (values.size() != households.size() * np)
+      throw std::runtime_error("distributed pilot: process " + std::to_string(r) + " sent " +
+                               std::to_string(values.size()) + " values, expected " +
+                               std::to_string(households.size() * np));
+    for (std::size_t i = 0; i < households.size(); ++i)
+      std::copy(values.begin() + i * np, values.begin() + (i + 1) * np,
+                ce.begin() + households[i] * np);
+  }
   return ce;
 }
 
@@ -343,7 +377,8 @@ std::vector<std::uint8_t> resource_constraints(const Model& base) {
   return out;
 }
 
-void choose_portfolios(Model& model, int threads, std::atomic<std::int64_t>* progress) {
+void choose_portfolios(Model& model, int threads, std::atomic<std::int64_t>* progress,
+                       const PilotShare* share) {
   const Scenario& scenario = model.scenario;
   const std::size_t n = model.households.count();
   std::vector<int> main(n, -1), aux(n, -1);
@@ -388,7 +423,7 @@ void choose_portfolios(Model& model, int threads, std::atomic<std::int64_t>* pro
 
   const std::vector<std::pair<int, int>> portfolios = candidate_portfolios(scenario);
   const std::size_t np = portfolios.size();
-  const std::vector<double> ce = certainty_equivalents(model, portfolios, threads, progress);
+  const std::vector<double> ce = certainty_equivalents(model, portfolios, threads, progress, share);
   const rng::Addressed draw{rng::make_key(scenario.seed, rng::Stream::choice)};
   const double temperature = scenario.choice.temperature;
   std::vector<double> chosen_ce(n, kNaN);

@@ -128,6 +128,7 @@ struct SweepArgs {
   bool dry_run = false;  // validate every point and print the table of points; run nothing
 };
 CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args);
-int sweep_command(const SweepArgs& args);
+class Mpi;
+int sweep_command(const SweepArgs& args, const Mpi& mpi);
 
 }  // namespace incsim::cli

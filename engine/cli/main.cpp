@@ -22,6 +22,8 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/distributed.h"
+#include "cli/mpi.h"
 #include "cli/schema_cli.h"
 #include "incsim/choice.h"
 #include "incsim/engine.h"
@@ -56,6 +58,13 @@ void add_common(CLI::App* cmd, Common& c) {
       ->allow_extra_args(false);  // one PATH=VALUE per --set: the scenario may follow it
 }
 
+// "rank R of K: " in an MPI job, else nothing.
+std::string rank_prefix(const incsim::cli::Mpi& mpi) {
+  return mpi.distributed()
+             ? "rank " + std::to_string(mpi.rank()) + " of " + std::to_string(mpi.size()) + ": "
+             : std::string();
+}
+
 int print_errors(const incsim::ScenarioError& e) {
   for (const incsim::Diagnostic& d : e.diagnostics()) std::cerr << d.format() << "\n";
   std::cerr << e.diagnostics().size() << " error" << (e.diagnostics().size() == 1 ? "" : "s")
@@ -85,14 +94,21 @@ std::optional<PartSpec> parse_part(const std::string& text) {
   return p;
 }
 
-int run_command(const Common& c, std::string output, bool output_given, bool allow_large,
-                std::optional<std::int64_t> replications, std::optional<std::string> seed,
-                int threads, bool quiet, const std::optional<std::string>& part_text) {
+int run_command(const incsim::cli::Mpi& mpi, const Common& c, std::string output, bool output_given,
+                bool allow_large, std::optional<std::int64_t> replications,
+                std::optional<std::string> seed, int threads, bool quiet,
+                const std::optional<std::string>& part_text) {
   std::vector<incsim::Override> ov = overrides_of(c);
   if (replications) ov.push_back({"scenario.replications", std::to_string(*replications)});
   if (seed) ov.push_back({"scenario.seed", *seed});
   const incsim::Scenario scenario = incsim::load_scenario(c.scenario, ov);
   std::optional<PartSpec> part;
+  if (part_text && mpi.distributed()) {
+    if (mpi.root())
+      std::cerr << "incsim: --part under MPI: the ranks already split the run (give one or the "
+                   "other)\n";
+    return kExitInvalid;
+  }
   if (part_text) {
     part = parse_part(*part_text);
     if (!part) {
@@ -119,15 +135,25 @@ int run_command(const Common& c, std::string output, bool output_given, bool all
     output = part ? std::filesystem::path(c.scenario).stem().string() + ".part" +
                         std::to_string(part->index) + "of" + std::to_string(part->parts) + ".h5"
                   : default_output(c.scenario);
-  std::string problem = incsim::h5::output_path_problem(output);
-  if (problem.empty())
-    problem = incsim::cli::output_replaces_input(
-        output, {scenario.source_file, scenario.population.csv_path});
+  // Under MPI only rank 0 writes, so only its view of the output path counts.
+  std::string problem;
+  if (mpi.root()) {
+    problem = incsim::h5::output_path_problem(output);
+    if (problem.empty())
+      problem = incsim::cli::output_replaces_input(
+          output, {scenario.source_file, scenario.population.csv_path});
+  }
   if (problem.empty() && !allow_large)
     problem = incsim::resource_problem(incsim::estimate_resources(scenario, threads));
-  if (!problem.empty()) {
-    std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
+  if (mpi.broadcast(problem.empty() ? 0 : 1) != 0) {
+    if (mpi.root())
+      std::cerr << "incsim: " << problem << "\n";  // before anything is built or simulated
     return kExitInvalid;
+  }
+  if (mpi.distributed()) {
+    if (mpi.root())
+      for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
+    return incsim::cli::run_distributed(mpi, scenario, output, threads, quiet);
   }
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
   if (scenario.choice.rule != incsim::ChoiceRule::fixed && isatty(STDERR_FILENO)) {
@@ -284,6 +310,7 @@ int validate_command(const Common& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const incsim::cli::Mpi mpi(argc, argv);  // a world of one unless started by mpirun or srun
   // A file-size limit makes a write fail with EFBIG instead of killing the process, so the
   // error is reported and the temporary file removed.
   std::signal(SIGXFSZ, SIG_IGN);
@@ -399,8 +426,8 @@ int main(int argc, char** argv) {
 
   try {
     if (run->parsed())
-      return run_command(run_args, output, run->count("--output") > 0, allow_large, replications,
-                         seed, threads, quiet, part_text);
+      return run_command(mpi, run_args, output, run->count("--output") > 0, allow_large,
+                         replications, seed, mpi.usable_threads(threads), quiet, part_text);
     if (merge->parsed())
       return merge_command(merge_paths, merge_output, merge->count("--output") > 0, merge_threads,
                            merge_allow_large);
@@ -436,13 +463,17 @@ int main(int argc, char** argv) {
     if (schema->parsed()) return incsim::cli::schema_command(*schema, std::cout);
     if (sweep->parsed()) {
       sweep_args.output_given = sweep->count("--output") > 0;
-      return incsim::cli::sweep_command(sweep_args);
+      sweep_args.threads = mpi.usable_threads(sweep_args.threads);
+      return incsim::cli::sweep_command(sweep_args, mpi);
     }
     return validate_command(validate_args);
   } catch (const incsim::ScenarioError& e) {
+    // Every rank reads the same input and fails alike: rank 0 says so.
+    if (!mpi.root()) return kExitInvalid;
     return print_errors(e);
   } catch (const incsim::h5::H5Error& e) {
-    std::cerr << "incsim: " << e.what() << "\n";
+    std::cerr << "incsim: " << rank_prefix(mpi) << e.what() << "\n";
+    if (mpi.distributed()) mpi.abort(kExitFailure);  // no rank goes on to write
     // The temporary file is gone (its owner unwound), but a file whose close failed stays
     // registered in the HDF5 library, whose exit handler would then crash flushing it again:
     // leave without running the exit handlers.
@@ -450,7 +481,8 @@ int main(int argc, char** argv) {
     std::cerr.flush();
     std::_Exit(kExitFailure);
   } catch (const std::exception& e) {
-    std::cerr << "incsim: " << e.what() << "\n";
+    std::cerr << "incsim: " << rank_prefix(mpi) << e.what() << "\n";
+    if (mpi.distributed()) mpi.abort(kExitFailure);  // no rank goes on to write
     return kExitFailure;
   }
 }

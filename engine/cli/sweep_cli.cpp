@@ -12,6 +12,8 @@
 #include <optional>
 
 #include "cli/cli.h"
+#include "cli/distributed.h"
+#include "cli/mpi.h"
 #include "incsim/hdf5.h"
 #include "incsim/sweep.h"
 
@@ -212,24 +214,33 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args) {
   return cmd;
 }
 
-int sweep_command(const SweepArgs& args) {
+int sweep_command(const SweepArgs& args, const Mpi& mpi) {
   std::vector<Override> overrides;
   for (const std::string& s : args.sets) overrides.push_back(parse_override(s));
   const SweepSpec spec = load_sweep(args.file, overrides, args.table_only);
   const std::string output =
       args.output_given ? args.output : std::filesystem::path(args.file).stem().string() + ".h5";
-  std::string problem = h5::output_path_problem(output);
-  if (problem.empty()) problem = output_replaces_input(output, {spec.file, spec.base_file});
-  if (args.dry_run) return print_dry_run(spec, output, problem, args.allow_large);
+  // Under MPI rank 0 owns the output and its sidecar: only its view of them counts.
+  std::string problem;
+  if (mpi.root()) {
+    problem = h5::output_path_problem(output);
+    if (problem.empty()) problem = output_replaces_input(output, {spec.file, spec.base_file});
+  }
+  if (args.dry_run) return mpi.root() ? print_dry_run(spec, output, problem, args.allow_large) : 0;
   for (std::size_t k = 0; k < spec.points.size() && problem.empty() && !args.allow_large; ++k) {
     const ResourceEstimate e = estimate_resources(
         load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k)), args.threads);
     problem = resource_problem(e);
     if (!problem.empty()) problem = "point " + std::to_string(k + 1) + ": " + problem;
   }
-  if (!problem.empty()) {
-    std::cerr << "incsim: " << problem << "\n";
+  if (mpi.broadcast(problem.empty() ? 0 : 1) != 0) {
+    if (mpi.root()) std::cerr << "incsim: " << problem << "\n";
     return kExitInvalid;
+  }
+  if (!mpi.root()) {  // a worker rank: its share of the points, sent to rank 0
+    InterruptGuard guard;
+    sweep_worker(mpi, spec, args.threads, &interrupted);
+    return 0;
   }
   for (const std::string& w : spec.warnings) std::cerr << "warning: " << w << "\n";
   std::cerr << "incsim sweep: " << spec.points.size() << " points (" << to_string(spec.mode)
@@ -245,12 +256,18 @@ int sweep_command(const SweepArgs& args) {
   options.progress = &progress.counter();
   options.choice_progress = &progress.choice_counter();
   options.on_event = [&progress](const SweepEvent& e) { progress(e); };
+  if (mpi.distributed())
+    options.distribute = [&](const std::vector<std::size_t>& missing,
+                             const SweepOptions::StorePoint& store) {
+      distribute_points(mpi, spec, args.threads, &interrupted, missing, store);
+    };
   SweepSummary summary;
   try {
     InterruptGuard guard;
     summary = run_sweep(spec, options);
   } catch (const SweepMismatch& e) {
     std::cerr << "incsim sweep: " << e.what() << "\n";
+    if (mpi.distributed()) mpi.abort(kExitInvalid);  // the worker ranks wait for the points
     return kExitInvalid;
   }
   progress.report_reused();

@@ -506,6 +506,35 @@ File File::open_read(const std::string& path) {
   return File(own(H5Fopen(path.c_str(), H5F_ACC_RDONLY, fapl.id()), H5Fclose, -1, op));
 }
 
+File File::create_in_memory(const std::string& name) {
+  QuietErrors quiet;
+  const std::string op = "create in-memory file " + name;
+  Handle fapl = file_access(op);
+  check(H5Pset_fapl_core(fapl.id(), 1 << 20, 0), -1, op);
+  return File(
+      own(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()), H5Fclose, -1, op));
+}
+
+std::vector<unsigned char> File::image() {
+  QuietErrors quiet;
+  const std::string op = "take the image of " + file_name_of(id());
+  check(H5Fflush(id(), H5F_SCOPE_GLOBAL), id(), op);
+  const ssize_t size = H5Fget_file_image(id(), nullptr, 0);
+  if (size < 0) fail(id(), op);
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(size));
+  if (H5Fget_file_image(id(), bytes.data(), bytes.size()) != size) fail(id(), op);
+  return bytes;
+}
+
+File File::open_image(const std::vector<unsigned char>& bytes, const std::string& name) {
+  QuietErrors quiet;
+  const std::string op = "open the file image " + name;
+  if (bytes.empty()) throw H5Error("HDF5: cannot " + op + ": it is empty");
+  // The library copies the buffer (no flags), so `bytes` may go away after this call.
+  return File(own(H5LTopen_file_image(const_cast<unsigned char*>(bytes.data()), bytes.size(), 0),
+                  H5Fclose, -1, op));
+}
+
 Group File::root() const {
   QuietErrors quiet;
   if (!handle_.valid()) throw H5Error("HDF5: cannot open root group: the file is closed");

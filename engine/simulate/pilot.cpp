@@ -385,26 +385,37 @@ void PilotWorker::add_wages_guard_and_dibao(int t, double* __restrict y) {
   }
 }
 
-void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
-                         int replications, rng::Stream stream, int threads,
-                         const std::function<void(const PilotBatch&)>& on_batch) {
-  const std::size_t n = base.households.count();
+std::vector<std::uint32_t> pilot_order(const Model& base) {
   // Households by laborer count, so a batch's wage draws cover nearly every lane.
-  std::vector<std::uint32_t> order(n);
+  std::vector<std::uint32_t> order(base.households.count());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return base.households.laborers[a] < base.households.laborers[b];
   });
+  return order;
+}
+
+std::size_t pilot_batch_count(const Model& base) {
+  return (base.households.count() + Kernel::kBatch - 1) / Kernel::kBatch;
+}
+
+void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
+                         int replications, rng::Stream stream, int threads,
+                         const std::function<void(const PilotBatch&)>& on_batch,
+                         std::size_t first_batch, std::size_t last_batch) {
+  const std::size_t n = base.households.count();
+  const std::vector<std::uint32_t> order = pilot_order(base);
   const Kernel::Plan plan = make_kernel_plan(base);
   std::vector<std::vector<Units>> units(portfolios.size());
   for (std::size_t p = 0; p < portfolios.size(); ++p)
     units[p] = household_units(base, portfolios[p].first, portfolios[p].second);
   const rng::Key key = rng::make_key(base.seed, stream);
   const std::size_t batch = Kernel::kBatch;
-  const std::size_t batches = (n + batch - 1) / batch;
+  const std::size_t batches = std::min(last_batch, pilot_batch_count(base));
+  if (first_batch >= batches) return;
   tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
   arena.execute([&] {
-    tbb::parallel_for(std::size_t{0}, batches, [&](std::size_t b) {
+    tbb::parallel_for(first_batch, batches, [&](std::size_t b) {
       PilotWorker worker(base, plan, key, portfolios, units);
       const std::size_t begin = b * batch, end = std::min(n, begin + batch);
       worker.run(std::span<const std::uint32_t>(order).subspan(begin, end - begin), replications,

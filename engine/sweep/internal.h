@@ -52,6 +52,9 @@ std::string point_file_problem(const std::string& path, const SweepSpec& spec, s
 // Writes point k's file atomically at `path`.
 void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
                       const Model& model, const RunResults& results);
+// The same file as the bytes of an in-memory HDF5 file (distributed sweeps).
+std::vector<unsigned char> point_file_image(const SweepSpec& spec, std::size_t k,
+                                            const Model& model, const RunResults& results);
 
 // Builds `output` atomically from the point files (in point order): /points/<k> copied from
 // each file's /tree (unless table-only), /sweep computed from the /table columns.

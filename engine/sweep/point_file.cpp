@@ -84,15 +84,16 @@ std::string utc_now() {
   return buffer;
 }
 
-void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
-                      const Model& model, const RunResults& results) {
+namespace {
+
+void write_point_tree(h5::File& file, const SweepSpec& spec, std::size_t k, const Model& model,
+                      const RunResults& results) {
   const ReplicationTable& table = results.per_replication;
   const double exit_target = model.scenario.poverty.exit_target;
   std::vector<std::string> overrides;
   for (const Override& o : spec.overrides_of(k)) overrides.push_back(o.path + "=" + o.value);
 
-  h5::AtomicFile out(path);
-  h5::Group root = out.file().root();
+  h5::Group root = file.root();
   root.attr("incsim_version", INCSIM_VERSION)
       .attr("point", static_cast<std::int64_t>(k))
       .attr("labels", spec.points[k].labels)
@@ -136,7 +137,22 @@ void write_point_file(const std::string& path, const SweepSpec& spec, std::size_
   choice.write_strings("labels", labels);
   choice.write("share", shares);
   if (!spec.table_only) write_results(root.group("tree"), model, results);
+}
+
+}  // namespace
+
+void write_point_file(const std::string& path, const SweepSpec& spec, std::size_t k,
+                      const Model& model, const RunResults& results) {
+  h5::AtomicFile out(path);
+  write_point_tree(out.file(), spec, k, model, results);
   out.commit();
+}
+
+std::vector<unsigned char> point_file_image(const SweepSpec& spec, std::size_t k,
+                                            const Model& model, const RunResults& results) {
+  h5::File f = h5::File::create_in_memory("point-" + std::to_string(k) + ".h5");
+  write_point_tree(f, spec, k, model, results);
+  return f.image();
 }
 
 // ---- copy_tree --------------------------------------------------------------------------------

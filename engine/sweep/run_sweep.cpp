@@ -256,6 +256,14 @@ SweepEvent event_of(SweepEvent::Kind kind, std::size_t point) {
 
 }  // namespace
 
+std::vector<unsigned char> compute_point_image(const SweepSpec& spec, std::size_t k, int threads) {
+  const Scenario scenario =
+      load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
+  const Model model = build_model(scenario, threads);
+  const RunResults results = run_simulation(model, {threads, nullptr});
+  return point_file_image(spec, k, model, results);
+}
+
 SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
   const fs::path output(options.output);
   const fs::path sidecar(sweep_sidecar(options.output));
@@ -290,6 +298,32 @@ SweepSummary run_sweep(const SweepSpec& spec, const SweepOptions& options) {
     rejected.reason = problem;
     rejected.file = file.string();
     notify(rejected);
+  }
+  if (options.distribute) {
+    std::vector<std::size_t> missing;
+    for (std::size_t k = 0; k < summary.points; ++k)
+      if (!fs::exists(files[k])) missing.push_back(k);
+    options.distribute(
+        missing, [&](std::size_t k, const std::vector<unsigned char>& image, double seconds) {
+          if (k >= summary.points || fs::exists(files[k]))
+            throw std::runtime_error("distributed sweep: point " + std::to_string(k + 1) +
+                                     " delivered twice or out of range");
+          h5::write_text_file(files[k], std::string(image.begin(), image.end()));
+          const Scenario scenario =
+              load_scenario_text(spec.base_text, spec.base_file, spec.overrides_of(k));
+          const std::string problem = point_file_problem(files[k], spec, k, scenario.text_as_run);
+          if (!problem.empty()) {
+            fs::remove(files[k]);
+            throw std::runtime_error("distributed sweep: the file computed for point " +
+                                     std::to_string(k + 1) + " is not usable: " + problem);
+          }
+          ++done;
+          ++summary.computed;
+          SweepEvent finished = event_of(SweepEvent::finished, k);
+          finished.replications = scenario.replications;
+          finished.seconds = seconds;
+          notify(finished);
+        });
   }
   for (std::size_t k = 0; k < summary.points; ++k) {
     if (fs::exists(files[k])) continue;

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -23,8 +24,17 @@ namespace incsim {
 // Households::binding_constraint and Model::capacity_used are set. `threads` bounds the
 // pilot's parallelism (0 = all); the result does not depend on it. `progress`, if given, is
 // incremented by the households of each pilot batch after each of its pilot replications.
-void choose_portfolios(Model& model, int threads = 0,
-                       std::atomic<std::int64_t>* progress = nullptr);
+// A choice pilot shared by the processes of an MPI job (MODEL.md section 13): process `rank`
+// of `ranks` runs an even share of the pilot batches (pilot_batch_count), and `all_gather`
+// (every process's values, in rank order, on every process) brings the others' certainty
+// equivalents, so every process ends with the table one process computes, bit for bit.
+struct PilotShare {
+  int rank = 0, ranks = 1;
+  std::function<std::vector<std::vector<double>>(const std::vector<double>&)> all_gather;
+};
+
+void choose_portfolios(Model& model, int threads = 0, std::atomic<std::int64_t>* progress = nullptr,
+                       const PilotShare* share = nullptr);
 
 // Per household of `base` (a model from build_population_model), the BindingConstraint that
 // leaves it no portfolio before any capacity applies: none where some portfolio it may take
@@ -52,6 +62,7 @@ double certainty_equivalent(const ChoiceSpec& choice, std::span<const double> in
 std::vector<double> certainty_equivalents(const Model& base,
                                           const std::vector<std::pair<int, int>>& portfolios,
                                           int threads,
-                                          std::atomic<std::int64_t>* progress = nullptr);
+                                          std::atomic<std::int64_t>* progress = nullptr,
+                                          const PilotShare* share = nullptr);
 
 }  // namespace incsim

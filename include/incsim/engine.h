@@ -18,8 +18,11 @@ namespace incsim {
 // Scenario -> model with the households' portfolios chosen: build_population_model, then
 // choose_portfolios (incsim/choice.h). `threads` bounds the choice stage (0 = all cores);
 // `choice_progress` counts its pilot household-replications (progress display only).
+// `share` splits the choice pilot across the processes of an MPI job (incsim/choice.h).
+struct PilotShare;
 Model build_model(const Scenario& scenario, int threads = 0,
-                  std::atomic<std::int64_t>* choice_progress = nullptr);
+                  std::atomic<std::int64_t>* choice_progress = nullptr,
+                  const PilotShare* share = nullptr);
 
 struct RunOptions {
   int threads = 0;  // 0 = all available

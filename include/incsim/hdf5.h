@@ -224,6 +224,11 @@ class File {
   static File create(const std::string& path);
   // Opens an existing file read-only (tests, `incsim inspect`).
   static File open_read(const std::string& path);
+  // A file held in memory only (the core driver, no backing store), e.g. a partial result sent
+  // between processes; image() is its bytes, open_image() reads such bytes back.
+  static File create_in_memory(const std::string& name);
+  std::vector<unsigned char> image();
+  static File open_image(const std::vector<unsigned char>& bytes, const std::string& name);
   Group root() const;
   hid_t id() const { return handle_.id(); }
   void flush();

@@ -51,6 +51,13 @@ std::string model_fingerprint(const Model& model);
 void write_part(const std::string& path, const Model& model, const RunPart& part, int index,
                 int parts);
 
+// The same part as the bytes of an in-memory HDF5 file, to send between processes (MPI), and
+// read back; `name` labels it in messages.
+std::vector<unsigned char> part_image(const Model& model, const RunPart& part, int index,
+                                      int parts);
+RunPart read_part_image(const std::vector<unsigned char>& image, const std::string& name,
+                        const Model& model);
+
 // The header of a part file; throws std::runtime_error naming the file if it is not one.
 PartHeader read_part_header(const std::string& path);
 

@@ -32,12 +32,20 @@ struct PilotBatch {
   }
 };
 
+// The households of `base` in pilot order (by laborer count, then index): batch b is the
+// Kernel::kBatch households from position b x kBatch; there are pilot_batch_count of them.
+std::vector<std::uint32_t> pilot_order(const Model& base);
+std::size_t pilot_batch_count(const Model& base);
+
 // Runs `replications` pilot replications of `base` (its portfolios are ignored) on `stream`
 // for every (main, aux) portfolio, calling on_batch once per batch of households and
 // replication: replications in order within a batch, batches in parallel on up to `threads`
-// threads (0 = all), each household in exactly one batch.
+// threads (0 = all), each household in exactly one batch. Only the batches [first_batch,
+// last_batch) run (a process's share of a distributed pilot); a batch's results do not depend
+// on which others run.
 void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
                          int replications, rng::Stream stream, int threads,
-                         const std::function<void(const PilotBatch&)>& on_batch);
+                         const std::function<void(const PilotBatch&)>& on_batch,
+                         std::size_t first_batch = 0, std::size_t last_batch = SIZE_MAX);
 
 }  // namespace incsim

@@ -109,7 +109,19 @@ struct SweepOptions {
   // Incremented per pilot household-replication of the current point's choice (display only).
   std::atomic<std::int64_t>* choice_progress = nullptr;
   std::function<void(const SweepEvent&)> on_event;  // called from the calling thread
+  // Distributed sweeps (MPI, on the process that owns the sidecar): given the points still
+  // missing, in order, computes them (here and on other processes, with compute_point_image)
+  // and hands each point's file, as it arrives, to `store`, which checks it and writes it into
+  // the sidecar. Always called once when set (with an empty list when nothing is missing).
+  // Unset: the points are computed here, in order.
+  using StorePoint = std::function<void(std::size_t point, const std::vector<unsigned char>& file,
+                                        double seconds)>;
+  std::function<void(const std::vector<std::size_t>& missing, const StorePoint& store)> distribute;
 };
+
+// Point k of `spec` built, run and written as run_sweep writes it into the sidecar, as the
+// bytes of an in-memory HDF5 file: what one rank of a distributed sweep computes.
+std::vector<unsigned char> compute_point_image(const SweepSpec& spec, std::size_t k, int threads);
 
 struct SweepSummary {
   std::size_t points = 0;

@@ -1,0 +1,32 @@
+// `incsim run` across the ranks of an MPI job (MODEL.md section 13): every rank builds the
+// model (the choice and fair-premium pilots are deterministic; rank 0 checks that every rank's
+// model fingerprint is its own), the ranks simulate the parts of the replications
+// part_boundaries gives (one part per rank, at most one per block), send them to rank 0 as
+// in-memory part files, and rank 0 merges them and writes the result: bit for bit the file
+// of one process. Progress and the summary come from rank 0 only.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "cli/mpi.h"
+#include "incsim/scenario.h"
+#include "incsim/sweep.h"
+
+namespace incsim::cli {
+
+int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string& output,
+                    int threads, bool quiet);
+
+// A distributed sweep: rank 0 owns the sidecar and runs run_sweep with this as
+// SweepOptions::distribute (the missing points go round-robin to the ranks, rank 0 included;
+// each point's file comes back to rank 0, which checks and stores it); the other ranks call
+// sweep_worker, which computes their share. `stop` is checked between points.
+void distribute_points(const Mpi& mpi, const SweepSpec& spec, int threads,
+                       const std::atomic<bool>* stop, const std::vector<std::size_t>& missing,
+                       const SweepOptions::StorePoint& store);
+void sweep_worker(const Mpi& mpi, const SweepSpec& spec, int threads,
+                  const std::atomic<bool>* stop);
+
+}  // namespace incsim::cli
