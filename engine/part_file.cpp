@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "incsim/hdf5.h"
+#include "incsim/output.h"
 #include "incsim/part.h"
 #include "incsim/version.h"
 
@@ -47,15 +48,6 @@ class Fnv {
  private:
   std::uint64_t hash_ = 14695981039346656037ull;
 };
-
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
 
 // ---- 128-bit sums as (n, 2) int64 ---------------------------------------------------------
 

@@ -51,4 +51,23 @@ inline std::map<std::string, std::string> dataset_bytes(const std::string& file,
   return out;
 }
 
+// Both maps hold the same datasets with the same bytes (a table of dataset_bytes each).
+inline void expect_same_datasets(const std::map<std::string, std::string>& a,
+                                 const std::map<std::string, std::string>& b,
+                                 const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (const auto& [name, bytes] : a) {
+    ASSERT_TRUE(b.count(name)) << what << ": " << name << " missing";
+    EXPECT_TRUE(b.at(name) == bytes) << what << ": " << name << " differs";
+  }
+}
+
+// Files `a` and `b` hold the same datasets, bit for bit (and enough of them to be results).
+inline void expect_identical_files(const std::string& a, const std::string& b,
+                                   const std::string& what) {
+  const auto x = dataset_bytes(a);
+  ASSERT_GT(x.size(), 100u) << what << ": " << a << " holds few datasets";
+  expect_same_datasets(x, dataset_bytes(b), what);
+}
+
 }  // namespace incsim::test

@@ -33,6 +33,14 @@ inline std::filesystem::path temp_path(const std::string& suffix) {
   return temp_dir() / (name + suffix);
 }
 
+// A fresh, empty directory for the current test.
+inline std::filesystem::path fresh_dir() {
+  const std::filesystem::path dir = temp_path("_dir");
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
 inline void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -106,6 +114,15 @@ inline void cover_index(Scenario& s, double coverage, double premium_rate) {
   ii.premium_rate = premium_rate;
 }
 
+// The run that split-run tests (test_parts, test_mpi) cut into parts or ranks: every feature
+// on (tests/regression/scenarios/all_features_logit.yaml), 60 households, 24 replications (24
+// blocks of one), 3 sample paths; incsim arguments after `run SCENARIO -o OUT`.
+inline const std::string kSplitScenario =
+    std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/all_features_logit.yaml";
+inline const std::string kSplitArgs =
+    " -q --replications 24 --set population.households=60 --set choice.pilot_replications=10 "
+    "--set output.sample_paths=3";
+
 // simple_scenario with two correlated markets, a two-product industry with yield risk, villages,
 // household sizes 1 to `max_size`, 30% registered poor with their own endowments (some without
 // laborers) and wages, stochastic wages, dibao and health shocks (two illnesses, one costing
@@ -171,6 +188,11 @@ inline std::string shell_quote(const std::string& text) {
       quoted += c;
   }
   return quoted + "'";
+}
+
+// A path single-quoted for /bin/sh.
+inline std::string quoted(const std::filesystem::path& path) {
+  return shell_quote(path.string());
 }
 
 struct CommandResult {

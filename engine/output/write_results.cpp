@@ -123,15 +123,6 @@ std::vector<To> cast(const std::vector<From>& v) {
   return std::vector<To>(v.begin(), v.end());
 }
 
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 void write_root_attributes(h5::Group& root, const Model& model, const RunResults& res) {
   const Scenario& s = model.scenario;
   root.attr("incsim_version", INCSIM_VERSION)
@@ -285,6 +276,15 @@ void write_protection(Writer& w, const RunResults& res) {
 }
 
 }  // namespace
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 
 void write_results(h5::Group group, const Model& model, const RunResults& res) {
   Writer w(std::move(group));

@@ -67,7 +67,4 @@ void assemble_sweep(const SweepSpec& spec, const std::vector<std::string>& point
 void copy_tree(hid_t source, const std::string& source_path, hid_t target,
                const std::string& target_path);
 
-// Time stamp for `created_utc` attributes.
-std::string utc_now();
-
 }  // namespace incsim::sweep_detail

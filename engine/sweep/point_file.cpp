@@ -75,15 +75,6 @@ std::string point_file_problem(const std::string& path, const SweepSpec& spec, s
   return "";
 }
 
-std::string utc_now() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buffer;
-}
-
 namespace {
 
 void write_point_tree(h5::File& file, const SweepSpec& spec, std::size_t k, const Model& model,

@@ -10,6 +10,10 @@
 
 namespace incsim {
 
+// The current time as ISO 8601 UTC ("2026-12-02T14:05:59Z"): the created_utc attribute of every
+// file incsim writes.
+std::string utc_now();
+
 // Writes `results` (and the model's households, choice table and provenance) to `path`
 // atomically: a temporary file renamed on success, nothing left behind on failure.
 void write_results(const std::string& path, const Model& model, const RunResults& results);

@@ -18,30 +18,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kScenario =
-    std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/all_features_logit.yaml";
-const std::string kArgs =
-    " -q --replications 24 --set population.households=60 --set choice.pilot_replications=10 "
-    "--set output.sample_paths=3";
-
-fs::path dir_for_test() {
-  const fs::path dir = test::temp_path("_dir");
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string q(const fs::path& p) {
-  return test::shell_quote(p.string());
-}
+const std::string& kScenario = test::kSplitScenario;
+const std::string& kArgs = test::kSplitArgs;
 
 // `mpirun -n ranks incsim ARGS` with its output captured (as test::run_incsim).
 test::CommandResult mpirun(int ranks, const std::string& arguments, const std::string& env = "") {
   const auto out = test::temp_path(".mpi.stdout"), err = test::temp_path(".mpi.stderr");
-  const std::string command =
-      "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + env + " " +
-      test::shell_quote(INCSIM_MPIEXEC) + " --oversubscribe -n " + std::to_string(ranks) + " " +
-      test::shell_quote(INCSIM_BINARY) + " " + arguments + " >" + q(out) + " 2>" + q(err);
+  const std::string command = "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " +
+                              env + " " + test::shell_quote(INCSIM_MPIEXEC) +
+                              " --oversubscribe -n " + std::to_string(ranks) + " " +
+                              test::shell_quote(INCSIM_BINARY) + " " + arguments + " >" +
+                              test::quoted(out) + " 2>" + test::quoted(err);
   const int status = std::system(command.c_str());
   test::CommandResult r;
   if (status != -1 && WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
@@ -50,54 +37,49 @@ test::CommandResult mpirun(int ranks, const std::string& arguments, const std::s
   return r;
 }
 
-void expect_identical(const fs::path& a, const fs::path& b, const std::string& what) {
-  const auto x = test::dataset_bytes(a.string()), y = test::dataset_bytes(b.string());
-  ASSERT_EQ(x.size(), y.size()) << what;
-  ASSERT_GT(x.size(), 100u) << what;
-  for (const auto& [name, bytes] : x) {
-    ASSERT_TRUE(y.count(name)) << what << ": " << name << " missing";
-    EXPECT_TRUE(y.at(name) == bytes) << what << ": " << name << " differs";
-  }
-}
-
 // With 700 households the logit choice pilot has 3 batches of 256: the ranks split them.
 TEST(Mpi, RunIsBitIdenticalToOneProcessForOneTwoAndThreeRanks) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   for (const std::string households : {"60", "700"}) {
     const std::string args = kArgs + " --set population.households=" + households;
     const fs::path single = dir / ("single" + households + ".h5");
-    const auto r = test::run_incsim("run " + q(kScenario) + " -o " + q(single) + args);
+    const auto r =
+        test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(single) + args);
     ASSERT_EQ(r.exit_status, 0) << r.err;
     for (int k : {1, 2, 3}) {
       const fs::path out = dir / ("ranks" + std::to_string(k) + "_" + households + ".h5");
-      const auto m = mpirun(k, "run " + q(kScenario) + " -o " + q(out) + args + " --threads 1");
+      const auto m = mpirun(
+          k, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + args + " --threads 1");
       ASSERT_EQ(m.exit_status, 0) << m.err;
       if (k > 1) {
         EXPECT_NE(m.out.find(std::to_string(k) + " MPI ranks"), std::string::npos) << m.out;
       }
-      expect_identical(single, out, std::to_string(k) + " ranks, " + households + " households");
+      test::expect_identical_files(single.string(), out.string(),
+                                   std::to_string(k) + " ranks, " + households + " households");
     }
   }
 }
 
 TEST(Mpi, AFailingRankEndsTheJobWithAMessageAndNoOutput) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   const fs::path out = dir / "out.h5";
-  const auto m = mpirun(2, "run " + q(kScenario) + " -o " + q(out) + kArgs + " --threads 1",
-                        "INCSIM_TEST_FAIL_RANK=1");
+  const auto m = mpirun(
+      2, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + kArgs + " --threads 1",
+      "INCSIM_TEST_FAIL_RANK=1");
   EXPECT_NE(m.exit_status, 0);
   EXPECT_NE(m.err.find("rank 1 of 2: injected failure"), std::string::npos) << m.err;
   for (const auto& e : fs::directory_iterator(dir)) ADD_FAILURE() << "left behind: " << e.path();
   // Invalid input: reported once (by rank 0), exit status 2, nothing written.
-  const auto bad = mpirun(
-      2, "run " + q(kScenario) + " -o " + q(out) + kArgs + " --set markets.fish.volatility=-1");
+  const auto bad = mpirun(2, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + kArgs +
+                                 " --set markets.fish.volatility=-1");
   EXPECT_EQ(bad.exit_status, 2) << bad.err;
   const std::string message = "markets.fish.volatility=-1";
   const std::size_t first = bad.err.find(message);
   EXPECT_NE(first, std::string::npos) << bad.err;
   EXPECT_EQ(bad.err.find(message, first + message.size()), std::string::npos) << bad.err;
   EXPECT_FALSE(fs::exists(out));
-  const auto part = mpirun(2, "run " + q(kScenario) + " -o " + q(out) + kArgs + " --part 1/2");
+  const auto part = mpirun(
+      2, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + kArgs + " --part 1/2");
   EXPECT_EQ(part.exit_status, 2);
   EXPECT_NE(part.err.find("--part under MPI"), std::string::npos) << part.err;
 }
@@ -108,16 +90,20 @@ const char* kSweep =
     "choice.pilot_replications: 10}\n";
 
 TEST(Mpi, SweepIsBitIdenticalAndResumesUnderMpi) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   const fs::path sweep = dir / "sweep.yaml";
   test::write_file(sweep, "base: " + kScenario + "\n" + kSweep);
   const fs::path single = dir / "single.h5";
-  ASSERT_EQ(test::run_incsim("sweep " + q(sweep) + " -o " + q(single) + " -q").exit_status, 0);
+  ASSERT_EQ(test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(single) + " -q")
+                .exit_status,
+            0);
   for (int k : {2, 3}) {
     const fs::path out = dir / ("ranks" + std::to_string(k) + ".h5");
-    const auto m = mpirun(k, "sweep " + q(sweep) + " -o " + q(out) + " -q --threads 1");
+    const auto m =
+        mpirun(k, "sweep " + test::quoted(sweep) + " -o " + test::quoted(out) + " -q --threads 1");
     ASSERT_EQ(m.exit_status, 0) << m.err;
-    expect_identical(single, out, "sweep on " + std::to_string(k) + " ranks");
+    test::expect_identical_files(single.string(), out.string(),
+                                 "sweep on " + std::to_string(k) + " ranks");
   }
   // Two points computed in one process, then the sweep stopped; MPI computes the rest.
   const fs::path resumed = dir / "resumed.h5";
@@ -131,10 +117,11 @@ TEST(Mpi, SweepIsBitIdenticalAndResumesUnderMpi) {
     if (e.kind == SweepEvent::finished && ++finished == 2) stop = true;
   };
   ASSERT_FALSE(run_sweep(load_sweep(sweep.string()), options).complete);
-  const auto m = mpirun(2, "sweep " + q(sweep) + " -o " + q(resumed) + " -q --threads 1");
+  const auto m = mpirun(
+      2, "sweep " + test::quoted(sweep) + " -o " + test::quoted(resumed) + " -q --threads 1");
   ASSERT_EQ(m.exit_status, 0) << m.err;
   EXPECT_NE(m.out.find("3 computed, 2 reused"), std::string::npos) << m.out;
-  expect_identical(single, resumed, "resumed under MPI");
+  test::expect_identical_files(single.string(), resumed.string(), "resumed under MPI");
 }
 
 }  // namespace

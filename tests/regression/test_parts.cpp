@@ -20,52 +20,29 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Every feature on, 60 households, 24 replications (24 blocks of one), 3 sample paths.
-const std::string kScenario =
-    std::string(INCSIM_SOURCE_DIR) + "/tests/regression/scenarios/all_features_logit.yaml";
-const std::string kArgs =
-    " -q --replications 24 --set population.households=60 --set choice.pilot_replications=10 "
-    "--set output.sample_paths=3";
-
-fs::path dir_for_test() {
-  const fs::path dir = test::temp_path("_dir");
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string q(const fs::path& p) {
-  return test::shell_quote(p.string());
-}
+const std::string& kScenario = test::kSplitScenario;
+const std::string& kArgs = test::kSplitArgs;
 
 fs::path run_part(const fs::path& dir, int i, int n, const std::string& extra = "") {
   const fs::path out = dir / ("part" + std::to_string(i) + "of" + std::to_string(n) + ".h5");
-  const auto r = test::run_incsim("run " + q(kScenario) + " -o " + q(out) + kArgs + " --part " +
-                                  std::to_string(i) + "/" + std::to_string(n) + extra);
+  const auto r =
+      test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(out) + kArgs +
+                       " --part " + std::to_string(i) + "/" + std::to_string(n) + extra);
   EXPECT_EQ(r.exit_status, 0) << r.err;
   return out;
 }
 
 test::CommandResult merge(const std::vector<fs::path>& parts, const fs::path& out) {
   std::string args = "merge";
-  for (const fs::path& p : parts) args.append(" ").append(q(p));
-  return test::run_incsim(args.append(" -o ").append(q(out)).append(" --threads 2"));
-}
-
-void expect_identical(const fs::path& a, const fs::path& b, const std::string& what) {
-  const auto x = test::dataset_bytes(a.string()), y = test::dataset_bytes(b.string());
-  ASSERT_EQ(x.size(), y.size()) << what;
-  ASSERT_GT(x.size(), 100u) << what;
-  for (const auto& [name, bytes] : x) {
-    ASSERT_TRUE(y.count(name)) << what << ": " << name << " missing";
-    EXPECT_TRUE(y.at(name) == bytes) << what << ": " << name << " differs";
-  }
+  for (const fs::path& p : parts) args.append(" ").append(test::quoted(p));
+  return test::run_incsim(args.append(" -o ").append(test::quoted(out)).append(" --threads 2"));
 }
 
 TEST(Parts, MergedPartsAreBitIdenticalToTheUnsplitRunInAnyOrder) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   const fs::path whole = dir / "whole.h5";
-  const auto r = test::run_incsim("run " + q(kScenario) + " -o " + q(whole) + kArgs);
+  const auto r =
+      test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(whole) + kArgs);
   ASSERT_EQ(r.exit_status, 0) << r.err;
   std::mt19937 shuffle(7);
   for (int n : {1, 2, 3, 7}) {
@@ -75,19 +52,20 @@ TEST(Parts, MergedPartsAreBitIdenticalToTheUnsplitRunInAnyOrder) {
     const auto m = merge(parts, merged);
     ASSERT_EQ(m.exit_status, 0) << m.err;
     EXPECT_NE(m.out.find("merged " + std::to_string(n) + " part"), std::string::npos) << m.out;
-    expect_identical(whole, merged, "N = " + std::to_string(n));
+    test::expect_identical_files(whole.string(), merged.string(), "N = " + std::to_string(n));
     if (n < 3) continue;
     std::shuffle(parts.begin(), parts.end(), shuffle);
     std::reverse(parts.begin(), parts.begin() + 2);  // never the sorted order
     const fs::path permuted = dir / ("permuted" + std::to_string(n) + ".h5");
     const auto p = merge(parts, permuted);
     ASSERT_EQ(p.exit_status, 0) << p.err;
-    expect_identical(whole, permuted, "N = " + std::to_string(n) + ", permuted");
+    test::expect_identical_files(whole.string(), permuted.string(),
+                                 "N = " + std::to_string(n) + ", permuted");
   }
 }
 
 TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   const fs::path p1 = run_part(dir, 1, 3), p2 = run_part(dir, 2, 3), p3 = run_part(dir, 3, 3);
   const fs::path out = dir / "out.h5";
   auto refused = [&](const std::vector<fs::path>& parts, const std::string& fragment) {
@@ -111,7 +89,10 @@ TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
   refused({p1, p2, changed}, "the scenario texts differ");
   // A result file is not a part; a truncated part is corrupt.
   const fs::path result = dir / "result.h5";
-  ASSERT_EQ(test::run_incsim("run " + q(kScenario) + " -o " + q(result) + kArgs).exit_status, 0);
+  ASSERT_EQ(
+      test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(result) + kArgs)
+          .exit_status,
+      0);
   refused({p1, result, p3}, "is not an incsim part file");
   const fs::path truncated = dir / "truncated.h5";
   fs::copy_file(p2, truncated);
@@ -122,7 +103,7 @@ TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
   EXPECT_FALSE(fs::exists(out));
   refused({dir / "missing.h5", p2, p3}, "missing.h5");
   // Nothing given, or the output would replace a part.
-  EXPECT_EQ(test::run_incsim("merge -o " + q(out)).exit_status, 2);
+  EXPECT_EQ(test::run_incsim("merge -o " + test::quoted(out)).exit_status, 2);
   const auto onto = merge({p1, p2, p3}, p1);
   EXPECT_NE(onto.exit_status, 0);
   EXPECT_TRUE(fs::exists(p1));
@@ -131,21 +112,22 @@ TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
 }
 
 TEST(Parts, PartOptionMustBeIOfNWithinTheBlocks) {
-  const fs::path dir = dir_for_test();
+  const fs::path dir = test::fresh_dir();
   for (const std::string bad : {"0/3", "4/3", "3", "a/b", "1/0", "-1/2", "1/25"}) {
-    const auto r = test::run_incsim("run " + q(kScenario) + " -o " + q(dir / "x.h5") + kArgs +
-                                    " --part " + test::shell_quote(bad));
+    const auto r =
+        test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(dir / "x.h5") +
+                         kArgs + " --part " + test::shell_quote(bad));
     EXPECT_EQ(r.exit_status, 2) << bad;
     EXPECT_NE(r.err.find("--part"), std::string::npos) << bad << ": " << r.err;
     EXPECT_FALSE(fs::exists(dir / "x.h5")) << bad;
   }
   const auto target = test::run_incsim(
-      "run " + q(kScenario) + " -o " + q(dir / "x.h5") + kArgs +
+      "run " + test::quoted(kScenario) + " -o " + test::quoted(dir / "x.h5") + kArgs +
       " --part 1/2 --set 'output.target={measure: fgt0, year: 2, standard_error: 0.01}'");
   EXPECT_EQ(target.exit_status, 2) << target.err;
   EXPECT_NE(target.err.find("output.target"), std::string::npos) << target.err;
   // The default output name says which part it is.
-  const auto r = test::run_incsim("run " + q(kScenario) + kArgs + " --part 2/5");
+  const auto r = test::run_incsim("run " + test::quoted(kScenario) + kArgs + " --part 2/5");
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_TRUE(fs::exists("all_features_logit.part2of5.h5")) << r.out;
   fs::remove("all_features_logit.part2of5.h5");

@@ -28,27 +28,6 @@ namespace fs = std::filesystem;
 
 const std::string kScenarios = std::string(INCSIM_SOURCE_DIR) + "/scenarios/";
 
-void expect_same_datasets(const std::map<std::string, std::string>& a,
-                          const std::map<std::string, std::string>& b, const std::string& what) {
-  ASSERT_EQ(a.size(), b.size()) << what;
-  for (const auto& [name, bytes] : a) {
-    ASSERT_TRUE(b.count(name)) << what << ": " << name << " missing";
-    EXPECT_TRUE(b.at(name) == bytes) << what << ": " << name << " differs";
-  }
-}
-
-// A fresh directory for the current test.
-fs::path test_dir() {
-  const fs::path dir = test::temp_path("_dir");
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-std::string q(const fs::path& p) {
-  return test::shell_quote(p.string());
-}
-
 std::vector<std::string> leftovers(const fs::path& dir) {
   std::vector<std::string> found;
   for (const auto& e : fs::recursive_directory_iterator(dir))
@@ -60,7 +39,7 @@ std::vector<std::string> leftovers(const fs::path& dir) {
 // ---- (1) a point equals the single run ---------------------------------------------------------
 
 TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   const fs::path sweep = dir / "grid.yaml", out = dir / "grid.h5", single = dir / "single.h5";
   test::write_file(sweep, "base: " + kScenarios +
                               "tongshan_double_insurance.yaml\n"
@@ -69,17 +48,20 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
                               "parameters:\n"
                               "  markets.crayfish.volatility: [0.2, 0.4]\n"
                               "  insurance.income_index.coverage: [0.7, 0.9]\n");
-  const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " --threads 2 -q");
+  const auto r = test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(out) +
+                                  " --threads 2 -q");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   const auto s = test::run_incsim(
-      "run " + q(kScenarios + "tongshan_double_insurance.yaml") + " -o " + q(single) +
+      "run " + test::quoted(kScenarios + "tongshan_double_insurance.yaml") + " -o " +
+      test::quoted(single) +
       " -q --threads 1 --set population.households=150 --set scenario.replications=24"
       " --set choice.pilot_replications=20"
       " --set markets.crayfish.volatility=0.4 --set insurance.income_index.coverage=0.7");
   ASSERT_EQ(s.exit_status, 0) << s.err;
   const auto point = test::dataset_bytes(out.string(), "/points/2");
   ASSERT_GT(point.size(), 60u);
-  expect_same_datasets(test::dataset_bytes(single.string()), point, "/points/2 vs the single run");
+  test::expect_same_datasets(test::dataset_bytes(single.string()), point,
+                             "/points/2 vs the single run");
 
   // The table carries the point's own estimates, and the copied tree keeps its scales.
   const h5::File f = h5::File::open_read(out.string());
@@ -178,7 +160,7 @@ h5::File seeded_sweep(const fs::path& file, int seed, const fs::path& out) {
 }
 
 TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   test::write_file(dir / "base.yaml", kPairedBase);
   test::write_file(dir / "sweep.yaml",
                    "base: base.yaml\nkeep: table\n"
@@ -218,7 +200,7 @@ TEST(Sweep, PairedStandardErrorIsSmallerAndMatchesRepeatedSweeps) {
 // standard error of differences that is smaller than the unpaired one and matches the spread
 // of differences over repeated sweeps.
 TEST(Sweep, BasisRiskRatiosArePooledPairedAndMatchRepeatedSweeps) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   test::write_file(dir / "base.yaml",
                    std::string(kPairedBase) +
                        "insurance:\n  income_index: {covers: [farm], coverage: 0.8, "
@@ -292,10 +274,11 @@ const std::string kStackSweep =
     "          subsidy: {poor: 1, other: 1}, enrollment: {poor: 1, other: 0.5}}}\n";
 
 TEST(Sweep, StackIncrementsAddUpToTheTotal) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   const fs::path sweep = dir / "stack.yaml", out = dir / "stack.h5";
   test::write_file(sweep, kStackSweep);
-  const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " --threads 2");
+  const auto r = test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(out) +
+                                  " --threads 2");
   ASSERT_EQ(r.exit_status, 0) << r.err;
   EXPECT_NE(r.out.find("Sweep table"), std::string::npos) << r.out;
   const h5::File f = h5::File::open_read(out.string());
@@ -336,7 +319,7 @@ TEST(Sweep, StackIncrementsAddUpToTheTotal) {
   }
   const auto agricultural = h5::read_doubles(f, "/sweep/covered_agricultural");
   EXPECT_TRUE(std::isnan(agricultural[0]) && std::isfinite(agricultural[years]));
-  const auto inspect = test::run_incsim("inspect " + q(out));
+  const auto inspect = test::run_incsim("inspect " + test::quoted(out));
   EXPECT_EQ(inspect.exit_status, 0);
   EXPECT_NE(inspect.out.find("poverty_guard insurance payouts"), std::string::npos);
   // The portfolio table: every point's row, and how far the shares moved.
@@ -382,7 +365,7 @@ int interrupt_sweep(const fs::path& sweep, const fs::path& out, int signal) {
 }
 
 TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   const fs::path sweep = dir / "sweep.yaml";
   test::write_file(sweep, "base: " + kScenarios +
                               "tongshan_double_insurance.yaml\n"
@@ -394,7 +377,10 @@ TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
                               "  markets.crayfish.volatility: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n"
                               "  insurance.income_index.loading: [0, 0.1, 0.2, 0.3, 0.4, 0.5]\n");
   const fs::path reference = dir / "reference.h5";
-  ASSERT_EQ(test::run_incsim("sweep " + q(sweep) + " -o " + q(reference) + " -q").exit_status, 0);
+  ASSERT_EQ(
+      test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(reference) + " -q")
+          .exit_status,
+      0);
   const auto expected = test::dataset_bytes(reference.string());
 
   for (const int signal : {SIGKILL, SIGINT}) {
@@ -409,12 +395,13 @@ TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
       EXPECT_NE(test::read_file(out.string() + ".log").find("run the same command again"),
                 std::string::npos);
     }
-    const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out) + " -q");
+    const auto r =
+        test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(out) + " -q");
     ASSERT_EQ(r.exit_status, 0) << r.err;
     EXPECT_NE(r.err.find("resuming"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("reused"), std::string::npos) << r.out;
-    expect_same_datasets(expected, test::dataset_bytes(out.string()),
-                         signal == SIGKILL ? "after SIGKILL" : "after SIGINT");
+    test::expect_same_datasets(expected, test::dataset_bytes(out.string()),
+                               signal == SIGKILL ? "after SIGKILL" : "after SIGINT");
     EXPECT_FALSE(fs::exists(sidecar));
     EXPECT_TRUE(leftovers(dir).empty());
   }
@@ -423,7 +410,7 @@ TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
 // ---- (5) resume checks ------------------------------------------------------------------------
 
 TEST(Sweep, ResumeRefusesAChangedBaseUnlessRestarted) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   const std::string base_text = test::read_file(kScenarios + "tongshan_no_insurance.yaml");
   test::write_file(dir / "base.yaml", base_text);
   test::write_file(dir / "sweep.yaml",
@@ -446,7 +433,8 @@ TEST(Sweep, ResumeRefusesAChangedBaseUnlessRestarted) {
     ASSERT_EQ(summary.computed, 1u);
   }
   test::write_file(dir / "base.yaml", base_text + "\n# edited\n");
-  const std::string command = "sweep " + q(dir / "sweep.yaml") + " -o " + q(out) + " -q";
+  const std::string command =
+      "sweep " + test::quoted(dir / "sweep.yaml") + " -o " + test::quoted(out) + " -q";
   const auto refused = test::run_incsim(command);
   EXPECT_EQ(refused.exit_status, 2);
   EXPECT_NE(refused.err.find("base scenario"), std::string::npos) << refused.err;
@@ -465,7 +453,7 @@ TEST(Sweep, ResumeRefusesAChangedBaseUnlessRestarted) {
 // Issue 14: resume trusts no point file by its name. Swapped, copied or truncated point files
 // are recomputed (with a notice), and the result equals the uninterrupted sweep's.
 TEST(Sweep, SwappedCopiedOrCorruptPointFilesAreRecomputedNotTrusted) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   test::write_file(dir / "sweep.yaml",
                    "base: " + kScenarios +
                        "tongshan_no_insurance.yaml\n"
@@ -473,8 +461,8 @@ TEST(Sweep, SwappedCopiedOrCorruptPointFilesAreRecomputedNotTrusted) {
                        "      choice.pilot_replications: 10}\n"
                        "parameters: {income.transfers_per_capita: [200, 300, 400, 500, 600]}\n");
   const fs::path reference = dir / "reference.h5", out = dir / "out.h5";
-  const std::string command = "sweep " + q(dir / "sweep.yaml") + " -q -o ";
-  ASSERT_EQ(test::run_incsim(command + q(reference)).exit_status, 0);
+  const std::string command = "sweep " + test::quoted(dir / "sweep.yaml") + " -q -o ";
+  ASSERT_EQ(test::run_incsim(command + test::quoted(reference)).exit_status, 0);
   {  // stop after four points, as a Ctrl-C would
     const SweepSpec spec = load_sweep((dir / "sweep.yaml").string());
     std::atomic<bool> stop{false};
@@ -494,21 +482,21 @@ TEST(Sweep, SwappedCopiedOrCorruptPointFilesAreRecomputedNotTrusted) {
   fs::copy_file(point(3), point(2), fs::copy_options::overwrite_existing);  // 3 copied onto 2
   const std::string whole = test::read_file(point(3).string());
   test::write_file(point(3), whole.substr(0, whole.size() / 2));  // 3 truncated
-  const auto r = test::run_incsim(command + q(out));
+  const auto r = test::run_incsim(command + test::quoted(out));
   ASSERT_EQ(r.exit_status, 0) << r.err;
   for (int k : {1, 2, 3, 4})
     EXPECT_NE(r.err.find("point " + std::to_string(k) + "/5: "), std::string::npos) << k << r.err;
   EXPECT_NE(r.err.find("is the file of point 2"), std::string::npos) << r.err;  // at 1
   EXPECT_NE(r.err.find("cannot be read"), std::string::npos) << r.err;          // at 4
   EXPECT_NE(r.out.find("5 computed, 0 reused"), std::string::npos) << r.out;
-  expect_same_datasets(test::dataset_bytes(reference.string()), test::dataset_bytes(out.string()),
-                       "after recomputing the bad points");
+  test::expect_same_datasets(test::dataset_bytes(reference.string()),
+                             test::dataset_bytes(out.string()), "after recomputing the bad points");
 }
 
 // Issue 14: two sweeps on one output would delete each other's files; the second is refused
 // while the first holds the sidecar's lock, and touches nothing.
 TEST(Sweep, ASecondSweepOnTheSameOutputIsRefused) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   test::write_file(dir / "sweep.yaml",
                    "base: " + kScenarios +
                        "tongshan_no_insurance.yaml\n"
@@ -521,14 +509,16 @@ TEST(Sweep, ASecondSweepOnTheSameOutputIsRefused) {
   ASSERT_GE(fd, 0);
   ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running sweep holds it
   for (const char* extra : {"", " --restart"}) {
-    const auto r = test::run_incsim("sweep " + q(dir / "sweep.yaml") + " -q -o " + q(out) + extra);
+    const auto r = test::run_incsim("sweep " + test::quoted(dir / "sweep.yaml") + " -q -o " +
+                                    test::quoted(out) + extra);
     EXPECT_EQ(r.exit_status, 2) << extra << r.err;
     EXPECT_NE(r.err.find("another incsim sweep"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(out));
     EXPECT_FALSE(fs::exists(out.string() + ".points")) << "nothing is created or removed";
   }
   close(fd);
-  const auto r = test::run_incsim("sweep " + q(dir / "sweep.yaml") + " -q -o " + q(out));
+  const auto r =
+      test::run_incsim("sweep " + test::quoted(dir / "sweep.yaml") + " -q -o " + test::quoted(out));
   EXPECT_EQ(r.exit_status, 0) << r.err;
   EXPECT_TRUE(fs::exists(out));
   EXPECT_FALSE(fs::exists(lock)) << "the lock file goes with the finished sweep";
@@ -537,7 +527,7 @@ TEST(Sweep, ASecondSweepOnTheSameOutputIsRefused) {
 // ---- (6) invalid sweep files ------------------------------------------------------------------
 
 TEST(Sweep, InvalidSweepFilesNameTheirLineAndWriteNothing) {
-  const fs::path dir = test_dir();
+  const fs::path dir = test::fresh_dir();
   const std::string base = "base: " + kScenarios + "tongshan_double_insurance.yaml\n";
   struct Case {
     std::string name, text;
@@ -568,7 +558,7 @@ TEST(Sweep, InvalidSweepFilesNameTheirLineAndWriteNothing) {
   for (const Case& c : cases) {
     const fs::path sweep = dir / (c.name + ".yaml"), out = dir / (c.name + ".h5");
     test::write_file(sweep, c.text);
-    const auto r = test::run_incsim("sweep " + q(sweep) + " -o " + q(out));
+    const auto r = test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(out));
     EXPECT_EQ(r.exit_status, 2) << c.name << "\n" << r.err;
     EXPECT_NE(r.err.find(sweep.string() + ":" + std::to_string(c.line) + ":"), std::string::npos)
         << c.name << "\n"
