@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <stdexcept>
 
@@ -171,6 +172,7 @@ void write_part_tree(h5::File& file, const Model& model, const RunPart& part, in
       .attr("incsim_version", INCSIM_VERSION)
       .attr("scenario", s.text_as_run)
       .attr("scenario_file", s.source_file)
+      .attr("scenario_path", std::filesystem::absolute(s.source_file).lexically_normal().string())
       .attr("overrides", s.overrides)
       .attr("replications", static_cast<std::int64_t>(model.replications))
       .attr("years", static_cast<std::int64_t>(model.years))
@@ -253,6 +255,7 @@ PartHeader header_of(const h5::File& f, const std::string& path) {
                                std::to_string(kPartFormat));
     h.scenario_text = h5::read_string_attribute(f, "/", "scenario");
     h.scenario_file = h5::read_string_attribute(f, "/", "scenario_file");
+    h.scenario_path = h5::read_string_attribute(f, "/", "scenario_path");
     h.overrides = h5::read_strings_attribute(f, "/", "overrides");
     h.seed = h5::read_uint64_attribute(f, "/", "seed");
     h.replications = h5::read_int64_attribute(f, "/", "replications");

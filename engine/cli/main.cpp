@@ -248,9 +248,12 @@ int merge_command(const std::vector<std::string>& paths, std::string output, boo
   std::vector<std::string> inputs = paths;
   std::string problem = incsim::h5::output_path_problem(output);
   if (problem.empty()) problem = incsim::cli::output_replaces_input(output, inputs);
+  // Loaded from where the scenario file was (a csv it names is found relative to it), then
+  // named as the parts name it, with their overrides (the text has them applied).
   incsim::Scenario scenario =
-      incsim::load_scenario_text(first.scenario_text, first.scenario_file, {});
-  scenario.overrides = first.overrides;  // as the parts were run (the text has them applied)
+      incsim::load_scenario_text(first.scenario_text, first.scenario_path, {});
+  scenario.source_file = first.scenario_file;
+  scenario.overrides = first.overrides;
   if (problem.empty() && !allow_large)
     problem = incsim::resource_problem(incsim::estimate_resources(scenario, threads));
   if (!problem.empty()) {

@@ -32,6 +32,9 @@ struct PartHeader {
   std::string incsim_version;
   std::int64_t format = 0;
   std::string scenario_text, scenario_file;
+  // The scenario file as an absolute path when the part ran: files the scenario names (a
+  // population csv) are found relative to it, wherever the merge runs.
+  std::string scenario_path;
   std::vector<std::string> overrides;
   std::uint64_t seed = 0;
   std::int64_t replications = 0, years = 0, households = 0;

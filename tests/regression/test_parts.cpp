@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -109,6 +110,29 @@ TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
   EXPECT_TRUE(fs::exists(p1));
   // The three as they are still merge.
   EXPECT_EQ(merge({p3, p2, p1}, out).exit_status, 0);
+}
+
+// A scenario given by a relative path that names a relative population csv: the merge, run
+// from another directory, finds the csv where the parts found it.
+TEST(Parts, MergeFindsTheCsvOfAScenarioGivenByARelativePath) {
+  const fs::path dir = test::fresh_dir();
+  const fs::path runs = dir / "runs", elsewhere = dir / "elsewhere";
+  fs::create_directories(runs);
+  fs::create_directories(elsewhere);
+  for (const char* name : {"example_households.yaml", "example_households.csv"})
+    fs::copy_file(fs::path(INCSIM_SOURCE_DIR) / "scenarios" / name, runs / name);
+  auto in = [](const fs::path& where, const std::string& arguments) {
+    return std::system(("cd " + test::quoted(where) + " && " + test::shell_quote(INCSIM_BINARY) +
+                        " " + arguments + " >/dev/null 2>&1")
+                           .c_str());
+  };
+  const std::string args = " -q --replications 16";
+  ASSERT_EQ(in(runs, "run example_households.yaml -o whole.h5" + args), 0);
+  ASSERT_EQ(in(runs, "run example_households.yaml --part 1/2 -o p1.h5" + args), 0);
+  ASSERT_EQ(in(runs, "run example_households.yaml --part 2/2 -o p2.h5" + args), 0);
+  ASSERT_EQ(in(elsewhere, "merge ../runs/p2.h5 ../runs/p1.h5 -o merged.h5"), 0);
+  test::expect_identical_files((runs / "whole.h5").string(), (elsewhere / "merged.h5").string(),
+                               "merged elsewhere");
 }
 
 TEST(Parts, PartOptionMustBeIOfNWithinTheBlocks) {
