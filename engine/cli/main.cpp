@@ -153,7 +153,13 @@ int run_command(const incsim::cli::Mpi& mpi, const Common& c, std::string output
   if (mpi.distributed()) {
     if (mpi.root())
       for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
-    return incsim::cli::run_distributed(mpi, scenario, output, threads, quiet);
+    if (!scenario.output.target.enabled)
+      return incsim::cli::run_distributed(mpi, scenario, output, threads, quiet);
+    // Convergence mode stops on the replications run so far: it does not split. Rank 0 runs
+    // it as one process would, the other ranks have nothing to do.
+    if (!mpi.root()) return 0;
+    std::cerr << "warning: output.target (convergence mode) runs on rank 0 alone: it decides "
+                 "when to stop from the replications run so far\n";
   }
   for (const std::string& w : scenario.warnings) std::cerr << "warning: " << w << "\n";
   if (scenario.choice.rule != incsim::ChoiceRule::fixed && isatty(STDERR_FILENO)) {

@@ -60,6 +60,22 @@ TEST(Mpi, RunIsBitIdenticalToOneProcessForOneTwoAndThreeRanks) {
   }
 }
 
+// Convergence mode does not split: rank 0 runs it alone, as one process does.
+TEST(Mpi, ConvergenceModeRunsOnRankZeroAsOneProcessDoes) {
+  const fs::path dir = test::fresh_dir();
+  const std::string args =
+      kArgs + " --set 'output.target={measure: fgt0, year: 2, standard_error: 0.05}'";
+  const fs::path single = dir / "single.h5", ranks = dir / "ranks.h5";
+  ASSERT_EQ(
+      test::run_incsim("run " + test::quoted(kScenario) + " -o " + test::quoted(single) + args)
+          .exit_status,
+      0);
+  const auto m = mpirun(2, "run " + test::quoted(kScenario) + " -o " + test::quoted(ranks) + args);
+  ASSERT_EQ(m.exit_status, 0) << m.err;
+  EXPECT_NE(m.err.find("runs on rank 0 alone"), std::string::npos) << m.err;
+  test::expect_identical_files(single.string(), ranks.string(), "convergence mode on 2 ranks");
+}
+
 TEST(Mpi, AFailingRankEndsTheJobWithAMessageAndNoOutput) {
   const fs::path dir = test::fresh_dir();
   const fs::path out = dir / "out.h5";
