@@ -403,12 +403,7 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
     acc.replications = reps.at(0);
     if (acc.replications != part.end - part.begin)
       r.fail("its accumulator holds " + std::to_string(acc.replications) + " replications");
-    {
-      const std::vector<std::int64_t> v =
-          r.int64s("/accumulator/histogram", {acc.histogram.size()});
-      for (std::size_t i = 0; i < v.size(); ++i)
-        acc.histogram[i] = static_cast<std::uint64_t>(v[i]);
-    }
+    r.counts("/accumulator/histogram", acc.histogram);
     r.sums("/accumulator/household_income_sum", acc.household_income_sum);
     r.counts("/accumulator/household_poor_count", acc.household_poor_count);
     r.counts("/accumulator/household_poor_horizon", acc.household_poor_horizon);

@@ -142,7 +142,7 @@ void ReplicationTable::copy_rows(const ReplicationTable& from, std::int64_t begi
 std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts) {
   if (parts < 1) throw std::invalid_argument("part_boundaries: at least one part");
   const std::int64_t grain = reduction_grain(replications);
-  const std::int64_t blocks = (replications + grain - 1) / grain;
+  const std::int64_t blocks = block_count(replications);
   if (parts > blocks)
     throw std::invalid_argument("part_boundaries: " + std::to_string(parts) + " parts of " +
                                 std::to_string(blocks) + " blocks of replications");

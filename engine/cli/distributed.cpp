@@ -66,9 +66,8 @@ int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string&
       }
   if (!mpi.broadcast(agree)) return 1;
 
-  const std::int64_t grain = reduction_grain(model.replications);
-  const std::int64_t blocks = (model.replications + grain - 1) / grain;
-  const int parts = static_cast<int>(std::min<std::int64_t>(mpi.size(), blocks));
+  const int parts =
+      static_cast<int>(std::min<std::int64_t>(mpi.size(), block_count(model.replications)));
   const std::vector<std::int64_t> cuts = part_boundaries(model.replications, parts);
   std::atomic<std::int64_t> done{0};
   const auto start = std::chrono::steady_clock::now();

@@ -121,9 +121,7 @@ int run_command(const incsim::cli::Mpi& mpi, const Common& c, std::string output
                    "decides when to stop from the replications run so far)\n";
       return kExitInvalid;
     }
-    const std::int64_t blocks =
-        (scenario.replications + incsim::reduction_grain(scenario.replications) - 1) /
-        incsim::reduction_grain(scenario.replications);
+    const std::int64_t blocks = incsim::block_count(scenario.replications);
     if (part->parts > blocks) {
       std::cerr << "incsim: --part " << *part_text << ": " << scenario.replications
                 << " replications run in " << blocks << " blocks, so at most " << blocks
@@ -251,9 +249,8 @@ int merge_command(const std::vector<std::string>& paths, std::string output, boo
   }
   const incsim::PartHeader& first = headers.front();
   if (!output_given) output = std::filesystem::path(first.scenario_file).stem().string() + ".h5";
-  std::vector<std::string> inputs = paths;
   std::string problem = incsim::h5::output_path_problem(output);
-  if (problem.empty()) problem = incsim::cli::output_replaces_input(output, inputs);
+  if (problem.empty()) problem = incsim::cli::output_replaces_input(output, paths);
   // Loaded from where the scenario file was (a csv it names is found relative to it), then
   // named as the parts name it, with their overrides (the text has them applied).
   incsim::Scenario scenario =

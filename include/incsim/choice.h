@@ -16,14 +16,6 @@
 
 namespace incsim {
 
-// Applies the scenario's choice rule to a model from build_population_model: fixed shares on
-// the choice stream (or the csv columns), or certainty equivalents from the portfolio pilot
-// (incsim/pilot.h) for expected_utility and logit. Households are served in the capacity
-// priority order (section 8; population order when no capacity is bounded), each taking its
-// portfolio only if its units fit in what the capacities have left; then set_portfolios, and
-// Households::binding_constraint and Model::capacity_used are set. `threads` bounds the
-// pilot's parallelism (0 = all); the result does not depend on it. `progress`, if given, is
-// incremented by the households of each pilot batch after each of its pilot replications.
 // A choice pilot shared by the processes of an MPI job (MODEL.md section 13): process `rank`
 // of `ranks` runs an even share of the pilot batches (pilot_batch_count), and `all_gather`
 // (every process's values, in rank order, on every process) brings the others' certainty
@@ -33,6 +25,15 @@ struct PilotShare {
   std::function<std::vector<std::vector<double>>(const std::vector<double>&)> all_gather;
 };
 
+// Applies the scenario's choice rule to a model from build_population_model: fixed shares on
+// the choice stream (or the csv columns), or certainty equivalents from the portfolio pilot
+// (incsim/pilot.h) for expected_utility and logit. Households are served in the capacity
+// priority order (section 8; population order when no capacity is bounded), each taking its
+// portfolio only if its units fit in what the capacities have left; then set_portfolios, and
+// Households::binding_constraint and Model::capacity_used are set. `threads` bounds the
+// pilot's parallelism (0 = all); the result does not depend on it. `progress`, if given, is
+// incremented by the households of each pilot batch after each of its pilot replications.
+// `share`, if given, splits the pilot across processes (PilotShare); the result is the same.
 void choose_portfolios(Model& model, int threads = 0, std::atomic<std::int64_t>* progress = nullptr,
                        const PilotShare* share = nullptr);
 

@@ -38,6 +38,13 @@ inline std::int64_t reduction_grain(std::int64_t replications) {
   return per_leaf < 1 ? 1 : (per_leaf > 64 ? 64 : per_leaf);
 }
 
+// The number of blocks of reduction_grain replications: at most that many parts (--part, MPI
+// ranks) split a run.
+inline std::int64_t block_count(std::int64_t replications) {
+  const std::int64_t grain = reduction_grain(replications);
+  return (replications + grain - 1) / grain;
+}
+
 RunResults run_simulation(const Model& model, const RunOptions& options = {});
 
 // A run restricted to the replications [begin, end) (MODEL.md sections 10 and 13): the
