@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 
 #include "incsim/draws.h"
@@ -472,10 +473,11 @@ void grow(std::vector<T>& v, std::size_t n) {
 }
 }  // namespace
 
-// Occurrence: per illness and person block, one Philox batch over the lanes with a person in
-// the block, a vectorisable pass turning the four words into a mask of ill persons, and a scan
-// that lists the episodes (a lane's in (illness, person) order). Costs: the episodes' lognormal
-// factors in one normal batch with a counter index per episode.
+// Illness by illness (so each illness's constants are loop invariants and every lane's costs
+// are summed in (illness, person) order): per person block, one Philox batch over the lanes
+// with a person in the block, a vectorised pass turning the four words into a mask of ill
+// persons, and a branch-free compaction listing the episodes (lane, person); then the
+// episodes' lognormal factors in one normal batch with a counter index per episode.
 double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
                            std::uint32_t r, int t, const HealthLanes& in, Workspace& ws,
                            double* cost, double* oop, std::vector<std::vector<double>>& work) {
@@ -510,16 +512,23 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
     d.block_start.push_back(d.block_unit.size());
   }
   std::fill(cost, cost + n, 0.0);
-  // Days lost per person (rows of `work`, one per person: no branch on who is a laborer),
-  // then the laborers' rows become working factors.
+  // Days lost per laborer row of `work` (persons 0..laborers-1 are the laborers; a row's
+  // entries past a lane's laborers are never read), then the rows become working factors.
   const bool days = hm.loses_days && most_laborers > 0;
-  for (int j = 0; days && j < most_persons; ++j)
-    std::fill(work[j].begin(), work[j].begin() + n, 0.0);
+  for (int j = 0; days && j < most_laborers; ++j)
+    std::fill(work[j].begin(), work[j].begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+  assert(n <= Kernel::kBatch && most_persons <= 1000);
+  grow(d.left, in.padded);
+  grow(d.mask, in.padded);
   std::size_t episodes = 0;
   for (std::size_t e = 0; e < hm.illnesses.size(); ++e) {
     const std::uint64_t threshold = plan.illness_threshold[e];
     if (threshold == 0) continue;
+    const IllnessModel& ill = hm.illnesses[e];
     const int illness = static_cast<int>(e);
+    // word < threshold <=> word <= threshold - 1 (2^32 - 1, every word, at probability 1).
+    const auto last = static_cast<std::uint32_t>(threshold - 1);
+    std::size_t found = 0;  // episodes of this illness so far
     for (int b = 0; b < blocks; ++b) {
       const bool all = b == 0;
       const std::size_t first = all ? 0 : d.block_start[b - 1];
@@ -529,81 +538,81 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
       const std::uint32_t* units = all ? in.units : d.block_unit.data() + first;
       const std::uint32_t* lanes = all ? nullptr : d.block_lane.data() + first;
       grow(d.words, 4 * padded);
-      grow(d.mask, padded);
       rng::philox_batch(key, units, r, year, draws::health_occurrence(illness, b), padded,
                         d.words.data());
-      const std::uint32_t* w = d.words.data();
-      std::uint8_t* __restrict mask = d.mask.data();
-      // word < threshold in 32 bits: a threshold of 2^32 (probability 1) is every word.
-      const bool certain = threshold > 0xFFFFFFFFu;
-      const auto below = static_cast<std::uint32_t>(certain ? 0xFFFFFFFFu : threshold);
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::int32_t left = d.persons[lanes ? lanes[k] : k] - 4 * b;  // persons in block
-        std::uint32_t m = 0;
-        for (int j = 0; j < 4; ++j)
-          m |= static_cast<std::uint32_t>(((w[j * padded + k] < below) | certain) & (j < left))
-               << j;
-        mask[k] = static_cast<std::uint8_t>(m);
+      std::int32_t* __restrict left = d.left.data();  // persons of the lane in this block
+      if (all)
+        std::copy(d.persons.begin(), d.persons.begin() + static_cast<std::ptrdiff_t>(n), left);
+      else
+        for (std::size_t k = 0; k < count; ++k) left[k] = d.persons[lanes[k]] - 4 * b;
+      const std::uint32_t* __restrict w0 = d.words.data();
+      const std::uint32_t* __restrict w1 = w0 + padded;
+      const std::uint32_t* __restrict w2 = w1 + padded;
+      const std::uint32_t* __restrict w3 = w2 + padded;
+      std::uint32_t* __restrict mask = d.mask.data();
+      for (std::size_t k = 0; k < count; ++k)
+        mask[k] = static_cast<std::uint32_t>((w0[k] <= last) & (left[k] > 0)) |
+                  static_cast<std::uint32_t>((w1[k] <= last) & (left[k] > 1)) << 1 |
+                  static_cast<std::uint32_t>((w2[k] <= last) & (left[k] > 2)) << 2 |
+                  static_cast<std::uint32_t>((w3[k] <= last) & (left[k] > 3)) << 3;
+      // Days lost of the laborers of this block: row 4b + j gains days_lost where bit j is set.
+      const int rows = days && ill.days_lost > 0.0 ? std::min(4, most_laborers - 4 * b) : 0;
+      for (int j = 0; j < rows; ++j) {
+        double* __restrict row = work[4 * b + j].data();
+        if (all)
+          for (std::size_t k = 0; k < count; ++k)
+            row[k] += ill.days_lost * static_cast<double>((mask[k] >> j) & 1u);
+        else
+          for (std::size_t k = 0; k < count; ++k)
+            row[lanes[k]] += ill.days_lost * static_cast<double>((mask[k] >> j) & 1u);
       }
-      // The ill (lane, person) pairs without a branch per lane: each lane writes its four
-      // candidate codes k x 4 + j in mask order and advances by the number that are ill.
-      static constexpr std::uint8_t kBits[16][4] = {
+      // The ill (lane, person) pairs without a branch per lane, as codes lane x 1024 + person
+      // (household sizes are at most 1000; batches, of the kernel and the pilot alike, hold
+      // Kernel::kBatch lanes): each lane writes its four candidates in mask order and advances
+      // by the number ill.
+      static constexpr std::uint32_t kBits[16][4] = {
           {0, 0, 0, 0}, {0, 0, 0, 0}, {1, 0, 0, 0}, {0, 1, 0, 0}, {2, 0, 0, 0}, {0, 2, 0, 0},
           {1, 2, 0, 0}, {0, 1, 2, 0}, {3, 0, 0, 0}, {0, 3, 0, 0}, {1, 3, 0, 0}, {0, 1, 3, 0},
           {2, 3, 0, 0}, {0, 2, 3, 0}, {1, 2, 3, 0}, {0, 1, 2, 3}};
-      grow(d.code, 4 * count + 4);
-      std::uint32_t* __restrict code = d.code.data();
-      std::size_t found = 0;
+      grow(d.episode_code, found + 4 * count + 4);
+      std::uint32_t* __restrict code = d.episode_code.data();
+      const auto person0 = static_cast<std::uint32_t>(4 * b);
       for (std::size_t k = 0; k < count; ++k) {
         const std::uint32_t m = mask[k];
-        for (int q = 0; q < 4; ++q)
-          code[found + q] = static_cast<std::uint32_t>(k) << 2 | kBits[m][q];
+        const std::uint32_t base = (all ? static_cast<std::uint32_t>(k) : lanes[k]) << 10 | person0;
+        for (int q = 0; q < 4; ++q) code[found + q] = base + kBits[m][q];
         found += static_cast<std::size_t>(std::popcount(m));
       }
-      const std::size_t at = episodes;
-      episodes += found;
-      grow(d.episode_lane, episodes);
-      grow(d.episode_unit, episodes + rng::kLanes);
-      grow(d.episode_index, episodes + rng::kLanes);
-      grow(d.episode_illness, episodes);
-      grow(d.episode_person, episodes);
-      for (std::size_t c = 0; c < found; ++c) {
-        const std::uint32_t k = code[c] >> 2;
-        const std::uint32_t i = lanes ? lanes[k] : k;
-        const int person = 4 * b + static_cast<int>(code[c] & 3u);
-        d.episode_lane[at + c] = i;
-        d.episode_unit[at + c] = in.units[i];
-        d.episode_index[at + c] = draws::health_cost(illness, person);
-        d.episode_illness[at + c] = static_cast<std::uint16_t>(e);
-        d.episode_person[at + c] = person;
-      }
     }
-  }
-  if (days)
-    for (std::size_t k = 0; k < episodes; ++k)
-      work[d.episode_person[k]][d.episode_lane[k]] += hm.illnesses[d.episode_illness[k]].days_lost;
-  // Costs: the mean where cv is 0, else mean x exp(s z - s^2/2).
-  const std::size_t pe = rng::padded_lanes(episodes);
-  if (pe > 0) {
-    for (std::size_t k = episodes; k < pe; ++k) {  // padding repeats the last episode
-      d.episode_unit[k] = d.episode_unit[episodes - 1];
-      d.episode_index[k] = d.episode_index[episodes - 1];
+    episodes += found;
+    if (found == 0) continue;
+    const std::uint32_t* __restrict code = d.episode_code.data();
+    if (ill.log_sigma == 0.0) {  // cv 0: the mean, no draw
+      for (std::size_t c = 0; c < found; ++c) cost[code[c] >> 10] += ill.cost_mean;
+      continue;
     }
+    // Costs: mean x exp(s z - s^2/2); the padding repeats the last episode.
+    const std::size_t pe = rng::padded_lanes(found);
+    grow(d.episode_unit, pe);
+    grow(d.episode_index, pe);
     grow(d.episode_words, 4 * pe);
     grow(d.z, pe);
-    rng::normal1_batch_indexed(key, d.episode_unit.data(), r, year, d.episode_index.data(), pe,
-                               d.episode_words.data(), d.z.data());
-    for (std::size_t k = 0; k < episodes; ++k) {
-      const double s = hm.illnesses[d.episode_illness[k]].log_sigma;
-      d.z[k] = s * d.z[k] - 0.5 * s * s;
+    std::uint32_t* __restrict unit_of = d.episode_unit.data();
+    std::uint32_t* __restrict index_of = d.episode_index.data();
+    for (std::size_t c = 0; c < found; ++c) {
+      unit_of[c] = in.units[code[c] >> 10];
+      index_of[c] = draws::health_cost(illness, static_cast<int>(code[c] & 1023u));
     }
-    std::fill(d.z.begin() + static_cast<std::ptrdiff_t>(episodes),
-              d.z.begin() + static_cast<std::ptrdiff_t>(pe), 0.0);
-    rng::exp_batch(d.z.data(), pe, d.z.data());
-    for (std::size_t k = 0; k < episodes; ++k) {
-      const IllnessModel& ill = hm.illnesses[d.episode_illness[k]];
-      cost[d.episode_lane[k]] += ill.log_sigma == 0.0 ? ill.cost_mean : ill.cost_mean * d.z[k];
+    for (std::size_t c = found; c < pe; ++c) {
+      unit_of[c] = unit_of[found - 1];
+      index_of[c] = index_of[found - 1];
     }
+    double* __restrict z = d.z.data();
+    rng::normal1_batch_indexed(key, unit_of, r, year, index_of, pe, d.episode_words.data(), z);
+    const double s = ill.log_sigma;
+    for (std::size_t c = 0; c < pe; ++c) z[c] = s * z[c] - 0.5 * s * s;
+    rng::exp_batch(z, pe, z);
+    for (std::size_t c = 0; c < found; ++c) cost[code[c] >> 10] += ill.cost_mean * z[c];
   }
   for (std::size_t i = 0; i < n; ++i) {
     const int g = in.poor[i] ? 1 : 0;

@@ -103,19 +103,18 @@ class Workspace {
   std::vector<std::vector<double>> work_;
   double episodes_ = 0.0;  // of the batch
   // Health draws of a batch (grow as needed): per person block b >= 1, the lanes with a
-  // person in it; each lane's ill persons of a block as a 4-bit mask; the episodes (lane,
-  // illness, person) with their RNG unit and counter index.
+  // person in it; per lane its persons left in a block and its ill persons there as a 4-bit
+  // mask; one illness's episodes as codes lane x 1024 + person, with their RNG unit and counter
+  // index.
   struct HealthDraws {
     std::vector<std::int32_t> persons;                  // per lane
     std::vector<std::uint32_t> block_lane, block_unit;  // lanes of blocks 1, 2, ... in turn
     std::vector<std::size_t> block_start;               // per block b >= 1: offset, then end
     std::vector<std::size_t> block_live;  // per block b >= 1: lanes before the padding
     std::vector<std::uint32_t> words;
-    std::vector<std::uint8_t> mask;
-    std::vector<std::uint32_t> code;  // ill (lane, person) candidates of one block
-    std::vector<std::uint32_t> episode_lane, episode_unit, episode_index, episode_words;
-    std::vector<std::uint16_t> episode_illness;
-    std::vector<std::int32_t> episode_person;
+    std::vector<std::int32_t> left;
+    std::vector<std::uint32_t> mask;
+    std::vector<std::uint32_t> episode_code, episode_unit, episode_index, episode_words;
     std::vector<double> z;
   };
   HealthDraws health_;
