@@ -513,10 +513,11 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
   }
   std::fill(cost, cost + n, 0.0);
   // Days lost per laborer row of `work` (persons 0..laborers-1 are the laborers; a row's
-  // entries past a lane's laborers are never read), then the rows become working factors.
+  // entries past a lane's laborers are never read), then the rows become working factors. A
+  // row is zeroed when an illness first adds days to it; a row without days is all ones.
   const bool days = hm.loses_days && most_laborers > 0;
-  for (int j = 0; days && j < most_laborers; ++j)
-    std::fill(work[j].begin(), work[j].begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+  d.touched.assign(static_cast<std::size_t>(days ? most_laborers : 0), 0);
+
   assert(n <= Kernel::kBatch && most_persons <= 1000);
   grow(d.left, in.padded);
   grow(d.mask, in.padded);
@@ -540,11 +541,12 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
       grow(d.words, 4 * padded);
       rng::philox_batch(key, units, r, year, draws::health_occurrence(illness, b), padded,
                         d.words.data());
-      std::int32_t* __restrict left = d.left.data();  // persons of the lane in this block
-      if (all)
-        std::copy(d.persons.begin(), d.persons.begin() + static_cast<std::ptrdiff_t>(n), left);
-      else
-        for (std::size_t k = 0; k < count; ++k) left[k] = d.persons[lanes[k]] - 4 * b;
+      // Persons of each lane in this block, and its ill ones as a mask (0 past `count`).
+      const std::int32_t* __restrict left = d.persons.data();
+      if (!all) {
+        for (std::size_t k = 0; k < count; ++k) d.left[k] = d.persons[lanes[k]] - 4 * b;
+        left = d.left.data();
+      }
       const std::uint32_t* __restrict w0 = d.words.data();
       const std::uint32_t* __restrict w1 = w0 + padded;
       const std::uint32_t* __restrict w2 = w1 + padded;
@@ -555,9 +557,19 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
                   static_cast<std::uint32_t>((w1[k] <= last) & (left[k] > 1)) << 1 |
                   static_cast<std::uint32_t>((w2[k] <= last) & (left[k] > 2)) << 2 |
                   static_cast<std::uint32_t>((w3[k] <= last) & (left[k] > 3)) << 3;
+      const std::size_t groups = (count + 7) / 8;  // of eight lanes
+      std::fill(mask + count, mask + 8 * groups, 0u);
+      std::uint32_t any = 0;
+      for (std::size_t k = 0; k < count; ++k) any |= mask[k];
       // Days lost of the laborers of this block: row 4b + j gains days_lost where bit j is set.
       const int rows = days && ill.days_lost > 0.0 ? std::min(4, most_laborers - 4 * b) : 0;
       for (int j = 0; j < rows; ++j) {
+        if (!((any >> j) & 1u)) continue;  // nobody of the block's person j is ill
+        auto& touched = d.touched[static_cast<std::size_t>(4 * b + j)];
+        if (!touched)
+          std::fill(work[4 * b + j].begin(),
+                    work[4 * b + j].begin() + static_cast<std::ptrdiff_t>(n), 0.0);
+        touched = 1;
         double* __restrict row = work[4 * b + j].data();
         if (all)
           for (std::size_t k = 0; k < count; ++k)
@@ -577,11 +589,18 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
       grow(d.episode_code, found + 4 * count + 4);
       std::uint32_t* __restrict code = d.episode_code.data();
       const auto person0 = static_cast<std::uint32_t>(4 * b);
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::uint32_t m = mask[k];
-        const std::uint32_t base = (all ? static_cast<std::uint32_t>(k) : lanes[k]) << 10 | person0;
-        for (int q = 0; q < 4; ++q) code[found + q] = base + kBits[m][q];
-        found += static_cast<std::size_t>(std::popcount(m));
+      for (std::size_t g = 0; g < groups && any; ++g) {
+        const std::uint32_t* m8 = mask + 8 * g;
+        std::uint32_t ill8 = 0;  // any ill person among the eight lanes (often none when rare)
+        for (int q = 0; q < 8; ++q) ill8 |= m8[q];
+        if (!ill8) continue;
+        for (std::size_t k = 8 * g; k < std::min(count, 8 * g + 8); ++k) {
+          const std::uint32_t m = mask[k];
+          const std::uint32_t base =
+              (all ? static_cast<std::uint32_t>(k) : lanes[k]) << 10 | person0;
+          for (int q = 0; q < 4; ++q) code[found + q] = base + kBits[m][q];
+          found += static_cast<std::size_t>(std::popcount(m));
+        }
       }
     }
     episodes += found;
@@ -614,13 +633,22 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
     rng::exp_batch(z, pe, z);
     for (std::size_t c = 0; c < found; ++c) cost[code[c] >> 10] += ill.cost_mean * z[c];
   }
+  // Both groups' out-of-pocket, then the lane's: a loop that vectorises.
+  const double share0 = hm.out_of_pocket_share[0], share1 = hm.out_of_pocket_share[1];
+  const double cap0 = hm.out_of_pocket_cap[0], cap1 = hm.out_of_pocket_cap[1];
+  const std::uint8_t* __restrict poor = in.poor;
   for (std::size_t i = 0; i < n; ++i) {
-    const int g = in.poor[i] ? 1 : 0;
-    oop[i] = std::min(hm.out_of_pocket_cap[g], hm.out_of_pocket_share[g] * cost[i]);
+    const double other = std::min(cap0, share0 * cost[i]);
+    const double registered = std::min(cap1, share1 * cost[i]);
+    oop[i] = poor[i] ? registered : other;
   }
-  for (int l = 0; days && l < most_laborers; ++l)
-    for (std::size_t i = 0; i < n; ++i)
-      work[l][i] = std::max(0.0, 1.0 - work[l][i] / hm.labor_days);
+  for (int l = 0; days && l < most_laborers; ++l) {
+    double* __restrict row = work[l].data();
+    if (!d.touched[static_cast<std::size_t>(l)])
+      std::fill(row, row + n, 1.0);  // max(0, 1 - 0 / labor_days)
+    else
+      for (std::size_t i = 0; i < n; ++i) row[i] = std::max(0.0, 1.0 - row[i] / hm.labor_days);
+  }
   return static_cast<double>(episodes);
 }
 

@@ -295,7 +295,19 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   if (!cell_oop_.empty()) {  // health: each cell's out-of-pocket cost, in kernel order
     const double* __restrict oop = year.out_of_pocket.data();
     double* __restrict cell_oop = cell_oop_.data();
-    for (std::size_t h = begin; h < begin + count; ++h) cell_oop[cell_of[h]] += oop[h];
+    // Summed in a register while the cell stays the same (consecutive households mostly share
+    // one): the same additions in the same order as cell_oop[cell_of[h]] += oop[h].
+    std::int32_t c = count ? cell_of[begin] : 0;
+    double sum = count ? cell_oop[c] : 0.0;
+    for (std::size_t h = begin; h < begin + count; ++h) {
+      if (cell_of[h] != c) {
+        cell_oop[c] = sum;
+        c = cell_of[h];
+        sum = cell_oop[c];
+      }
+      sum += oop[h];
+    }
+    if (count) cell_oop[c] = sum;
   }
   protection.add_batch(year, begin, count);
 }

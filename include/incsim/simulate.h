@@ -114,6 +114,7 @@ class Workspace {
     std::vector<std::uint32_t> words;
     std::vector<std::int32_t> left;
     std::vector<std::uint32_t> mask;
+    std::vector<std::uint8_t> touched;  // per laborer row of `work`: days added this year
     std::vector<std::uint32_t> episode_code, episode_unit, episode_index, episode_words;
     std::vector<double> z;
   };
