@@ -131,4 +131,18 @@ CLI::App* add_sweep_command(CLI::App& app, SweepArgs& args);
 class Mpi;
 int sweep_command(const SweepArgs& args, const Mpi& mpi);
 
+// `incsim calibrate CALIB.yaml [-o CALIBRATED.yaml] [--record R.h5] [--threads K] [--set p=v]...
+// [--restart]` (calibrate_cli.cpp). An invalid calibration file throws ScenarioError (exit 2).
+struct CalibrateArgs {
+  std::string file;
+  std::string output;
+  std::string record;
+  std::vector<std::string> sets;
+  int threads = 0;
+  bool restart = false;
+  bool allow_large = false;
+};
+CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& args);
+int calibrate_command(const CalibrateArgs& args, const Mpi& mpi);
+
 }  // namespace incsim::cli

@@ -8,6 +8,7 @@
 //   incsim run SCENARIO --part I/N [-o PART.h5] ...   (replications of part I of N)
 //   incsim merge PART.h5... [-o OUT.h5] [--threads K]
 //   incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]
+//   incsim calibrate CALIB.yaml [-o CALIBRATED.yaml] [--record R.h5] [--threads K] [--restart]
 // Exit status: 0 success, 2 invalid scenario or usage, 1 any other failure.
 #include <CLI/CLI.hpp>
 
@@ -409,17 +410,19 @@ int main(int argc, char** argv) {
   incsim::cli::SweepArgs sweep_args;
   CLI::App* sweep = incsim::cli::add_sweep_command(app, sweep_args);
   CLI::App* schema = incsim::cli::add_schema_command(app);
+  incsim::cli::CalibrateArgs calibrate_args;
+  CLI::App* calibrate = incsim::cli::add_calibrate_command(app, calibrate_args);
 
   // A mistyped subcommand is named (CLI11 would only say that one is required).
   if (argc > 1 && argv[1][0] != '-') {
     const std::string word = argv[1];
-    const std::vector<std::string> commands = {"run",     "validate", "sweep",  "inspect",
-                                               "compare", "export",   "schema", "merge"};
+    const std::vector<std::string> commands = {
+        "run", "validate", "sweep", "calibrate", "inspect", "compare", "export", "schema", "merge"};
     if (std::find(commands.begin(), commands.end(), word) == commands.end()) {
       std::cerr
           << "incsim: unknown command '" << word.substr(0, 60)
-          << "' (expected run, validate, sweep, merge, inspect, compare, export or schema; see "
-             "incsim --help)\n";
+          << "' (expected run, validate, sweep, calibrate, merge, inspect, compare, export or "
+             "schema; see incsim --help)\n";
       return kExitInvalid;
     }
   }
@@ -471,6 +474,10 @@ int main(int argc, char** argv) {
       sweep_args.output_given = sweep->count("--output") > 0;
       sweep_args.threads = mpi.usable_threads(sweep_args.threads);
       return incsim::cli::sweep_command(sweep_args, mpi);
+    }
+    if (calibrate->parsed()) {
+      calibrate_args.threads = mpi.usable_threads(calibrate_args.threads);
+      return incsim::cli::calibrate_command(calibrate_args, mpi);
     }
     return validate_command(validate_args);
   } catch (const incsim::ScenarioError& e) {

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "incsim/scenario.h"
 #include "scenario/yaml_reader.h"
@@ -30,6 +31,13 @@ std::optional<std::uint64_t> max_input_bytes(std::string& reason);
 std::optional<std::size_t> first_nul(const std::string& text);
 Diagnostic nul_byte_error(const std::string& file, const std::string& text, std::size_t at);
 std::optional<std::string> read_text_file(const std::string& path, std::string& reason);
+
+// Dotted scenario paths as --set, sweep and calibration files give them (sweep_file.cpp): a
+// valid one has non-empty segments and no '='; find_node walks mappings by key and lists by
+// index and returns an undefined node where the path leads nowhere.
+bool valid_path(const std::string& path);
+std::vector<std::string> segments_of(const std::string& path);
+YAML::Node find_node(const YAML::Node& root, const std::string& path);
 
 // Reads the `population` section (generated, or `csv: path` resolved against the directory of
 // `scenario_file`) into scenario.population; csv main/aux need scenario.industries already read.

@@ -36,6 +36,55 @@ std::vector<Override> SweepSpec::overrides_of(std::size_t k) const {
   return list;
 }
 
+namespace scenario_detail {
+
+// A dotted scenario path: non-empty segments, no '=' (the override syntax splits on it).
+bool valid_path(const std::string& path) {
+  if (path.empty() || path.find('=') != std::string::npos) return false;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    if (path.substr(start, dot - start).empty()) return false;
+    if (dot == std::string::npos) return true;
+    start = dot + 1;
+  }
+}
+
+std::vector<std::string> segments_of(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    out.push_back(path.substr(start, dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
+  }
+}
+
+// The node at `path` of `root`, or an undefined node.
+YAML::Node find_node(const YAML::Node& root, const std::string& path) {
+  YAML::Node current = root;
+  for (const std::string& segment : segments_of(path)) {
+    if (current.IsMap()) {
+      YAML::Node next(YAML::NodeType::Undefined);  // a default Node is a defined null
+      for (auto it = current.begin(); it != current.end(); ++it) {
+        if (it->first.IsScalar() && it->first.Scalar() == segment) next.reset(it->second);
+      }
+      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
+      current.reset(next);
+    } else if (current.IsSequence()) {
+      const auto index = parse_unsigned64(segment);
+      if (!index || *index >= current.size()) return YAML::Node(YAML::NodeType::Undefined);
+      current.reset(current[static_cast<std::size_t>(*index)]);
+    } else {
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+  }
+  return current;
+}
+
+}  // namespace scenario_detail
+
 namespace {
 
 using namespace scenario_detail;
@@ -63,29 +112,6 @@ std::string yaml_text(const YAML::Node& node) {
 
 std::string shorten(const std::string& text, std::size_t limit = 48) {
   return text.size() <= limit ? text : text.substr(0, limit - 3) + "...";
-}
-
-// A dotted scenario path: non-empty segments, no '=' (the override syntax splits on it).
-bool valid_path(const std::string& path) {
-  if (path.empty() || path.find('=') != std::string::npos) return false;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    if (path.substr(start, dot - start).empty()) return false;
-    if (dot == std::string::npos) return true;
-    start = dot + 1;
-  }
-}
-
-std::vector<std::string> segments_of(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    out.push_back(path.substr(start, dot - start));
-    if (dot == std::string::npos) return out;
-    start = dot + 1;
-  }
 }
 
 class SweepReader {
@@ -320,28 +346,6 @@ class SweepReader {
 };
 
 // ---- point validation -------------------------------------------------------------------------
-
-// The node at `path` of `root`, or an undefined node.
-YAML::Node find_node(const YAML::Node& root, const std::string& path) {
-  YAML::Node current = root;
-  for (const std::string& segment : segments_of(path)) {
-    if (current.IsMap()) {
-      YAML::Node next;
-      for (auto it = current.begin(); it != current.end(); ++it) {
-        if (it->first.IsScalar() && it->first.Scalar() == segment) next.reset(it->second);
-      }
-      if (!next.IsDefined()) return YAML::Node(YAML::NodeType::Undefined);
-      current.reset(next);
-    } else if (current.IsSequence()) {
-      const auto index = parse_unsigned64(segment);
-      if (!index || *index >= current.size()) return YAML::Node(YAML::NodeType::Undefined);
-      current.reset(current[static_cast<std::size_t>(*index)]);
-    } else {
-      return YAML::Node(YAML::NodeType::Undefined);
-    }
-  }
-  return current;
-}
 
 // A path under `node` that ends in a single value, for the hint of a non-scalar target.
 std::string first_leaf(const YAML::Node& node, const std::string& path) {

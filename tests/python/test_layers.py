@@ -12,6 +12,7 @@ import sys
 HEADER_STAGE = {
     "rng.h": "rng", "draws.h": "rng",
     "scenario.h": "scenario", "load.h": "scenario", "sweep.h": "scenario", "keys.h": "scenario",
+    "calibration.h": "scenario", "calibrate.h": "engine",
     "model.h": "model", "shocks.h": "model",
     "simulate.h": "simulate", "pilot.h": "simulate",
     "choice.h": "choice",
@@ -33,6 +34,7 @@ ALLOWED = {
 }
 DIR_STAGE = {"rng": "rng", "scenario": "scenario", "model": "model", "simulate": "simulate",
              "choice": "choice", "stats": "stats", "output": "output", "sweep": "engine",
+             "calibrate": "engine",
              "cli": "cli"}
 
 
