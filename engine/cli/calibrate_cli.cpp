@@ -1,9 +1,6 @@
 // `incsim calibrate`: argument parsing, Ctrl-C handling, progress and the table of targets for
 // run_calibration. The first Ctrl-C lets the evaluation being computed finish (the record
 // keeps every evaluation, and the same command resumes); a second one stops at once.
-#include <signal.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
@@ -22,33 +19,11 @@ namespace {
 constexpr int kExitInvalid = 2;
 constexpr int kExitInterrupted = 130;
 
+// Set on SIGINT (InterruptGuard): stop after the current evaluation.
 std::atomic<bool> interrupted{false};
-
-extern "C" void on_calibrate_interrupt(int) {
-  interrupted.store(true);
-  static const char message[] =
-      "\nincsim calibrate: interrupted; finishing the current evaluation (Ctrl-C again to stop "
-      "now)\n";
-  const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
-  (void)ignored;
-}
-
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    struct sigaction action {};
-    action.sa_handler = on_calibrate_interrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
+constexpr char kInterrupted[] =
+    "\nincsim calibrate: interrupted; finishing the current evaluation (Ctrl-C again to stop "
+    "now)\n";
 
 std::string g6(double x) {
   char buffer[32];
@@ -207,7 +182,7 @@ int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
   };
   CalibrationResult result;
   try {
-    InterruptGuard guard;
+    InterruptGuard guard(interrupted, kInterrupted);
     result = run_calibration(spec, options);
   } catch (const CalibrationMismatch& e) {
     std::cerr << "incsim calibrate: " << e.what() << " (use --restart to discard it)\n";

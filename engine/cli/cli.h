@@ -112,6 +112,21 @@ int compare_files(const std::string& a, const std::string& b, const std::string&
 // the exit status.
 int export_csv(const std::string& path, const std::string& directory, std::ostream& os);
 
+// Sets `flag` on SIGINT and writes `message` to stderr, for its lifetime; SA_RESETHAND makes
+// a second Ctrl-C fatal (sweep and calibrate finish the piece of work they are computing).
+// One guard at a time (the handler reads a process-wide slot set by the constructor).
+class InterruptGuard {
+ public:
+  InterruptGuard(std::atomic<bool>& flag, const char* message);
+  ~InterruptGuard();
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+ private:
+  struct Previous;
+  Previous* previous_;
+};
+
 // `incsim sweep SWEEP.yaml [-o OUT.h5] [--threads K] [--set p=v]... [--restart] [--table-only]`
 // (sweep_cli.cpp): registers the subcommand, and runs it once parsed. Returns the exit status;
 // an invalid sweep file throws ScenarioError (exit 2 in main).

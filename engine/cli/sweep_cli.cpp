@@ -1,9 +1,6 @@
 // `incsim sweep`: argument parsing, Ctrl-C handling and progress for run_sweep. The first
 // Ctrl-C lets the point being computed finish and keeps every finished point for a later
 // resume; a second one stops at once (atomic renames mean no half-written point is kept).
-#include <signal.h>
-#include <unistd.h>
-
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -23,34 +20,10 @@ namespace {
 constexpr int kExitInvalid = 2;
 constexpr int kExitInterrupted = 130;  // 128 + SIGINT, as shells report it
 
-// Set by the SIGINT handler; the only state a signal handler may touch.
+// Set on SIGINT (InterruptGuard): stop after the current point.
 std::atomic<bool> interrupted{false};
-
-extern "C" void on_interrupt(int) {
-  interrupted.store(true);
-  static const char message[] =
-      "\nincsim sweep: interrupted; finishing the current point (Ctrl-C again to stop now)\n";
-  const ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
-  (void)ignored;
-}
-
-// Installs on_interrupt for SIGINT for its lifetime; SA_RESETHAND makes a second Ctrl-C fatal.
-class InterruptGuard {
- public:
-  InterruptGuard() {
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND;
-    sigaction(SIGINT, &action, &previous_);
-  }
-  ~InterruptGuard() { sigaction(SIGINT, &previous_, nullptr); }
-  InterruptGuard(const InterruptGuard&) = delete;
-  InterruptGuard& operator=(const InterruptGuard&) = delete;
-
- private:
-  struct sigaction previous_ {};
-};
+constexpr char kInterrupted[] =
+    "\nincsim sweep: interrupted; finishing the current point (Ctrl-C again to stop now)\n";
 
 std::string point_label(const SweepSpec& spec, std::size_t k) {
   const SweepPoint& p = spec.points[k];
@@ -238,7 +211,7 @@ int sweep_command(const SweepArgs& args, const Mpi& mpi) {
     return kExitInvalid;
   }
   if (!mpi.root()) {  // a worker rank: its share of the points, sent to rank 0
-    InterruptGuard guard;
+    InterruptGuard guard(interrupted, kInterrupted);
     sweep_worker(mpi, spec, args.threads, &interrupted);
     return 0;
   }
@@ -263,7 +236,7 @@ int sweep_command(const SweepArgs& args, const Mpi& mpi) {
     };
   SweepSummary summary;
   try {
-    InterruptGuard guard;
+    InterruptGuard guard(interrupted, kInterrupted);
     summary = run_sweep(spec, options);
   } catch (const SweepMismatch& e) {
     std::cerr << "incsim sweep: " << e.what() << "\n";

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <map>
 
 #include "incsim/calibration.h"
@@ -64,21 +63,6 @@ const std::vector<std::string> kMethods = {"bobyqa", "neldermead", "sbplx", "cob
 constexpr int kMaxParameters = 20;
 constexpr int kMaxTargets = 200;
 
-int line_of(const YAML::Mark& mark) {
-  return mark.is_null() ? 0 : mark.line + 1;
-}
-int column_of(const YAML::Mark& mark) {
-  return mark.is_null() ? 0 : mark.column + 1;
-}
-
-std::string yaml_text(const YAML::Node& node) {
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  return out.c_str();
-}
-
 class CalibrationReader {
  public:
   CalibrationReader(CalibrationSpec& spec, DiagnosticSink& sink) : spec_(spec), sink_(sink) {}
@@ -96,7 +80,8 @@ class CalibrationReader {
       return;
     }
     root.expect_fields(kKeys);
-    read_base(root.require("base", "a scenario file, relative to this calibration file"));
+    read_base_scenario(root.require("base", "a scenario file, relative to this calibration file"),
+                       spec_.base_file, spec_.base_text);
     const Value reps =
         root.require("replications", "replications per evaluation, e.g. 400 (the same seed)");
     if (const auto r = reps.integer(between(2, 1e7))) spec_.replications = static_cast<int>(*r);
@@ -107,28 +92,13 @@ class CalibrationReader {
       spec_.max_evaluations = static_cast<int>(*r);
     if (const auto t = root["tolerance"].number(strictly_between(0.0, 1.0))) spec_.tolerance = *t;
     read_method(root["method"]);
-    read_set(root["set"]);
+    spec_.fixed = read_set_overrides(root["set"], false);
     read_parameters(
         root.require("parameters", "a mapping of scenario paths to {min: ..., max: ...}"));
     read_targets(root.require("targets", "a list of {measure: ..., value: ...}"));
   }
 
  private:
-  void read_base(const Value& v) {
-    const auto name = v.text();
-    if (!name) return;
-    std::filesystem::path base(*name);
-    if (base.is_relative()) base = std::filesystem::path(sink_.file()).parent_path() / base;
-    spec_.base_file = base.lexically_normal().string();
-    std::string reason;
-    const auto text = read_text_file(spec_.base_file, reason);
-    if (!text) {
-      v.error("cannot read the base scenario " + quote(spec_.base_file) + ": " + reason);
-      return;
-    }
-    spec_.base_text = *text;
-  }
-
   void read_method(const Value& v) {
     const auto method = v.text();
     if (!method) return;
@@ -138,29 +108,6 @@ class CalibrationReader {
         return;
       }
     v.error("unknown method " + quote(*method) + suggest(*method, kMethods));
-  }
-
-  bool check_path(const Value& entry, const std::string& path) {
-    if (valid_path(path)) return true;
-    entry.error_at_key(
-        "expected a dotted scenario path such as income.wage.poor.employment_rate, "
-        "found " +
-        quote(path));
-    return false;
-  }
-
-  void read_set(const Value& v) {
-    if (!v.present() || v.is_null()) return;
-    if (!v.is_map()) {
-      v.error("expected a mapping of scenario paths to values, found " + v.found());
-      return;
-    }
-    for (const auto& [path, value] : v.named_entries()) {
-      if (!check_path(value, path)) continue;
-      spec_.fixed.push_back({{path, yaml_text(value.node())},
-                             line_of(value.key_mark()),
-                             column_of(value.key_mark())});
-    }
   }
 
   void read_parameters(const Value& v) {
@@ -178,7 +125,7 @@ class CalibrationReader {
     std::map<std::string, int> fixed_lines;
     for (const SweepOverride& o : spec_.fixed) fixed_lines.emplace(o.item.path, o.line);
     for (const auto& [path, bounds] : v.named_entries()) {
-      if (!check_path(bounds, path)) continue;
+      if (!check_override_path(bounds, path)) continue;
       CalibrationParameter p;
       p.path = path;
       p.line = line_of(bounds.key_mark());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "incsim/scenario.h"
+#include "incsim/sweep.h"
 #include "scenario/yaml_reader.h"
 
 namespace incsim::scenario_detail {
@@ -38,6 +39,16 @@ std::optional<std::string> read_text_file(const std::string& path, std::string& 
 bool valid_path(const std::string& path);
 std::vector<std::string> segments_of(const std::string& path);
 YAML::Node find_node(const YAML::Node& root, const std::string& path);
+// Shared by the sweep and calibration files (sweep_file.cpp): 1-based positions (0 unknown);
+// a value's one-line YAML text as --set takes it (flow style for mappings and lists); the
+// `base:` scenario read relative to the including file; a dotted path checked at its key; a
+// `set:` mapping of paths to values (at least one when `required`).
+int line_of(const YAML::Mark& mark);
+int column_of(const YAML::Mark& mark);
+std::string yaml_text(const YAML::Node& node);
+bool read_base_scenario(const Value& v, std::string& file, std::string& text);
+bool check_override_path(const Value& entry, const std::string& path);
+std::vector<SweepOverride> read_set_overrides(const Value& v, bool required);
 
 // Reads the `population` section (generated, or `csv: path` resolved against the directory of
 // `scenario_file`) into scenario.population; csv main/aux need scenario.industries already read.

@@ -83,6 +83,67 @@ YAML::Node find_node(const YAML::Node& root, const std::string& path) {
   return current;
 }
 
+int line_of(const YAML::Mark& mark) {
+  return mark.is_null() ? 0 : mark.line + 1;
+}
+int column_of(const YAML::Mark& mark) {
+  return mark.is_null() ? 0 : mark.column + 1;
+}
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out.SetMapFormat(YAML::Flow);
+  out.SetSeqFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+bool read_base_scenario(const Value& v, std::string& file, std::string& text) {
+  const auto name = v.text();
+  if (!name) return false;
+  std::filesystem::path base(*name);
+  if (base.is_relative()) base = std::filesystem::path(v.sink().file()).parent_path() / base;
+  file = base.lexically_normal().string();
+  std::string reason;
+  const auto read = read_text_file(file, reason);
+  if (!read) {
+    v.error("cannot read the base scenario " + quote(file) + ": " + reason);
+    return false;
+  }
+  text = *read;
+  return true;
+}
+
+bool check_override_path(const Value& entry, const std::string& path) {
+  if (valid_path(path)) return true;
+  entry.error_at_key(
+      "expected a dotted scenario path such as markets.crayfish.volatility, "
+      "found " +
+      quote(path));
+  return false;
+}
+
+std::vector<SweepOverride> read_set_overrides(const Value& v, bool required) {
+  std::vector<SweepOverride> out;
+  if (!v.present()) return out;
+  if (!v.is_null() && !v.is_map()) {
+    v.error(
+        "expected a mapping of scenario paths to values, e.g. {insurance.agricultural."
+        "deductible: 0.2}, found " +
+        v.found());
+    return out;
+  }
+  for (const auto& [path, value] : v.named_entries()) {
+    if (!check_override_path(value, path)) continue;
+    out.push_back(
+        {{path, yaml_text(value.node())}, line_of(value.key_mark()), column_of(value.key_mark())});
+  }
+  if (required && out.empty() && (v.is_null() || v.size() == 0)) {
+    v.error("expected at least one path: value to set");
+  }
+  return out;
+}
+
 }  // namespace scenario_detail
 
 namespace {
@@ -93,22 +154,6 @@ const std::vector<std::string> kKeys = {"base", "mode", "parameters", "overlays"
 const std::vector<std::string> kModes = {"grid", "zip", "stack"};
 const std::vector<std::string> kKeep = {"all", "table"};
 constexpr std::size_t kMaxPoints = 1000000;
-
-int line_of(const YAML::Mark& mark) {
-  return mark.is_null() ? 0 : mark.line + 1;
-}
-int column_of(const YAML::Mark& mark) {
-  return mark.is_null() ? 0 : mark.column + 1;
-}
-
-// One-line YAML text of a value, as `--set` takes it (flow style for mappings and lists).
-std::string yaml_text(const YAML::Node& node) {
-  YAML::Emitter out;
-  out.SetMapFormat(YAML::Flow);
-  out.SetSeqFormat(YAML::Flow);
-  out << node;
-  return out.c_str();
-}
 
 std::string shorten(const std::string& text, std::size_t limit = 48) {
   return text.size() <= limit ? text : text.substr(0, limit - 3) + "...";
@@ -131,7 +176,8 @@ class SweepReader {
       return;
     }
     root.expect_fields(kKeys);
-    read_base(root.require("base", "a scenario file, relative to this sweep file"));
+    read_base_scenario(root.require("base", "a scenario file, relative to this sweep file"),
+                       spec_.base_file, spec_.base_text);
     read_mode(root["mode"]);
     const Value keep = root["keep"];
     if (const auto k = keep.text()) {
@@ -141,7 +187,7 @@ class SweepReader {
         keep.error("expected all or table, found " + keep.found() + suggest(*k, kKeep));
       }
     }
-    spec_.fixed = read_set(root["set"], false);
+    spec_.fixed = read_set_overrides(root["set"], false);
     if (spec_.mode == SweepMode::stack) {
       if (root["parameters"].present()) {
         root["parameters"].error_at_key(
@@ -194,21 +240,6 @@ class SweepReader {
   }
 
  private:
-  void read_base(const Value& v) {
-    const auto name = v.text();
-    if (!name) return;
-    std::filesystem::path base(*name);
-    if (base.is_relative()) base = std::filesystem::path(sink_.file()).parent_path() / base;
-    spec_.base_file = base.lexically_normal().string();
-    std::string reason;
-    const auto text = read_text_file(spec_.base_file, reason);
-    if (!text) {
-      v.error("cannot read the base scenario " + quote(spec_.base_file) + ": " + reason);
-      return;
-    }
-    spec_.base_text = *text;
-  }
-
   void read_mode(const Value& v) {
     const auto mode = v.text();
     if (!mode) return;
@@ -223,38 +254,6 @@ class SweepReader {
     }
   }
 
-  bool check_path(const Value& entry, const std::string& path) {
-    if (valid_path(path)) return true;
-    entry.error_at_key(
-        "expected a dotted scenario path such as markets.crayfish.volatility, "
-        "found " +
-        quote(path));
-    return false;
-  }
-
-  // A mapping of dotted paths to values of any shape.
-  std::vector<SweepOverride> read_set(const Value& v, bool required) {
-    std::vector<SweepOverride> out;
-    if (!v.present()) return out;
-    if (!v.is_null() && !v.is_map()) {
-      v.error(
-          "expected a mapping of scenario paths to values, e.g. {insurance.agricultural."
-          "deductible: 0.2}, found " +
-          v.found());
-      return out;
-    }
-    for (const auto& [path, value] : v.named_entries()) {
-      if (!check_path(value, path)) continue;
-      out.push_back({{path, yaml_text(value.node())},
-                     line_of(value.key_mark()),
-                     column_of(value.key_mark())});
-    }
-    if (required && out.empty() && (v.is_null() || v.size() == 0)) {
-      v.error("expected at least one path: value to set");
-    }
-    return out;
-  }
-
   void read_parameters(const Value& v) {
     if (!v.present()) return;
     if (v.is_null() || (v.is_map() && v.size() == 0)) {
@@ -266,7 +265,7 @@ class SweepReader {
       return;
     }
     for (const auto& [path, list] : v.named_entries()) {
-      if (!check_path(list, path)) continue;
+      if (!check_override_path(list, path)) continue;
       SweepParameter p;
       p.path = path;
       p.line = line_of(list.key_mark());
@@ -336,7 +335,8 @@ class SweepReader {
                      std::to_string(it->second) + ")");
         }
       }
-      overlay.set = read_set(item.require("set", "a mapping of scenario paths to values"), true);
+      overlay.set =
+          read_set_overrides(item.require("set", "a mapping of scenario paths to values"), true);
       spec_.overlays.push_back(std::move(overlay));
     }
   }

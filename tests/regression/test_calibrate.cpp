@@ -284,6 +284,23 @@ struct BadCase {
   int line;
 };
 
+// Each case's file is refused with status 2, its message at its line (0: none), nothing written.
+void expect_refused(const fs::path& dir, const std::vector<BadCase>& cases) {
+  for (const BadCase& c : cases) {
+    const fs::path file = dir / (std::string(c.name) + ".yaml");
+    write_file(file, c.text);
+    const auto r = run_incsim("calibrate " + quoted(file) + " -o " + quoted(dir / "out.yaml"));
+    EXPECT_EQ(r.exit_status, 2) << c.name << ": " << r.err;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
+    if (c.line > 0) {
+      EXPECT_NE(r.err.find(file.string() + ":" + std::to_string(c.line) + ":"), std::string::npos)
+          << c.name << ": " << r.err;
+    }
+    EXPECT_FALSE(fs::exists(dir / "out.yaml")) << c.name;
+    EXPECT_FALSE(fs::exists(dir / "out.h5")) << c.name;
+  }
+}
+
 TEST(Calibrate, BadCalibrationFilesAreReportedAtTheirLine) {
   const fs::path dir = fresh_dir();
   const std::string head = "base: " + kBase + "\nreplications: 20\n" + kSet;
@@ -313,19 +330,7 @@ TEST(Calibrate, BadCalibrationFilesAreReportedAtTheirLine) {
       {"set_and_fit", head + "  income.wage.employment_rate: 0.5\n" + p + t,
        "also fixed by set:", 9},
   };
-  for (const BadCase& c : cases) {
-    const fs::path file = dir / (std::string(c.name) + ".yaml");
-    write_file(file, c.text);
-    const auto r = run_incsim("calibrate " + quoted(file) + " -o " + quoted(dir / "out.yaml"));
-    EXPECT_EQ(r.exit_status, 2) << c.name << ": " << r.err;
-    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
-    if (c.line > 0) {
-      EXPECT_NE(r.err.find(file.string() + ":" + std::to_string(c.line) + ":"), std::string::npos)
-          << c.name << ": " << r.err;
-    }
-    EXPECT_FALSE(fs::exists(dir / "out.yaml")) << c.name;
-    EXPECT_FALSE(fs::exists(dir / "out.h5")) << c.name;
-  }
+  expect_refused(dir, cases);
 }
 
 // Targets are checked against the run's layout: a dataset that does not exist (with the nearest
@@ -346,16 +351,7 @@ TEST(Calibrate, TargetsThatTheResultDoesNotHaveAreReportedAtTheirLine) {
       {"no_group", head + "  - {measure: groups/poor/fgt0, year: 2021, value: 0.1}\n",
        "say which group (groups/poor/fgt0 is by group_poor: poor, other)", 10},
   };
-  for (const BadCase& c : cases) {
-    const fs::path file = dir / (std::string(c.name) + ".yaml");
-    write_file(file, c.text);
-    const auto r = run_incsim("calibrate " + quoted(file) + " -o " + quoted(dir / "out.yaml"));
-    EXPECT_EQ(r.exit_status, 2) << c.name << ": " << r.err;
-    EXPECT_NE(r.err.find(c.expected), std::string::npos) << c.name << ": " << r.err;
-    EXPECT_NE(r.err.find(file.string() + ":" + std::to_string(c.line) + ":"), std::string::npos)
-        << c.name << ": " << r.err;
-    EXPECT_FALSE(fs::exists(dir / "out.yaml")) << c.name;
-  }
+  expect_refused(dir, cases);
 }
 
 }  // namespace
