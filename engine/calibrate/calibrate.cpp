@@ -471,8 +471,7 @@ void write_record(const std::string& path, const CalibrationSpec& spec, const Re
 }
 
 // The record's evaluations, or CalibrationMismatch naming what differs.
-Record read_record(const std::string& path, const CalibrationSpec& spec) {
-  const h5::File f = h5::File::open_read(path);
+Record read_record(const h5::File& f, const std::string& path, const CalibrationSpec& spec) {
   auto text = [&](const char* name) { return h5::read_string_attribute(f, "/calibration", name); };
   const std::pair<const char*, std::string> checks[] = {{"calibration", spec.text},
                                                         {"base", spec.base_text},
@@ -600,9 +599,15 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 CalibrationResult run_calibration(const CalibrationSpec& spec, const CalibrationOptions& options) {
   const std::size_t np = spec.parameters.size();
   Record record;
-  if (!options.record.empty() && fs::exists(options.record)) {
+  const bool have_record = options.record_image
+                               ? !options.record_image->empty()
+                               : !options.record.empty() && fs::exists(options.record);
+  if (have_record) {
     try {
-      record = read_record(options.record, spec);
+      const std::string name = options.record.empty() ? "the record" : options.record;
+      record = options.record_image
+                   ? read_record(h5::File::open_image(*options.record_image, name), name, spec)
+                   : read_record(h5::File::open_read(options.record), options.record, spec);
     } catch (const CalibrationMismatch&) {
       if (!options.restart) throw;
     } catch (const h5::H5Error& e) {
@@ -616,6 +621,13 @@ CalibrationResult run_calibration(const CalibrationSpec& spec, const Calibration
     for (const CalibrationParameter& p : spec.parameters) start.push_back(p.start);
     calibrated_scenario_text(spec, start, "");
   }
+  // An evaluation here or through the hook; empty: stop.
+  auto evaluate = [&](const std::vector<double>& x,
+                      int replications) -> std::optional<CalibrationEvaluation> {
+    if (options.evaluate) return options.evaluate(x, replications);
+    if (options.stop && options.stop->load()) return std::nullopt;
+    return evaluate_calibration(spec, x, replications, options.threads, options.progress);
+  };
   CalibrationResult result;
   auto notify = [&](CalibrationEvent::Kind kind, const CalibrationEvaluation* current) {
     if (!options.on_event) return;
@@ -648,16 +660,18 @@ CalibrationResult run_calibration(const CalibrationSpec& spec, const Calibration
     } else {
       record.evaluations.resize(i);  // the rest of the record is of another path
       record.check.reset();
-      if (options.stop && options.stop->load()) {
-        interrupted = true;
-        throw nlopt::forced_stop();
-      }
+      std::optional<CalibrationEvaluation> got;
       try {
-        e = evaluate_calibration(spec, x, spec.replications, options.threads, options.progress);
+        got = evaluate(x, spec.replications);
       } catch (...) {
         failure = std::current_exception();
         throw nlopt::forced_stop();
       }
+      if (!got) {
+        interrupted = true;
+        throw nlopt::forced_stop();
+      }
+      e = std::move(*got);
       record.evaluations.push_back(e);
       if (!options.record.empty()) write_record(options.record, spec, record, "running");
     }
@@ -706,9 +720,9 @@ CalibrationResult run_calibration(const CalibrationSpec& spec, const Calibration
   if (record.check && same_bits(record.check->x, fit.x)) {
     result.check = *record.check;
   } else {
-    if (options.stop && options.stop->load()) return result;
-    result.check = evaluate_calibration(spec, fit.x, spec.check_replications, options.threads,
-                                        options.progress);
+    std::optional<CalibrationEvaluation> check = evaluate(fit.x, spec.check_replications);
+    if (!check) return result;  // interrupted before the check: the record has the fit
+    result.check = std::move(*check);
     record.check = result.check;
   }
   for (std::size_t i = 0; i < np; ++i) {

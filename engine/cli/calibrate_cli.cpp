@@ -6,9 +6,11 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "cli/cli.h"
+#include "cli/distributed.h"
 #include "cli/mpi.h"
 #include "incsim/calibrate.h"
 #include "incsim/hdf5.h"
@@ -97,12 +99,6 @@ CLI::App* add_calibrate_command(CLI::App& app, CalibrateArgs& args) {
 }
 
 int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
-  if (mpi.distributed()) {
-    if (mpi.root())
-      std::cerr << "incsim calibrate: not available under MPI yet; run it in one process "
-                   "(--threads K)\n";
-    return kExitInvalid;
-  }
   std::vector<Override> overrides;
   for (const std::string& s : args.sets) overrides.push_back(parse_override(s));
   const CalibrationSpec spec = load_calibration(args.file, overrides);
@@ -116,48 +112,62 @@ int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
                  ? p.replace_extension(".h5").string()
                  : output + ".h5";
   }
-  for (const std::string& path : {output, record}) {
-    std::string problem = h5::output_path_problem(path);
-    if (problem.empty()) problem = output_replaces_input(path, {spec.file, spec.base_file});
-    if (!problem.empty()) {
-      std::cerr << "incsim calibrate: " << problem << "\n";
-      return kExitInvalid;
+  // Under MPI rank 0 owns the output and the record: only its view of them counts.
+  std::string problem;
+  if (mpi.root()) {
+    for (const std::string& path : {output, record}) {
+      if (problem.empty()) problem = h5::output_path_problem(path);
+      if (problem.empty()) problem = output_replaces_input(path, {spec.file, spec.base_file});
+    }
+    if (problem.empty() && std::filesystem::absolute(output).lexically_normal() ==
+                               std::filesystem::absolute(record).lexically_normal())
+      problem = "the output and the record are the same file (" + output + ")";
+    if (problem.empty() && !args.allow_large) {
+      std::vector<double> start;
+      for (const CalibrationParameter& p : spec.parameters) start.push_back(p.start);
+      const ResourceEstimate e =
+          estimate_resources(load_scenario_text(spec.base_text, spec.base_file,
+                                                spec.overrides_at(start, spec.check_replications)),
+                             args.threads);
+      problem = resource_problem(e);
+      if (!problem.empty())
+        problem = "the check run at " + std::to_string(spec.check_replications) +
+                  " replications: " + problem;
     }
   }
-  if (std::filesystem::absolute(output).lexically_normal() ==
-      std::filesystem::absolute(record).lexically_normal()) {
-    std::cerr << "incsim calibrate: the output and the record are the same file (" << output
-              << ")\n";
+  if (mpi.broadcast(problem.empty() ? 0 : 1) != 0) {
+    if (mpi.root()) std::cerr << "incsim calibrate: " << problem << "\n";
     return kExitInvalid;
   }
-  if (!args.allow_large) {
-    std::vector<double> start;
-    for (const CalibrationParameter& p : spec.parameters) start.push_back(p.start);
-    const ResourceEstimate e =
-        estimate_resources(load_scenario_text(spec.base_text, spec.base_file,
-                                              spec.overrides_at(start, spec.check_replications)),
-                           args.threads);
-    if (const std::string problem = resource_problem(e); !problem.empty()) {
-      std::cerr << "incsim calibrate: the check run at " << spec.check_replications
-                << " replications: " << problem << "\n";
-      return kExitInvalid;
-    }
-  }
-  std::cerr << "incsim calibrate: " << spec.parameters.size() << " parameters, "
-            << spec.targets.size() << " targets, " << to_string(spec.method) << ", "
-            << spec.replications << " replications per evaluation (seed " << spec.seed
-            << "), at most " << spec.max_evaluations << " evaluations -> " << output << "\n";
+  if (mpi.root())
+    std::cerr << "incsim calibrate: " << spec.parameters.size() << " parameters, "
+              << spec.targets.size() << " targets, " << to_string(spec.method) << ", "
+              << spec.replications << " replications per evaluation (seed " << spec.seed
+              << "), at most " << spec.max_evaluations << " evaluations -> " << output << "\n";
   const auto start = std::chrono::steady_clock::now();
   std::atomic<std::int64_t> done{0};
   CalibrationOptions options;
-  options.output = output;
-  options.record = record;
+  options.output = mpi.root() ? output : "";
+  options.record = mpi.root() ? record : "";
   options.threads = args.threads;
   options.restart = args.restart;
   options.stop = &interrupted;
   options.progress = &done;
+  if (mpi.distributed()) {
+    // Every rank replays the same record (rank 0's) and runs every evaluation's share.
+    std::vector<unsigned char> image;
+    if (mpi.root() && std::filesystem::exists(record)) {
+      std::ifstream in(record, std::ios::binary);
+      image.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    options.record_image = mpi.broadcast(image);
+    options.evaluate = [&](const std::vector<double>& x, int replications) {
+      return evaluate_distributed(mpi, spec, x, replications, args.threads, &interrupted);
+    };
+  }
   std::size_t reused = 0;
   options.on_event = [&](const CalibrationEvent& e) {
+    if (!mpi.root()) return;
     switch (e.kind) {
       case CalibrationEvent::reused:
         ++reused;
@@ -184,10 +194,12 @@ int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
   try {
     InterruptGuard guard(interrupted, kInterrupted);
     result = run_calibration(spec, options);
-  } catch (const CalibrationMismatch& e) {
-    std::cerr << "incsim calibrate: " << e.what() << " (use --restart to discard it)\n";
+  } catch (const CalibrationMismatch& e) {  // alike on every rank: they read the same record
+    if (mpi.root())
+      std::cerr << "incsim calibrate: " << e.what() << " (use --restart to discard it)\n";
     return kExitInvalid;
   }
+  if (!mpi.root()) return result.complete ? 0 : kExitInterrupted;
   if (!result.complete) {
     std::cerr << "incsim calibrate: stopped after " << result.evaluations.size()
               << " evaluations, kept in " << record << "; run the same command again to resume\n";

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 
 #include "cli/cli.h"
@@ -30,8 +31,8 @@ void maybe_fail(const Mpi& mpi) {
 
 }  // namespace
 
-int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string& output,
-                    int threads, bool quiet) {
+bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads, bool progress,
+                          DistributedRun& out) {
   const auto choice_start = std::chrono::steady_clock::now();
   // The ranks split the choice pilot's households and exchange their certainty equivalents.
   PilotShare share;
@@ -48,26 +49,29 @@ int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string&
     }
     return all;
   };
-  const Model model = build_model(scenario, threads, nullptr, &share);
-  const double choice_seconds =
+  out.model = build_model(scenario, threads, nullptr, &share);
+  const Model& model = out.model;
+  out.choice_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - choice_start).count();
   // Every rank must have built the same model.
-  const std::string fingerprint = model_fingerprint(model);
-  const auto prints = mpi.gather(bytes_of(fingerprint));
+  out.fingerprint = model_fingerprint(model);
+  const auto prints = mpi.gather(bytes_of(out.fingerprint));
   std::int64_t agree = 1;
   if (mpi.root())
     for (std::size_t r = 1; r < prints.size(); ++r)
       if (prints[r] != prints[0]) {
         std::cerr << "incsim: rank " << r << " built another model (fingerprint "
-                  << std::string(prints[r].begin(), prints[r].end()) << ", rank 0 " << fingerprint
+                  << std::string(prints[r].begin(), prints[r].end()) << ", rank 0 "
+                  << out.fingerprint
                   << "): the ranks run different incsim builds or read different files\n";
         agree = 0;
         break;
       }
-  if (!mpi.broadcast(agree)) return 1;
+  if (!mpi.broadcast(agree)) return false;
 
   const int parts =
       static_cast<int>(std::min<std::int64_t>(mpi.size(), block_count(model.replications)));
+  out.parts = parts;
   const std::vector<std::int64_t> cuts = part_boundaries(model.replications, parts);
   std::atomic<std::int64_t> done{0};
   const auto start = std::chrono::steady_clock::now();
@@ -79,27 +83,82 @@ int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string&
     {
       // Rank 0 shows its own part's progress (the ranks' parts are within a block of each
       // other, so it stands for the job).
-      Progress progress(mpi.root() ? end - begin : 0, done);
+      Progress bar(mpi.root() && progress ? end - begin : 0, done);
       part = run_part(model, begin, end, {threads, &done});
     }
     maybe_fail(mpi);
     image = part_image(model, part, mpi.rank() + 1, parts);
   }
   const auto images = mpi.gather(image);
-  if (!mpi.root()) return 0;
+  if (!mpi.root()) return true;
   RunPart whole = read_part_image(images[0], "the part of rank 0", model);
   for (int r = 1; r < parts; ++r)
     merge_parts(whole, read_part_image(images[static_cast<std::size_t>(r)],
                                        "the part of rank " + std::to_string(r), model));
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const RunResults results = finish_run(model, std::move(whole));
-  write_results(output, model, results);
-  if (!quiet) print_summary(std::cout, model, results, seconds, choice_seconds);
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  out.results = finish_run(model, std::move(whole));
+  return true;
+}
+
+int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string& output,
+                    int threads, bool quiet) {
+  DistributedRun run;
+  if (!simulate_distributed(mpi, scenario, threads, true, run)) return 1;
+  if (!mpi.root()) return 0;
+  write_results(output, run.model, run.results);
+  if (!quiet) print_summary(std::cout, run.model, run.results, run.seconds, run.choice_seconds);
   std::cout << "\n"
-            << parts << " MPI rank" << (parts == 1 ? "" : "s") << " of " << mpi.size()
-            << " simulated (model " << fingerprint << ")\nwrote " << output << "\n";
+            << run.parts << " MPI rank" << (run.parts == 1 ? "" : "s") << " of " << mpi.size()
+            << " simulated (model " << run.fingerprint << ")\nwrote " << output << "\n";
   return 0;
+}
+
+std::optional<CalibrationEvaluation> evaluate_distributed(const Mpi& mpi,
+                                                          const CalibrationSpec& spec,
+                                                          const std::vector<double>& x,
+                                                          int replications, int threads,
+                                                          const std::atomic<bool>* stop) {
+  // Rank 0's Ctrl-C stops every rank before the evaluation, all at once.
+  if (mpi.broadcast(mpi.root() && stop && stop->load() ? 1 : 0) != 0) return std::nullopt;
+  const auto t0 = std::chrono::steady_clock::now();
+  const Scenario scenario =
+      load_scenario_text(spec.base_text, spec.base_file, spec.overrides_at(x, replications));
+  DistributedRun run;
+  if (!simulate_distributed(mpi, scenario, threads, false, run))
+    throw std::runtime_error("the MPI ranks built different models");
+  // Rank 0 reads the targets and sends the evaluation (or that a target is bad) to every rank.
+  CalibrationEvaluation e;
+  e.x = x;
+  std::vector<unsigned char> message;
+  std::optional<ScenarioError> bad;
+  if (mpi.root()) {
+    h5::File file = h5::File::create_in_memory("calibration-evaluation");
+    write_results(file.root(), run.model, run.results);
+    try {
+      read_target_estimates(spec, file, e.estimate, e.standard_error);
+    } catch (const ScenarioError& error) {
+      bad = error;
+    }
+    std::vector<double> values;
+    if (!bad) {
+      values = e.estimate;
+      values.insert(values.end(), e.standard_error.begin(), e.standard_error.end());
+    }
+    message.resize(values.size() * sizeof(double));
+    if (!values.empty()) std::memcpy(message.data(), values.data(), message.size());
+  }
+  message = mpi.broadcast(message);
+  if (bad) throw *bad;
+  const std::size_t nt = spec.targets.size();
+  if (message.size() != 2 * nt * sizeof(double))  // rank 0 found a bad target (and says so)
+    throw ScenarioError({Diagnostic{spec.file, 0, 0, "a target is not in the result"}});
+  std::vector<double> values(2 * nt);
+  std::memcpy(values.data(), message.data(), message.size());
+  e.estimate.assign(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(nt));
+  e.standard_error.assign(values.begin() + static_cast<std::ptrdiff_t>(nt), values.end());
+  e.objective = calibration_objective(spec, e.estimate);
+  e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return e;
 }
 
 namespace {

@@ -7,17 +7,44 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/mpi.h"
+#include "incsim/calibrate.h"
+#include "incsim/model.h"
 #include "incsim/scenario.h"
+#include "incsim/stats.h"
 #include "incsim/sweep.h"
 
 namespace incsim::cli {
 
 int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string& output,
                     int threads, bool quiet);
+
+// What run_distributed does before writing: every rank builds the model and simulates its
+// part; on rank 0 `out.results` is the merged run (on the others it is empty). Returns false
+// on every rank when the ranks' models differ (rank 0 says how).
+struct DistributedRun {
+  Model model;
+  RunResults results;
+  double seconds = 0.0, choice_seconds = 0.0;
+  std::string fingerprint;
+  int parts = 0;
+};
+bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads, bool progress,
+                          DistributedRun& out);
+
+// One evaluation of a calibration across the ranks (CalibrationOptions::evaluate): the run is
+// split as run_distributed splits it, rank 0 reads the targets and sends the estimates to
+// every rank, so every rank's optimiser takes the same next step. Empty when rank 0 was
+// interrupted (on every rank alike).
+std::optional<CalibrationEvaluation> evaluate_distributed(const Mpi& mpi,
+                                                          const CalibrationSpec& spec,
+                                                          const std::vector<double>& x,
+                                                          int replications, int threads,
+                                                          const std::atomic<bool>* stop);
 
 // A distributed sweep: rank 0 owns the sidecar and runs run_sweep with this as
 // SweepOptions::distribute (the missing points go round-robin to the ranks, rank 0 included;

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -68,6 +69,15 @@ struct CalibrationOptions {
   const std::atomic<bool>* stop = nullptr;  // set (SIGINT) to stop after the current evaluation
   std::atomic<std::int64_t>* progress = nullptr;  // replications of the current evaluation
   std::function<void(const CalibrationEvent&)> on_event;
+  // Where evaluations run (MPI: across the ranks). Unset: evaluate_calibration here, with
+  // `stop` checked before each. Set: called for every evaluation and the check run; an empty
+  // result means stop (the hook checks for it, alike on every process).
+  std::function<std::optional<CalibrationEvaluation>(const std::vector<double>& x,
+                                                     int replications)>
+      evaluate;
+  // The record's bytes, read instead of the file `record` (MPI: rank 0 reads it and sends it
+  // to the other ranks, which write nothing); an empty vector: no record yet.
+  std::optional<std::vector<unsigned char>> record_image;
 };
 
 struct CalibrationResult {

@@ -1,15 +1,17 @@
-// `mpirun -n K incsim run|sweep` (MODEL.md section 13), built only when incsim has MPI: for
-// K = 1, 2, 3 (oversubscribed) the result's datasets are bit for bit those of one process; a
-// sweep interrupted in one process resumes under MPI to the same file; a failing rank ends the
-// job with a message naming it and no output file; --part under MPI is refused. The tests run
-// as root in CI, which Open MPI refuses unless told otherwise: the variables that allow it are
-// set on each mpirun command line here, not in the environment of the suite.
+// `mpirun -n K incsim run|sweep|calibrate` (MODEL.md section 13), built only when incsim has
+// MPI: for K = 1, 2, 3 (oversubscribed) the result's datasets are bit for bit those of one
+// process; a sweep or calibration interrupted in one process resumes under MPI to the same
+// file; a failing rank ends the job with a message naming it and no output file; --part under
+// MPI is refused. The tests run as root in CI, which Open MPI refuses unless told otherwise:
+// the variables that allow it are set on each mpirun command line here, not in the
+// environment of the suite.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 
 #include "h5_bytes.h"
+#include "incsim/calibrate.h"
 #include "incsim/sweep.h"
 #include "support.h"
 
@@ -147,6 +149,63 @@ TEST(Mpi, SweepIsBitIdenticalAndResumesUnderMpi) {
   ASSERT_EQ(m.exit_status, 0) << m.err;
   EXPECT_NE(m.out.find("3 computed, 2 reused"), std::string::npos) << m.out;
   test::expect_identical_files(single.string(), resumed.string(), "resumed under MPI");
+}
+
+// A calibration (MODEL.md section 12) whose evaluations are split across the ranks: the record's
+// datasets (but the wall times) and the calibrated scenario (but the date in its header) are
+// those of one process; and a calibration stopped in one process resumes under MPI.
+std::string without_header_date(const std::string& text) {
+  return text.substr(text.find('\n') + 1);  // "# Calibrated by incsim ... (date)."
+}
+
+TEST(Mpi, CalibrationIsBitIdenticalAndResumesUnderMpi) {
+  const fs::path dir = test::fresh_dir();
+  const fs::path file = dir / "calibration.yaml";
+  test::write_file(file, "base: " + kScenario +
+                             "\nreplications: 12\ncheck_replications: 24\nmax_evaluations: 8\n"
+                             "set: {population.households: 60, choice.pilot_replications: 10}\n"
+                             "parameters:\n  income.wage.employment_rate: {min: 0.5, max: 0.95}\n"
+                             "targets:\n  - {measure: poverty/fgt0, year: 2021, value: 0.1}\n");
+  const fs::path single = dir / "single.yaml";
+  const auto one = test::run_incsim("calibrate " + test::quoted(file) + " -o " +
+                                    test::quoted(single) + " --threads 1");
+  ASSERT_EQ(one.exit_status, 0) << one.err;
+  auto record_of = [](const fs::path& yaml) {
+    auto bytes = test::dataset_bytes(fs::path(yaml).replace_extension(".h5").string());
+    bytes.erase("calibration/seconds");
+    return bytes;
+  };
+  const auto expected = record_of(single);
+  ASSERT_GE(expected.size(), 10u);
+  for (int k : {1, 2, 3}) {
+    const fs::path out = dir / ("ranks" + std::to_string(k) + ".yaml");
+    const auto m =
+        mpirun(k, "calibrate " + test::quoted(file) + " -o " + test::quoted(out) + " --threads 1");
+    ASSERT_EQ(m.exit_status, 0) << m.err;
+    test::expect_same_datasets(expected, record_of(out),
+                               "calibration on " + std::to_string(k) + " ranks");
+    EXPECT_EQ(without_header_date(test::read_file(out)),
+              without_header_date(test::read_file(single)));
+  }
+  // Three evaluations in one process, then stopped; MPI replays them and computes the rest.
+  const fs::path resumed = dir / "resumed.yaml";
+  std::atomic<bool> stop{false};
+  CalibrationOptions options;
+  options.output = resumed.string();
+  options.record = (dir / "resumed.h5").string();
+  options.threads = 1;
+  options.stop = &stop;
+  options.on_event = [&](const CalibrationEvent& e) {
+    if (e.kind == CalibrationEvent::evaluated && e.evaluation == 2) stop = true;
+  };
+  ASSERT_FALSE(run_calibration(load_calibration(file.string()), options).complete);
+  const auto m = mpirun(
+      2, "calibrate " + test::quoted(file) + " -o " + test::quoted(resumed) + " --threads 1");
+  ASSERT_EQ(m.exit_status, 0) << m.err;
+  EXPECT_NE(m.err.find("resuming: 3 evaluations taken from"), std::string::npos) << m.err;
+  test::expect_same_datasets(expected, record_of(resumed), "resumed under MPI");
+  EXPECT_EQ(without_header_date(test::read_file(resumed)),
+            without_header_date(test::read_file(single)));
 }
 
 }  // namespace
