@@ -86,6 +86,8 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
       Progress bar(mpi.root() && progress ? end - begin : 0, done);
       part = run_part(model, begin, end, {threads, &done});
     }
+    out.part_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     maybe_fail(mpi);
     image = part_image(model, part, mpi.rank() + 1, parts);
   }
@@ -109,7 +111,9 @@ int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string&
   if (!quiet) print_summary(std::cout, run.model, run.results, run.seconds, run.choice_seconds);
   std::cout << "\n"
             << run.parts << " MPI rank" << (run.parts == 1 ? "" : "s") << " of " << mpi.size()
-            << " simulated (model " << run.fingerprint << ")\nwrote " << output << "\n";
+            << " simulated (model " << run.fingerprint << "); rank 0's part " << run.part_seconds
+            << " s, gathering and merging the parts " << run.seconds - run.part_seconds
+            << " s\nwrote " << output << "\n";
   return 0;
 }
 

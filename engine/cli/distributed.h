@@ -29,7 +29,8 @@ int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string&
 struct DistributedRun {
   Model model;
   RunResults results;
-  double seconds = 0.0, choice_seconds = 0.0;
+  double seconds = 0.0, choice_seconds = 0.0;  // simulation with the merge; model and choice
+  double part_seconds = 0.0;                   // this rank's part alone
   std::string fingerprint;
   int parts = 0;
 };
