@@ -183,6 +183,10 @@ int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
         done.store(0);
         break;
       case CalibrationEvent::checking:
+        if (reused > 0) {  // every evaluation came from the record
+          std::cerr << "  resuming: " << reused << " evaluations taken from " << record << "\n";
+          reused = 0;
+        }
         std::cerr << "  check run at " << spec.check_replications << " replications...\n";
         done.store(0);
         break;

@@ -4,11 +4,19 @@
 // estimates exactly; an interrupted calibration resumes to the same fit; the record of
 // another calibration is refused; the fitted values are written at their keys; bad
 // calibration files are reported at their line with nothing written.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
+#include <map>
+#include <thread>
 
+#include "h5_bytes.h"
 #include "incsim/calibrate.h"
 #include "incsim/hdf5.h"
 #include "support.h"
@@ -223,6 +231,70 @@ TEST(Calibrate, RecordOfAnotherCalibrationIsRefused) {
   const auto restarted =
       run_incsim("calibrate " + quoted(file) + " -o " + quoted(dir / "fit.yaml") + " --restart");
   EXPECT_EQ(restarted.exit_status, 0) << restarted.err;
+}
+
+// Starts `incsim calibrate` in the background, waits until its record holds an evaluation, then
+// sends `signal`. Returns the exit status (-signal if it was killed by it).
+int interrupt_calibration(const fs::path& file, const fs::path& out, int signal) {
+  const fs::path record = fs::path(out).replace_extension(".h5");
+  const std::string log = out.string() + ".log";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(INCSIM_BINARY, INCSIM_BINARY, "calibrate", file.c_str(), "-o", out.c_str(), "--threads",
+          "2", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!fs::exists(record) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1000;
+}
+
+std::map<std::string, std::string> record_bytes(const fs::path& record) {
+  auto bytes = test::dataset_bytes(record.string());
+  bytes.erase("calibration/seconds");  // wall times
+  return bytes;
+}
+
+std::string after_first_line(const std::string& text) {  // the header's date
+  return text.substr(text.find('\n') + 1);
+}
+
+TEST(Calibrate, KilledOrInterruptedCalibrationResumesToTheSameFiles) {
+  const fs::path dir = fresh_dir();
+  const fs::path file = dir / "c.yaml";
+  write_file(file, calibration_text("  - {measure: income/mean, year: 2021, value: 21000}\n"
+                                    "  - {measure: health/episodes_per_person, year: 2021, "
+                                    "value: 0.5}\n",
+                                    12));
+  const fs::path reference = dir / "reference.yaml";
+  ASSERT_EQ(run_incsim("calibrate " + quoted(file) + " -o " + quoted(reference)).exit_status, 0);
+  for (const int signal : {SIGKILL, SIGINT}) {
+    const fs::path out = dir / (signal == SIGKILL ? "killed.yaml" : "interrupted.yaml");
+    const int status = interrupt_calibration(file, out, signal);
+    EXPECT_EQ(status, signal == SIGKILL ? -SIGKILL : 130) << read_file(out.string() + ".log");
+    ASSERT_FALSE(fs::exists(out)) << "the calibration finished before it was interrupted";
+    if (signal == SIGINT) {
+      EXPECT_NE(read_file(out.string() + ".log").find("run the same command again to resume"),
+                std::string::npos);
+    }
+    const auto r = run_incsim("calibrate " + quoted(file) + " -o " + quoted(out));
+    ASSERT_EQ(r.exit_status, 0) << r.err;
+    EXPECT_NE(r.err.find("resuming: "), std::string::npos) << r.err;
+    test::expect_same_datasets(record_bytes(fs::path(reference).replace_extension(".h5")),
+                               record_bytes(fs::path(out).replace_extension(".h5")),
+                               signal == SIGKILL ? "after SIGKILL" : "after SIGINT");
+    EXPECT_EQ(after_first_line(read_file(out)), after_first_line(read_file(reference)));
+    for (const auto& e : fs::directory_iterator(dir))
+      EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
 }
 
 // ---- the calibrated text ------------------------------------------------------------------
