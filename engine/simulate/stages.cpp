@@ -493,23 +493,29 @@ double Stages::draw_health(const Model& model, const Kernel::Plan& plan, rng::Ke
     most_laborers = std::max(most_laborers, static_cast<int>(in.laborers[i]));
   }
   const int blocks = (most_persons + 3) / 4;
-  // Lanes of each block b >= 1 (block 0 is every lane), padded.
+  // Lanes of each block b >= 1 (block 0 is every lane), padded by repeating the last: listed
+  // without a branch per lane (each lane is written, and kept if it has a person in block b).
   d.block_start.assign(1, 0);
   d.block_live.clear();
-  d.block_lane.clear();
-  d.block_unit.clear();
+  std::size_t listed = 0;
   for (int b = 1; b < blocks; ++b) {
-    for (std::size_t i = 0; i < n; ++i)
-      if (d.persons[i] > 4 * b) {
-        d.block_lane.push_back(static_cast<std::uint32_t>(i));
-        d.block_unit.push_back(in.units[i]);
-      }
-    d.block_live.push_back(d.block_unit.size() - d.block_start.back());
-    while ((d.block_unit.size() - d.block_start.back()) % rng::kLanes != 0) {
-      d.block_lane.push_back(d.block_lane.back());
-      d.block_unit.push_back(d.block_unit.back());
+    grow(d.block_lane, listed + n + rng::kLanes);
+    grow(d.block_unit, listed + n + rng::kLanes);
+    std::uint32_t* __restrict lane = d.block_lane.data();
+    std::uint32_t* __restrict unit = d.block_unit.data();
+    std::size_t end = listed;
+    for (std::size_t i = 0; i < n; ++i) {
+      lane[end] = static_cast<std::uint32_t>(i);
+      unit[end] = in.units[i];
+      end += static_cast<std::size_t>(d.persons[i] > 4 * b);
     }
-    d.block_start.push_back(d.block_unit.size());
+    d.block_live.push_back(end - listed);  // >= 1: the largest household has a person here
+    for (; (end - listed) % rng::kLanes != 0; ++end) {
+      lane[end] = lane[end - 1];
+      unit[end] = unit[end - 1];
+    }
+    listed = end;
+    d.block_start.push_back(listed);
   }
   std::fill(cost, cost + n, 0.0);
   // Days lost per laborer row of `work` (persons 0..laborers-1 are the laborers; a row's
