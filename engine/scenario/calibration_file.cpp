@@ -300,21 +300,8 @@ CalibrationSpec load_calibration(const std::string& path,
   CalibrationSpec spec;
   spec.file = path;
   spec.command_line = command_line;
-  std::string reason;
-  const auto text = read_text_file(path, reason);
-  if (!text)
-    throw ScenarioError({Diagnostic{path, 0, 0, "cannot read calibration file: " + reason}});
-  spec.text = *text;
-  if (const auto nul = first_nul(spec.text))
-    throw ScenarioError({nul_byte_error(path, spec.text, *nul)});
+  YAML::Node root = read_yaml_file(path, "calibration file", spec.text);
   DiagnosticSink sink(path);
-  YAML::Node root;
-  try {
-    root.reset(YAML::Load(spec.text));
-  } catch (const YAML::Exception& e) {
-    throw ScenarioError(
-        {Diagnostic{path, line_of(e.mark), column_of(e.mark), "YAML syntax error: " + e.msg}});
-  }
   if (root.IsMap()) {
     const YAML::Node& map = root;
     if (!map["base"] && (map["markets"] || map["industries"] || map["population"]))

@@ -47,6 +47,9 @@ int line_of(const YAML::Mark& mark);
 int column_of(const YAML::Mark& mark);
 std::string yaml_text(const YAML::Node& node);
 bool read_base_scenario(const Value& v, std::string& file, std::string& text);
+// The YAML tree of a sweep or calibration file (`what`), its text in `text`; throws ScenarioError
+// when it cannot be read, holds a NUL byte or is not YAML.
+YAML::Node read_yaml_file(const std::string& path, const char* what, std::string& text);
 bool check_override_path(const Value& entry, const std::string& path);
 std::vector<SweepOverride> read_set_overrides(const Value& v, bool required);
 

@@ -98,6 +98,24 @@ std::string yaml_text(const YAML::Node& node) {
   return out.c_str();
 }
 
+YAML::Node read_yaml_file(const std::string& path, const char* what, std::string& text) {
+  std::string reason;
+  const auto read = read_text_file(path, reason);
+  if (!read)
+    throw ScenarioError(
+        {Diagnostic{path, 0, 0, "cannot read " + std::string(what) + ": " + reason}});
+  text = *read;
+  if (const auto nul = first_nul(text)) throw ScenarioError({nul_byte_error(path, text, *nul)});
+  YAML::Node root;
+  try {
+    root.reset(YAML::Load(text));
+  } catch (const YAML::Exception& e) {
+    throw ScenarioError(
+        {Diagnostic{path, line_of(e.mark), column_of(e.mark), "YAML syntax error: " + e.msg}});
+  }
+  return root;
+}
+
 bool read_base_scenario(const Value& v, std::string& file, std::string& text) {
   const auto name = v.text();
   if (!name) return false;
@@ -540,20 +558,8 @@ SweepSpec load_sweep(const std::string& path, const std::vector<Override>& comma
   SweepSpec spec;
   spec.file = path;
   spec.command_line = command_line;
-  std::string reason;
-  const auto text = read_text_file(path, reason);
-  if (!text) throw ScenarioError({Diagnostic{path, 0, 0, "cannot read sweep file: " + reason}});
-  spec.text = *text;
-  if (const auto nul = first_nul(spec.text))
-    throw ScenarioError({nul_byte_error(path, spec.text, *nul)});
+  YAML::Node root = read_yaml_file(path, "sweep file", spec.text);
   DiagnosticSink sink(path);
-  YAML::Node root;
-  try {
-    root.reset(YAML::Load(spec.text));
-  } catch (const YAML::Exception& e) {
-    throw ScenarioError(
-        {Diagnostic{path, line_of(e.mark), column_of(e.mark), "YAML syntax error: " + e.msg}});
-  }
   if (root.IsMap()) {
     const YAML::Node& map = root;
     if (!map["base"] && (map["markets"] || map["industries"] || map["population"]))
