@@ -2,15 +2,21 @@
 // files, and sample statistics with their standard errors.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "incsim/scenario.h"
@@ -214,6 +220,34 @@ inline CommandResult run_incsim(const std::string& arguments) {
   result.out = read_file(out_file);
   result.err = read_file(err_file);
   return result;
+}
+
+// Starts the incsim binary with `args` in the background (stdout and stderr to `log`), waits
+// until `ready()` holds (at most 60 s), then sends `signal`. Returns the exit status, or
+// -signal when the signal ended it.
+inline int interrupt_incsim(const std::vector<std::string>& args, const std::string& log,
+                            const std::function<bool()>& ready, int signal) {
+  std::vector<std::string> argv_text = {INCSIM_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(INCSIM_BINARY, argv.data());
+    _exit(127);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!ready() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) return -WTERMSIG(status);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1000;
 }
 
 struct SampleStats {

@@ -294,8 +294,7 @@ std::pair<std::size_t, std::size_t> block_value(const std::string& text, const Y
     end = stop;
     at = stop;
   }
-  // Drop the comment on the key's own line only if the value is replaced there.
-  return {colon + 1, end};
+  return {colon + 1, end};  // a comment on the key's own line goes with the old value
 }
 
 // Writes `value` at `path` of `text`: in place where the key holds a value (a scalar's or a
@@ -319,7 +318,7 @@ bool write_at(std::string& text, const std::string& path, const std::string& val
     }
     // A null or block value: rewrite the lines after its key.
     if (segments.size() > 1 && scenario_detail::parse_unsigned64(segments.back())) return false;
-    std::string parent_path = segments.size() > 1 ? path.substr(0, path.rfind('.')) : "";
+    const std::string parent_path = segments.size() > 1 ? path.substr(0, path.rfind('.')) : "";
     YAML::Node parent;
     parent.reset(parent_path.empty() ? root : find_node(root, parent_path));
     if (!parent.IsMap()) return false;
@@ -532,6 +531,8 @@ nlopt::algorithm algorithm_of(CalibrationMethod m) {
 
 std::string reason_of(nlopt::result r, int max_evaluations) {
   switch (r) {
+    case nlopt::SUCCESS:
+      return "the optimiser converged";
     case nlopt::XTOL_REACHED:
       return "the optimiser's step fell below the tolerance";
     case nlopt::FTOL_REACHED:
@@ -568,26 +569,7 @@ std::string fit_header(const CalibrationSpec& spec, const CalibrationResult& r) 
        " evaluations of " + std::to_string(spec.replications) + " replications (seed " +
        std::to_string(spec.seed) + "): " + r.stop_reason + "; objective " + number(fit.objective) +
        ".\n";
-  h += "# Check run at " + std::to_string(spec.check_replications) + " replications:\n";
-  std::size_t width = 6;
-  for (const CalibrationTarget& t : spec.targets) width = std::max(width, t.label().size());
-  h += "#   " + padded("target", width) + "  value         estimate      se            miss (SE)\n";
-  for (std::size_t k = 0; k < spec.targets.size(); ++k) {
-    const double se = r.check.standard_error[k];
-    const double miss = (r.check.estimate[k] - spec.targets[k].value) / se;
-    h += "#   " + padded(spec.targets[k].label(), width) + "  " +
-         padded(number(spec.targets[k].value), 12) + "  " +
-         padded(number(r.check.estimate[k]), 12) + "  " + padded(number(se), 12) + "  " +
-         (std::isfinite(miss) ? number(miss) : "-") +
-         (r.missed[k] ? "  MISSED by more than 3 SE" : "") + "\n";
-  }
-  h += "# Fitted (written at their keys below):\n";
-  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
-    const CalibrationParameter& p = spec.parameters[i];
-    h += "#   " + p.path + ": " + parameter_text(fit.x[i]) + "  in [" + number(p.min) + ", " +
-         number(p.max) + "]" + (r.at_bound[i] ? "  AT A BOUND" : "") + "\n";
-  }
-  return h;
+  return h + calibration_table(spec, r, "# ") + "\n";  // a blank line before the base's text
 }
 
 bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
@@ -595,6 +577,33 @@ bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
 }
 
 }  // namespace
+
+std::string calibration_table(const CalibrationSpec& spec, const CalibrationResult& r,
+                              const std::string& prefix) {
+  const CalibrationEvaluation& fit = r.evaluations[r.best];
+  std::size_t width = 6;
+  for (const CalibrationTarget& t : spec.targets) width = std::max(width, t.label().size());
+  std::string out = prefix + "check run at the fitted values, " +
+                    std::to_string(spec.check_replications) + " replications:\n";
+  out += prefix + "  " + padded("target", width) + "  " + padded("value", 12) + "  " +
+         padded("estimate", 12) + "  " + padded("se", 12) + "  miss (SE)\n";
+  for (std::size_t k = 0; k < spec.targets.size(); ++k) {
+    const double se = r.check.standard_error[k];
+    const double miss = (r.check.estimate[k] - spec.targets[k].value) / se;
+    out += prefix + "  " + padded(spec.targets[k].label(), width) + "  " +
+           padded(number(spec.targets[k].value), 12) + "  " +
+           padded(number(r.check.estimate[k]), 12) + "  " + padded(number(se), 12) + "  " +
+           (std::isfinite(miss) ? number(miss) : "-") +
+           (r.missed[k] ? "  MISSED (by more than 3 SE)" : "") + "\n";
+  }
+  out += prefix + "fitted parameters:\n";
+  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
+    const CalibrationParameter& p = spec.parameters[i];
+    out += prefix + "  " + p.path + ": " + parameter_text(fit.x[i]) + "  in [" + number(p.min) +
+           ", " + number(p.max) + "]" + (r.at_bound[i] ? "  AT A BOUND" : "") + "\n";
+  }
+  return out;
+}
 
 CalibrationResult run_calibration(const CalibrationSpec& spec, const CalibrationOptions& options) {
   const std::size_t np = spec.parameters.size();

@@ -3,7 +3,6 @@
 // keeps every evaluation, and the same command resumes); a second one stops at once.
 #include <CLI/CLI.hpp>
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -33,42 +32,11 @@ std::string g6(double x) {
   return buffer;
 }
 
-std::string padded(std::string text, std::size_t width) {
-  if (text.size() < width) text.append(width - text.size(), ' ');
-  return text;
-}
-
 std::string values_text(const CalibrationSpec& spec, const std::vector<double>& x) {
   std::string out;
   for (std::size_t i = 0; i < x.size(); ++i)
     out += (i ? ", " : "") + spec.parameters[i].path + "=" + parameter_text(x[i]);
   return out;
-}
-
-void print_table(std::ostream& os, const CalibrationSpec& spec, const CalibrationResult& r) {
-  const CalibrationEvaluation& fit = r.evaluations[r.best];
-  std::size_t width = 6;
-  for (const CalibrationTarget& t : spec.targets) width = std::max(width, t.label().size());
-  os << "\ncalibration: " << r.evaluations.size() << " evaluations (" << r.reused
-     << " from the record), " << r.stop_reason << "; best objective " << g6(fit.objective)
-     << "\n\n";
-  os << "check run at the fitted values, " << spec.check_replications << " replications:\n";
-  os << "  " << padded("target", width) << "  " << padded("value", 12) << "  "
-     << padded("estimate", 12) << "  " << padded("se", 12) << "  miss (SE)\n";
-  for (std::size_t k = 0; k < spec.targets.size(); ++k) {
-    const double se = r.check.standard_error[k];
-    const double miss = (r.check.estimate[k] - spec.targets[k].value) / se;
-    os << "  " << padded(spec.targets[k].label(), width) << "  "
-       << padded(g6(spec.targets[k].value), 12) << "  " << padded(g6(r.check.estimate[k]), 12)
-       << "  " << padded(g6(se), 12) << "  " << (std::isfinite(miss) ? g6(miss) : "-")
-       << (r.missed[k] ? "  MISSED" : "") << "\n";
-  }
-  os << "\nfitted parameters:\n";
-  for (std::size_t i = 0; i < spec.parameters.size(); ++i) {
-    const CalibrationParameter& p = spec.parameters[i];
-    os << "  " << p.path << " = " << parameter_text(fit.x[i]) << "  in [" << g6(p.min) << ", "
-       << g6(p.max) << "]" << (r.at_bound[i] ? "  AT A BOUND" : "") << "\n";
-  }
 }
 
 }  // namespace
@@ -209,7 +177,10 @@ int calibrate_command(const CalibrateArgs& args, const Mpi& mpi) {
               << " evaluations, kept in " << record << "; run the same command again to resume\n";
     return kExitInterrupted;
   }
-  print_table(std::cout, spec, result);
+  std::cout << "\ncalibration: " << result.evaluations.size() << " evaluations (" << result.reused
+            << " from the record), " << result.stop_reason << "; best objective "
+            << g6(result.evaluations[result.best].objective) << "\n\n"
+            << calibration_table(spec, result, "");
   for (std::size_t k = 0; k < spec.targets.size(); ++k)
     if (result.missed[k])
       std::cerr << "warning: target " << spec.targets[k].label()

@@ -96,6 +96,12 @@ struct CalibrationResult {
 // ScenarioError (bad targets), CalibrationMismatch, or what a run throws.
 CalibrationResult run_calibration(const CalibrationSpec& spec, const CalibrationOptions& options);
 
+// The check run's table (per target: value, estimate, standard error, miss in SE, MISSED beyond
+// 3 SE) and the fitted values (AT A BOUND), every line starting with `prefix`: the calibrated
+// scenario's header ("# ") and the command's output ("").
+std::string calibration_table(const CalibrationSpec& spec, const CalibrationResult& result,
+                              const std::string& prefix);
+
 // The base scenario's text with each parameter's value written at its key (a key missing from
 // the base is added under its nearest block mapping), preceded by `header` (comment lines).
 // Verified: the text read back equals the base with the parameters set. Throws

@@ -4,17 +4,12 @@
 // estimates exactly; an interrupted calibration resumes to the same fit; the record of
 // another calibration is refused; the fitted values are written at their keys; bad
 // calibration files are reported at their line with nothing written.
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <map>
-#include <thread>
 
 #include "h5_bytes.h"
 #include "incsim/calibrate.h"
@@ -233,28 +228,12 @@ TEST(Calibrate, RecordOfAnotherCalibrationIsRefused) {
   EXPECT_EQ(restarted.exit_status, 0) << restarted.err;
 }
 
-// Starts `incsim calibrate` in the background, waits until its record holds an evaluation, then
-// sends `signal`. Returns the exit status (-signal if it was killed by it).
+// Interrupts `incsim calibrate` with `signal` once its record holds an evaluation.
 int interrupt_calibration(const fs::path& file, const fs::path& out, int signal) {
   const fs::path record = fs::path(out).replace_extension(".h5");
-  const std::string log = out.string() + ".log";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(INCSIM_BINARY, INCSIM_BINARY, "calibrate", file.c_str(), "-o", out.c_str(), "--threads",
-          "2", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (!fs::exists(record) && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1000;
+  return test::interrupt_incsim(
+      {"calibrate", file.string(), "-o", out.string(), "--threads", "2"}, out.string() + ".log",
+      [&] { return fs::exists(record); }, signal);
 }
 
 std::map<std::string, std::string> record_bytes(const fs::path& record) {

@@ -334,34 +334,19 @@ TEST(Sweep, StackIncrementsAddUpToTheTotal) {
 
 // ---- (4) kill and resume ----------------------------------------------------------------------
 
-// Starts `incsim sweep` in the background; waits until its sidecar holds a finished point, then
-// sends `signal`. Returns the exit status (-signal if it was killed by it).
+// Interrupts `incsim sweep` with `signal` once its sidecar holds a finished point.
 int interrupt_sweep(const fs::path& sweep, const fs::path& out, int signal) {
   const fs::path sidecar = out.string() + ".points";
-  const std::string log = out.string() + ".log";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execl(INCSIM_BINARY, INCSIM_BINARY, "sweep", sweep.c_str(), "-o", out.c_str(), "--threads", "2",
-          "-q", static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  bool seen = false;
-  while (!seen && std::chrono::steady_clock::now() < deadline) {
+  auto finished_point = [&] {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(sidecar, ec))
       if (e.path().filename().string().starts_with("point-") && e.path().extension() == ".h5")
-        seen = true;
-    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  kill(pid, signal);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFSIGNALED(status)) return -WTERMSIG(status);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1000;
+        return true;
+    return false;
+  };
+  return test::interrupt_incsim(
+      {"sweep", sweep.string(), "-o", out.string(), "--threads", "2", "-q"}, out.string() + ".log",
+      finished_point, signal);
 }
 
 TEST(Sweep, KilledOrInterruptedSweepResumesToTheSameFile) {
