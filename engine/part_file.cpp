@@ -107,6 +107,24 @@ class PartReader {
     }
   }
 
+  // The part's replication ranges: /ranges when it has several (sorted, disjoint, not
+  // touching, within [begin, end) and starting and ending there), else [begin, end).
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges(const PartHeader& h) const {
+    if (!file_.root().exists("ranges")) return {{h.begin, h.end}};
+    std::vector<hsize_t> dims;
+    const std::vector<std::int64_t> flat = h5::read_int64s(file_, "/ranges", &dims);
+    if (dims.size() != 2 || dims[1] != 2 || dims[0] < 2) fail("/ranges is not a list of ranges");
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    for (std::size_t k = 0; k < dims[0]; ++k) {
+      const std::int64_t b = flat[2 * k], e = flat[2 * k + 1];
+      if (e <= b || (!out.empty() && b <= out.back().second)) fail("/ranges is not sorted");
+      out.push_back({b, e});
+    }
+    if (out.front().first != h.begin || out.back().second != h.end)
+      fail("/ranges does not span [begin, end)");
+    return out;
+  }
+
  private:
   void check_shape(const std::string& name, const std::vector<hsize_t>& dims,
                    const std::vector<hsize_t>& shape) const {
@@ -172,7 +190,10 @@ void write_part_tree(h5::File& file, const Model& model, const RunPart& part, in
       .attr("incsim_version", INCSIM_VERSION)
       .attr("scenario", s.text_as_run)
       .attr("scenario_file", s.source_file)
-      .attr("scenario_path", std::filesystem::absolute(s.source_file).lexically_normal().string())
+      .attr("scenario_path",
+            s.source_file.empty()  // a scenario built in memory names no file
+                ? std::string()
+                : std::filesystem::absolute(s.source_file).lexically_normal().string())
       .attr("overrides", s.overrides)
       .attr("replications", static_cast<std::int64_t>(model.replications))
       .attr("years", static_cast<std::int64_t>(model.years))
@@ -208,32 +229,43 @@ void write_part_tree(h5::File& file, const Model& model, const RunPart& part, in
           std::vector<std::int64_t>(std::begin(acc.protection.group_replications),
                                     std::end(acc.protection.group_replications)));
 
-  // The part's rows of the per-replication table and its sample-path slots.
+  // The part's rows of the per-replication table and its sample-path slots, range after
+  // range. A part of several ranges (the blocks one MPI rank took) lists them in /ranges;
+  // a part file of consecutive replications has one, [begin, end).
+  if (part.ranges.size() > 1) {
+    std::vector<std::int64_t> flat;
+    for (const auto& [b, e] : part.ranges) flat.insert(flat.end(), {b, e});
+    root.write("ranges", flat, {part.ranges.size(), 2});
+  }
   const ReplicationTable& table = part.table;
-  const std::size_t from = static_cast<std::size_t>(part.begin) * years;
-  const std::size_t to = static_cast<std::size_t>(part.end) * years;
   const std::vector<const std::vector<double>*> columns = table.year_columns();
-  std::vector<double> rows;
-  rows.reserve(columns.size() * (to - from));
-  for (const std::vector<double>* c : columns)
-    rows.insert(rows.end(), c->begin() + from, c->begin() + to);
-  h5::Group t = root.group("table");
-  t.write("year_columns", rows, {static_cast<hsize_t>(columns.size()), to - from});
   const auto m = static_cast<std::size_t>(table.markets);
-  t.write("prices",
-          std::vector<double>(table.prices.begin() + from * m, table.prices.begin() + to * m));
-  t.write("ever_poor", std::vector<double>(table.ever_poor.begin() + part.begin,
-                                           table.ever_poor.begin() + part.end));
-  t.write("two_consecutive_poor_ever",
-          std::vector<double>(table.two_consecutive_poor_ever.begin() + part.begin,
-                              table.two_consecutive_poor_ever.begin() + part.end));
-  const std::int64_t s0 = std::min(part.begin, part.sample_path_count);
-  const std::int64_t s1 = std::min(part.end, part.sample_path_count);
   const std::size_t width = model.households.count() * years;
-  root.write(
-      "sample_paths",
-      std::vector<float>(part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
-                         part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s1 * width)));
+  std::vector<double> rows, prices, ever, consecutive;
+  std::vector<float> paths;
+  std::size_t n = 0;
+  for (const auto& r : part.ranges) n += static_cast<std::size_t>(r.second - r.first);
+  rows.reserve(columns.size() * n * years);
+  for (const std::vector<double>* c : columns)
+    for (const auto& [b, e] : part.ranges)
+      rows.insert(rows.end(), c->begin() + b * years, c->begin() + e * years);
+  for (const auto& [b, e] : part.ranges) {
+    prices.insert(prices.end(), table.prices.begin() + b * years * m,
+                  table.prices.begin() + e * years * m);
+    ever.insert(ever.end(), table.ever_poor.begin() + b, table.ever_poor.begin() + e);
+    consecutive.insert(consecutive.end(), table.two_consecutive_poor_ever.begin() + b,
+                       table.two_consecutive_poor_ever.begin() + e);
+    const std::int64_t s0 = std::min(b, part.sample_path_count);
+    const std::int64_t s1 = std::min(e, part.sample_path_count);
+    paths.insert(paths.end(), part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
+                 part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s1 * width));
+  }
+  h5::Group t = root.group("table");
+  t.write("year_columns", rows, {static_cast<hsize_t>(columns.size()), n * years});
+  t.write("prices", prices);
+  t.write("ever_poor", ever);
+  t.write("two_consecutive_poor_ever", consecutive);
+  root.write("sample_paths", paths);
 }
 
 PartHeader header_of(const h5::File& f, const std::string& path) {
@@ -397,11 +429,14 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
   part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
   part.table = ReplicationTable(model.replications, model.years,
                                 static_cast<int>(model.markets.size()), &model.protection);
+  part.ranges = r.ranges(header);
   Accumulator& acc = *part.accumulator;
   try {
     const std::vector<std::int64_t> reps = r.int64s("/accumulator/replications", {});
     acc.replications = reps.at(0);
-    if (acc.replications != part.end - part.begin)
+    std::int64_t n = 0;
+    for (const auto& [b, e] : part.ranges) n += e - b;
+    if (acc.replications != n)
       r.fail("its accumulator holds " + std::to_string(acc.replications) + " replications");
     r.counts("/accumulator/histogram", acc.histogram);
     r.sums("/accumulator/household_income_sum", acc.household_income_sum);
@@ -425,33 +460,45 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
 
     ReplicationTable& table = part.table;
     const auto years = static_cast<std::size_t>(model.years);
-    const std::size_t from = static_cast<std::size_t>(part.begin) * years;
-    const std::size_t to = static_cast<std::size_t>(part.end) * years;
+    const auto rows_n = static_cast<std::size_t>(n);
     const std::vector<std::vector<double>*> columns = table.year_columns();
-    const std::vector<double> rows = r.doubles("/table/year_columns", {columns.size(), to - from});
-    for (std::size_t c = 0; c < columns.size(); ++c)
-      std::copy(rows.begin() + c * (to - from), rows.begin() + (c + 1) * (to - from),
-                columns[c]->begin() + from);
+    const std::vector<double> rows =
+        r.doubles("/table/year_columns", {columns.size(), rows_n * years});
     const auto m = static_cast<std::size_t>(table.markets);
-    const std::vector<double> prices = r.doubles("/table/prices", {(to - from) * m});
-    std::copy(prices.begin(), prices.end(), table.prices.begin() + from * m);
-    const auto n = static_cast<std::size_t>(part.end - part.begin);
-    const std::vector<double> ever = r.doubles("/table/ever_poor", {n});
-    std::copy(ever.begin(), ever.end(), table.ever_poor.begin() + part.begin);
-    const std::vector<double> consecutive = r.doubles("/table/two_consecutive_poor_ever", {n});
-    std::copy(consecutive.begin(), consecutive.end(),
-              table.two_consecutive_poor_ever.begin() + part.begin);
-
+    const std::vector<double> prices = r.doubles("/table/prices", {rows_n * years * m});
+    const std::vector<double> ever = r.doubles("/table/ever_poor", {rows_n});
+    const std::vector<double> consecutive = r.doubles("/table/two_consecutive_poor_ever", {rows_n});
     part.sample_path_count = std::min(model.scenario.output.sample_paths, model.replications);
     const std::size_t width = model.households.count() * years;
     part.sample_paths.assign(static_cast<std::size_t>(part.sample_path_count) * width, 0.0f);
-    const std::int64_t s0 = std::min(part.begin, part.sample_path_count);
-    const std::int64_t s1 = std::min(part.end, part.sample_path_count);
-    const std::vector<double> paths =
-        r.doubles("/sample_paths", {static_cast<hsize_t>(s1 - s0) * width});
-    std::transform(paths.begin(), paths.end(),
-                   part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
-                   [](double x) { return static_cast<float>(x); });
+    std::size_t slots = 0;
+    for (const auto& [b, e] : part.ranges)
+      slots += static_cast<std::size_t>(std::min(e, part.sample_path_count) -
+                                        std::min(b, part.sample_path_count));
+    const std::vector<double> paths = r.doubles("/sample_paths", {slots * width});
+    // The stored rows are the ranges' rows one after another: `at` counts replications read.
+    std::size_t at = 0, slot_at = 0;
+    for (const auto& [b, e] : part.ranges) {
+      const auto k = static_cast<std::size_t>(e - b);
+      for (std::size_t c = 0; c < columns.size(); ++c) {
+        const auto from = rows.begin() + static_cast<std::ptrdiff_t>((c * rows_n + at) * years);
+        std::copy(from, from + static_cast<std::ptrdiff_t>(k * years),
+                  columns[c]->begin() + b * years);
+      }
+      std::copy(prices.begin() + at * years * m, prices.begin() + (at + k) * years * m,
+                table.prices.begin() + b * years * m);
+      std::copy(ever.begin() + at, ever.begin() + at + k, table.ever_poor.begin() + b);
+      std::copy(consecutive.begin() + at, consecutive.begin() + at + k,
+                table.two_consecutive_poor_ever.begin() + b);
+      const std::int64_t s0 = std::min(b, part.sample_path_count);
+      const std::int64_t s1 = std::min(e, part.sample_path_count);
+      const auto count = static_cast<std::size_t>(s1 - s0) * width;
+      std::transform(paths.begin() + slot_at, paths.begin() + slot_at + count,
+                     part.sample_paths.begin() + static_cast<std::ptrdiff_t>(s0 * width),
+                     [](double x) { return static_cast<float>(x); });
+      slot_at += count;
+      at += k;
+    }
   } catch (const h5::H5Error& e) {
     r.fail(e.what());
   }

@@ -152,48 +152,136 @@ std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts) 
   return cuts;
 }
 
-RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
-                 const RunOptions& options) {
-  const Kernel kernel(model);
+namespace {
+
+// A part of `model` that holds no replication yet.
+RunPart empty_part(const Model& model) {
   RunPart part;
-  part.begin = begin;
-  part.end = end;
   part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
   part.table = ReplicationTable(model.replications, model.years,
                                 static_cast<int>(model.markets.size()), &model.protection);
   part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
+  part.sample_path_count = sample_path_count(model);
+  return part;
+}
+
+SamplePaths paths_of(const Model& model) {
   SamplePaths paths;
   paths.count = sample_path_count(model);
   paths.income.assign(
       static_cast<std::size_t>(paths.count) * model.households.count() * model.years, 0.0f);
+  return paths;
+}
+
+// Sorted ranges with touching ones joined.
+std::vector<std::pair<std::int64_t, std::int64_t>> coalesced(
+    std::vector<std::pair<std::int64_t, std::int64_t>> ranges) {
+  std::sort(ranges.begin(), ranges.end());
+  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  for (const auto& r : ranges) {
+    if (!out.empty() && out.back().second == r.first)
+      out.back().second = r.second;
+    else
+      out.push_back(r);
+  }
+  return out;
+}
+
+}  // namespace
+
+RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
+                 const RunOptions& options) {
+  const Kernel kernel(model);
+  RunPart part = empty_part(model);
+  part.begin = begin;
+  part.end = end;
+  if (end > begin) part.ranges = {{begin, end}};
+  SamplePaths paths = paths_of(model);
   const RangeJob job{kernel, *part.groupings, part.table, paths, options.progress};
   tbb::task_arena arena(thread_count(options));
   arena.execute([&] {
     simulate_range(job, begin, end, reduction_grain(model.replications), *part.accumulator);
   });
-  part.sample_path_count = paths.count;
+  part.sample_paths = std::move(paths.income);
+  return part;
+}
+
+RunPart run_blocks(const Model& model, const NextBlock& next, const RunOptions& options) {
+  const Kernel kernel(model);
+  RunPart part = empty_part(model);
+  SamplePaths paths = paths_of(model);
+  const RangeJob job{kernel, *part.groupings, part.table, paths, options.progress};
+  const std::int64_t grain = reduction_grain(model.replications);
+  const std::int64_t blocks = block_count(model.replications);
+  const int workers = thread_count(options);
+  // Each worker keeps its own accumulator and list of blocks; both are folded in at the end
+  // (exact sums: the order of blocks and workers does not matter).
+  std::vector<std::unique_ptr<Worker>> state(static_cast<std::size_t>(workers));
+  std::vector<std::vector<std::pair<std::int64_t, std::int64_t>>> taken(state.size());
+  tbb::task_arena arena(workers);
+  arena.execute([&] {
+    tbb::parallel_for(0, workers, [&](int k) {
+      const auto i = static_cast<std::size_t>(k);
+      for (std::int64_t b = next(); b >= 0; b = next()) {
+        if (b >= blocks)
+          throw std::logic_error("run_blocks: block " + std::to_string(b) + " of " +
+                                 std::to_string(blocks));
+        if (!state[i]) state[i] = std::make_unique<Worker>(model, *part.groupings);
+        const std::int64_t first = b * grain;
+        const std::int64_t last = std::min(model.replications, first + grain);
+        simulate_block(job, first, last, *state[i]);
+        taken[i].push_back({first, last});
+      }
+    });
+  });
+  std::vector<std::pair<std::int64_t, std::int64_t>> all;
+  for (std::size_t i = 0; i < state.size(); ++i) {
+    if (state[i]) part.accumulator->merge(state[i]->acc);
+    all.insert(all.end(), taken[i].begin(), taken[i].end());
+  }
+  part.ranges = coalesced(std::move(all));
+  for (std::size_t k = 1; k < part.ranges.size(); ++k)
+    if (part.ranges[k].first < part.ranges[k - 1].second)
+      throw std::logic_error("run_blocks: a block was handed out twice");
+  if (!part.ranges.empty()) {
+    part.begin = part.ranges.front().first;
+    part.end = part.ranges.back().second;
+  }
   part.sample_paths = std::move(paths.income);
   return part;
 }
 
 void merge_parts(RunPart& left, RunPart&& right) {
-  if (right.begin != left.end)
-    throw std::invalid_argument("merge_parts: parts must be merged in replication order");
+  std::vector<std::pair<std::int64_t, std::int64_t>> all = left.ranges;
+  all.insert(all.end(), right.ranges.begin(), right.ranges.end());
+  std::sort(all.begin(), all.end());
+  for (std::size_t k = 1; k < all.size(); ++k)
+    if (all[k].first < all[k - 1].second)
+      throw std::invalid_argument("merge_parts: the parts share replications [" +
+                                  std::to_string(all[k].first) + ", " +
+                                  std::to_string(std::min(all[k].second, all[k - 1].second)) + ")");
   left.accumulator->merge(*right.accumulator);
-  left.table.copy_rows(right.table, right.begin, right.end);
   // Sample path slot r (r < S) belongs to replication r.
   const std::int64_t s_count = left.sample_path_count;
-  if (s_count > 0) {
-    const std::size_t width = left.sample_paths.size() / static_cast<std::size_t>(s_count);
-    const std::int64_t a = std::min(right.begin, s_count), b = std::min(right.end, s_count);
+  const std::size_t width =
+      s_count > 0 ? left.sample_paths.size() / static_cast<std::size_t>(s_count) : 0;
+  for (const auto& [begin, end] : right.ranges) {
+    left.table.copy_rows(right.table, begin, end);
+    const std::int64_t a = std::min(begin, s_count), b = std::min(end, s_count);
     std::copy(right.sample_paths.begin() + a * width, right.sample_paths.begin() + b * width,
               left.sample_paths.begin() + a * width);
   }
-  left.end = right.end;
+  left.ranges = coalesced(std::move(all));
+  if (!left.ranges.empty()) {
+    left.begin = left.ranges.front().first;
+    left.end = left.ranges.back().second;
+  }
 }
 
 RunResults finish_run(const Model& model, RunPart&& whole) {
-  if (whole.begin != 0 || whole.end != model.replications)
+  const bool complete = whole.ranges.size() == 1 && whole.ranges[0].first == 0 &&
+                        whole.ranges[0].second == model.replications;
+  if (!complete)
     throw std::invalid_argument("finish_run: the part does not cover every replication");
   RunResults out = finalize(model, *whole.accumulator, whole.table, *whole.groupings);
   out.replications_requested = model.replications;

@@ -6,8 +6,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "incsim/model.h"
@@ -52,12 +54,16 @@ RunResults run_simulation(const Model& model, const RunOptions& options = {});
 // run whose boundaries fall on the block grid (see part_boundaries) merge into exactly the
 // unsplit run.
 struct RunPart {
-  std::int64_t begin = 0, end = 0;
+  std::int64_t begin = 0, end = 0;  // the span of its replications
+  // The replication ranges it holds, sorted, disjoint and not touching: {{begin, end}} for a
+  // part of consecutive replications (run_part, --part), several for the blocks a process
+  // took from a shared queue (run_blocks, MPI).
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
   std::shared_ptr<const std::vector<Grouping>> groupings;  // the accumulator points into it
   std::unique_ptr<Accumulator> accumulator;
-  ReplicationTable table{0, 0, 0};     // (R, T) of the whole run; rows outside the range are NaN
+  ReplicationTable table{0, 0, 0};     // (R, T) of the whole run; rows outside the ranges are NaN
   std::int64_t sample_path_count = 0;  // S
-  std::vector<float> sample_paths;     // (S, H, T) of the whole run; zero outside the range
+  std::vector<float> sample_paths;     // (S, H, T) of the whole run; zero outside the ranges
 };
 
 // Boundaries 0 = b_0 < ... < b_N = R of N parts on the block grid, as equal as blocks allow
@@ -68,11 +74,25 @@ std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts);
 RunPart run_part(const Model& model, std::int64_t begin, std::int64_t end,
                  const RunOptions& options = {});
 
-// Appends `right` (which must start where `left` ends) to `left`; exact, so parts may be
-// combined in any tree: (a + b) + c equals a + (b + c).
+// Where the worker threads of a process take their next block of replications from when
+// processes share the blocks of a run as they go (dynamic balancing under MPI): the index of a
+// block of the grid (block_count(R) blocks of reduction_grain(R) replications) that no other
+// caller, in this process or another, has received, or -1 when none remain. Called
+// concurrently by the workers: it must be thread-safe.
+using NextBlock = std::function<std::int64_t()>;
+
+// Simulates the blocks `next` hands out until it returns -1, with options.threads workers each
+// asking for its next block when it finishes one: the part of the blocks this process took
+// (any set of blocks; the parts of all processes merge into the unsplit run, bit for bit).
+RunPart run_blocks(const Model& model, const NextBlock& next, const RunOptions& options = {});
+
+// Adds `right` to `left`; their replications must be disjoint (std::invalid_argument if
+// not). Exact, so parts may be combined in any order and any tree: (a + b) + c equals
+// a + (b + c) and b + a.
 void merge_parts(RunPart& left, RunPart&& right);
 
-// The finished results of a part that covers every replication.
+// The finished results of a part that covers every replication (std::invalid_argument if it
+// does not).
 RunResults finish_run(const Model& model, RunPart&& whole);
 
 // Writing results: incsim/output.h.

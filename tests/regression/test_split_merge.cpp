@@ -4,12 +4,16 @@
 // shocks included.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstring>
+#include <memory>
+#include <thread>
 #include <utility>
 
 #include "h5_bytes.h"
 #include "incsim/engine.h"
 #include "incsim/output.h"
+#include "incsim/part.h"
 #include "support.h"
 
 namespace incsim {
@@ -145,13 +149,116 @@ TEST(SplitMerge, ThreeAndSevenPartsMergeInAnyGrouping) {
   }
 }
 
-TEST(SplitMerge, PartsOutOfOrderOrIncompleteAreRefused) {
+TEST(SplitMerge, OverlappingOrIncompletePartsAreRefused) {
   const Scenario s = split_scenario();
   const Model model = build_model(s, 2);
   RunPart a = run_part(model, 0, 10, {1, nullptr});
-  EXPECT_THROW(merge_parts(a, run_part(model, 20, 41, {1, nullptr})), std::invalid_argument);
+  EXPECT_THROW(merge_parts(a, run_part(model, 5, 12, {1, nullptr})), std::invalid_argument);
+  EXPECT_THROW(merge_parts(a, run_part(model, 0, 10, {1, nullptr})), std::invalid_argument);
+  merge_parts(a, run_part(model, 20, 41, {1, nullptr}));  // a gap is allowed, not finished
+  EXPECT_EQ(a.ranges.size(), 2u);
   EXPECT_THROW(finish_run(model, std::move(a)), std::invalid_argument);
   EXPECT_THROW(part_boundaries(41, 42), std::invalid_argument);  // more parts than blocks
+}
+
+// Every dataset of two result files, byte for byte.
+void expect_same_datasets(const std::string& a, const std::string& b, const std::string& what) {
+  const auto x = test::dataset_bytes(a);
+  const auto y = test::dataset_bytes(b);
+  ASSERT_GT(x.size(), 40u);
+  ASSERT_EQ(x.size(), y.size()) << what;
+  for (const auto& [name, bytes] : x) {
+    ASSERT_TRUE(y.count(name)) << name << " (" << what << ")";
+    EXPECT_TRUE(y.at(name) == bytes) << name << " differs (" << what << ")";
+  }
+}
+
+// A NextBlock that hands out `blocks` in order, then -1 (thread-safe).
+NextBlock hand_out(std::vector<std::int64_t> blocks) {
+  auto list = std::make_shared<std::vector<std::int64_t>>(std::move(blocks));
+  auto at = std::make_shared<std::atomic<std::size_t>>(0);
+  return [list, at] {
+    const std::size_t k = at->fetch_add(1);
+    return k < list->size() ? (*list)[k] : std::int64_t{-1};
+  };
+}
+
+// Dynamic balancing (MPI ranks taking blocks as they go): each process's part holds whatever
+// blocks it took, in any order; the parts, sent as part images and merged in any order, are
+// the unsplit run bit for bit.
+TEST(SplitMerge, PartsOfScatteredBlocksMergeIntoTheUnsplitRun) {
+  Scenario s = split_scenario();
+  s.replications = 150;  // 3 replications a block: blocks of several replications
+  const Model model = build_model(s, 2);
+  const std::int64_t blocks = block_count(model.replications);
+  ASSERT_EQ(reduction_grain(model.replications), 3);
+  const std::string whole_path = test::temp_path("blocks_whole.h5").string();
+  write_results(whole_path, model, run_simulation(model, {2, nullptr}));
+
+  // Three "processes": the first takes blocks 0, 3, 6, ... in reverse order, the second the
+  // next ones, the third the rest, with one and two workers.
+  std::vector<std::vector<std::int64_t>> shares(3);
+  for (std::int64_t b = blocks - 1; b >= 0; --b)
+    shares[static_cast<std::size_t>(b % 3)].push_back(b);
+  std::vector<std::vector<unsigned char>> images;
+  for (std::size_t k = 0; k < shares.size(); ++k) {
+    const RunPart part =
+        run_blocks(model, hand_out(shares[k]), {static_cast<int>(1 + k % 2), nullptr});
+    EXPECT_EQ(part.ranges.size(), shares[k].size());  // blocks 3 apart never touch
+    images.push_back(part_image(model, part, static_cast<int>(k) + 1, 3));
+  }
+  for (const std::vector<int>& order : {std::vector<int>{0, 1, 2}, std::vector<int>{2, 0, 1}}) {
+    RunPart merged = read_part_image(images[static_cast<std::size_t>(order[0])], "first", model);
+    for (std::size_t k = 1; k < order.size(); ++k)
+      merge_parts(merged,
+                  read_part_image(images[static_cast<std::size_t>(order[k])], "next", model));
+    ASSERT_EQ(merged.ranges.size(), 1u);
+    const std::string path = test::temp_path("blocks_split.h5").string();
+    write_results(path, model, finish_run(model, std::move(merged)));
+    expect_same_datasets(whole_path, path, "scattered blocks");
+  }
+}
+
+// Two "processes" running at once and sharing one counter, as MPI ranks share rank 0's: which
+// blocks each takes depends on the schedule, the merged result never does.
+TEST(SplitMerge, ProcessesSharingACounterMergeIntoTheUnsplitRun) {
+  Scenario s = split_scenario();
+  s.replications = 150;
+  const Model model = build_model(s, 2);
+  const std::string whole_path = test::temp_path("counter_whole.h5").string();
+  write_results(whole_path, model, run_simulation(model, {1, nullptr}));
+  const std::int64_t blocks = block_count(model.replications);
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<std::int64_t> counter{0};
+    const NextBlock next = [&] {
+      const std::int64_t b = counter.fetch_add(1);
+      return b < blocks ? b : std::int64_t{-1};
+    };
+    RunPart a, b;
+    std::thread other([&] { b = run_blocks(model, next, {2, nullptr}); });
+    a = run_blocks(model, next, {1, nullptr});
+    other.join();
+    merge_parts(b, std::move(a));
+    const std::string path = test::temp_path("counter_split.h5").string();
+    write_results(path, model, finish_run(model, std::move(b)));
+    expect_same_datasets(whole_path, path, "shared counter, round " + std::to_string(round));
+  }
+}
+
+// A process that is handed no block holds nothing, and merges as nothing.
+TEST(SplitMerge, APartOfNoBlocksMergesAsNothing) {
+  const Scenario s = split_scenario();
+  const Model model = build_model(s, 2);
+  RunPart none = run_blocks(model, [] { return std::int64_t{-1}; }, {2, nullptr});
+  EXPECT_TRUE(none.ranges.empty());
+  RunPart all = run_part(model, 0, model.replications, {2, nullptr});
+  merge_parts(all, std::move(none));
+  const RunResults merged = finish_run(model, std::move(all));
+  const RunResults whole = run_simulation(model, {2, nullptr});
+  EXPECT_TRUE(same_bits(whole.household_mean_income, merged.household_mean_income));
+  EXPECT_TRUE(same_bits(whole.per_replication.fgt0, merged.per_replication.fgt0));
+  EXPECT_THROW(run_blocks(model, hand_out({0, block_count(model.replications)}), {1, nullptr}),
+               std::logic_error);
 }
 
 }  // namespace
