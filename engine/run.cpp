@@ -173,18 +173,25 @@ SamplePaths paths_of(const Model& model) {
   return paths;
 }
 
-// Sorted ranges with touching ones joined.
-std::vector<std::pair<std::int64_t, std::int64_t>> coalesced(
-    std::vector<std::pair<std::int64_t, std::int64_t>> ranges) {
+// Sets part.ranges to `ranges` sorted, with touching ones joined, and the span [begin, end)
+// from them; throws std::invalid_argument (naming `who`) if two ranges share replications.
+void set_ranges(RunPart& part, std::vector<std::pair<std::int64_t, std::int64_t>> ranges,
+                const char* who) {
   std::sort(ranges.begin(), ranges.end());
-  std::vector<std::pair<std::int64_t, std::int64_t>> out;
+  std::vector<std::pair<std::int64_t, std::int64_t>> joined;  // `part` is untouched on a throw
   for (const auto& r : ranges) {
-    if (!out.empty() && out.back().second == r.first)
-      out.back().second = r.second;
+    if (!joined.empty() && r.first < joined.back().second)
+      throw std::invalid_argument(std::string(who) + ": the parts share replications [" +
+                                  std::to_string(r.first) + ", " +
+                                  std::to_string(std::min(r.second, joined.back().second)) + ")");
+    if (!joined.empty() && joined.back().second == r.first)
+      joined.back().second = r.second;
     else
-      out.push_back(r);
+      joined.push_back(r);
   }
-  return out;
+  part.ranges = std::move(joined);
+  part.begin = part.ranges.empty() ? 0 : part.ranges.front().first;
+  part.end = part.ranges.empty() ? 0 : part.ranges.back().second;
 }
 
 }  // namespace
@@ -239,14 +246,7 @@ RunPart run_blocks(const Model& model, const NextBlock& next, const RunOptions& 
     if (state[i]) part.accumulator->merge(state[i]->acc);
     all.insert(all.end(), taken[i].begin(), taken[i].end());
   }
-  part.ranges = coalesced(std::move(all));
-  for (std::size_t k = 1; k < part.ranges.size(); ++k)
-    if (part.ranges[k].first < part.ranges[k - 1].second)
-      throw std::logic_error("run_blocks: a block was handed out twice");
-  if (!part.ranges.empty()) {
-    part.begin = part.ranges.front().first;
-    part.end = part.ranges.back().second;
-  }
+  set_ranges(part, std::move(all), "run_blocks (a block handed out twice)");
   part.sample_paths = std::move(paths.income);
   return part;
 }
@@ -254,12 +254,7 @@ RunPart run_blocks(const Model& model, const NextBlock& next, const RunOptions& 
 void merge_parts(RunPart& left, RunPart&& right) {
   std::vector<std::pair<std::int64_t, std::int64_t>> all = left.ranges;
   all.insert(all.end(), right.ranges.begin(), right.ranges.end());
-  std::sort(all.begin(), all.end());
-  for (std::size_t k = 1; k < all.size(); ++k)
-    if (all[k].first < all[k - 1].second)
-      throw std::invalid_argument("merge_parts: the parts share replications [" +
-                                  std::to_string(all[k].first) + ", " +
-                                  std::to_string(std::min(all[k].second, all[k - 1].second)) + ")");
+  set_ranges(left, std::move(all), "merge_parts");  // checked before anything is added
   left.accumulator->merge(*right.accumulator);
   // Sample path slot r (r < S) belongs to replication r.
   const std::int64_t s_count = left.sample_path_count;
@@ -270,11 +265,6 @@ void merge_parts(RunPart& left, RunPart&& right) {
     const std::int64_t a = std::min(begin, s_count), b = std::min(end, s_count);
     std::copy(right.sample_paths.begin() + a * width, right.sample_paths.begin() + b * width,
               left.sample_paths.begin() + a * width);
-  }
-  left.ranges = coalesced(std::move(all));
-  if (!left.ranges.empty()) {
-    left.begin = left.ranges.front().first;
-    left.end = left.ranges.back().second;
   }
 }
 
