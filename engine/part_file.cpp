@@ -429,9 +429,9 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
   part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
   part.table = ReplicationTable(model.replications, model.years,
                                 static_cast<int>(model.markets.size()), &model.protection);
-  part.ranges = r.ranges(header);
   Accumulator& acc = *part.accumulator;
   try {
+    part.ranges = r.ranges(header);  // an unreadable /ranges is a corrupt part, named below
     const std::vector<std::int64_t> reps = r.int64s("/accumulator/replications", {});
     acc.replications = reps.at(0);
     std::int64_t n = 0;
