@@ -14,6 +14,11 @@
 #   choice           the choice step of scenarios/bench.yaml as bundled (expected utility,
 #                    30 portfolios x 200 pilot replications), seconds and pilot
 #                    household-years per second
+#   mpi              (not in the default list) the wall time of the whole bundled bench run,
+#                    `mpirun -n 2 incsim run scenarios/bench.yaml` against
+#                    `incsim run scenarios/bench.yaml --threads 2`, launcher included,
+#                    alternating the two REPEAT times each: medians and their ratio (the
+#                    THREADS arguments do not apply)
 #
 # Usage: bash tools/bench.sh [THREADS...]        (default: 1 2)
 #   INCSIM=path/to/incsim  REPEAT=3  WORKLOADS="bench-fixed choice"  bash tools/bench.sh 2
@@ -51,8 +56,33 @@ args_of() {
   esac
 }
 
+# The MPI comparison: median wall seconds of REPEAT runs of each, alternating.
+mpi_ratio() {
+  command -v mpirun >/dev/null || { echo "mpi: mpirun not found"; return; }
+  local one=() two=() k t0 t1
+  for ((k = 0; k < repeat; ++k)); do
+    t0=$(date +%s.%N)
+    "$incsim" run scenarios/bench.yaml --threads 2 -o "$out/t.h5" >/dev/null
+    t1=$(date +%s.%N)
+    one+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+    t0=$(date +%s.%N)
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+      mpirun --oversubscribe -n 2 "$incsim" run scenarios/bench.yaml -o "$out/m.h5" >/dev/null
+    t1=$(date +%s.%N)
+    two+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+  done
+  local m1 m2
+  m1=$(printf '%s\n' "${one[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  m2=$(printf '%s\n' "${two[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  printf 'mpi: --threads 2 %.2f s, mpirun -n 2 %.2f s (median of %d each, wall): ratio %.3f\n' \
+    "$m1" "$m2" "$repeat" "$(awk -v a="$m1" -v b="$m2" 'BEGIN{print b/a}')"
+}
+
+for w in $workloads; do [ "$w" = mpi ] && mpi_ratio; done
+
 for threads in "${threads_list[@]}"; do
   for w in $workloads; do
+    [ "$w" = mpi ] && continue
     best=0 best_choice=999999
     for ((k = 0; k < repeat; ++k)); do
       if [ "$w" = choice ]; then

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -183,12 +184,36 @@ std::vector<double> certainty_equivalents(const Model& base,
   // in one pilot batch, so batches running in parallel never touch the same accumulator.
   std::vector<CertaintyEquivalent> acc(n * np, CertaintyEquivalent(choice));
   std::vector<std::uint8_t> feasible(n * np, 0);
-  // A distributed pilot: this process's even share of the batches.
+  // A distributed pilot: the batches this process takes (from share->next_batch as its
+  // workers finish batches, or an even share by rank), recorded for the exchange.
   const bool split = share != nullptr && share->ranks > 1;
   const std::size_t batches = pilot_batch_count(base);
-  auto cut = [&](int r) { return batches * static_cast<std::size_t>(r) / share->ranks; };
-  const std::size_t first_batch = split ? cut(share->rank) : 0;
-  const std::size_t last_batch = split ? cut(share->rank + 1) : batches;
+  std::mutex taken_mutex;
+  std::vector<std::int64_t> taken;
+  std::int64_t next_static = 0, last_static = 0;
+  if (split && !share->next_batch) {
+    const auto cut = [&](int r) {
+      return static_cast<std::int64_t>(batches * static_cast<std::size_t>(r) /
+                                       static_cast<std::size_t>(share->ranks));
+    };
+    next_static = cut(share->rank);
+    last_static = cut(share->rank + 1);
+  }
+  std::function<std::int64_t()> next_batch;
+  if (split)
+    next_batch = [&]() -> std::int64_t {
+      std::int64_t b = -1;
+      if (share->next_batch) {
+        b = share->next_batch();
+      } else {
+        std::lock_guard lock(taken_mutex);
+        if (next_static < last_static) b = next_static++;
+      }
+      if (b < 0 || static_cast<std::size_t>(b) >= batches) return -1;
+      std::lock_guard lock(taken_mutex);
+      taken.push_back(b);
+      return b;
+    };
   run_portfolio_pilot(
       base, portfolios, pilots, rng::Stream::choice_pilot, threads,
       [&](const PilotBatch& batch) {
@@ -226,33 +251,61 @@ std::vector<double> certainty_equivalents(const Model& base,
         }
         if (progress) progress->fetch_add(static_cast<std::int64_t>(lanes));
       },
-      first_batch, last_batch);
+      next_batch);
   std::vector<double> ce(n * np, kNaN);
   for (std::size_t c = 0; c < n * np; ++c)
     if (feasible[c]) ce[c] = acc[c].value();
   if (!split) return ce;
-  // Rows of the households of each process's batches, in pilot order.
+  // Each process sends [k, b_1 .. b_k, then the CE rows of the households of batches b_1 ..
+  // b_k in that order], and every process fills in the others' rows.
   const std::vector<std::uint32_t> order = pilot_order(base);
-  auto rows_of = [&](int r) {
-    const std::size_t a = std::min(n, cut(r) * Kernel::kBatch);
-    const std::size_t b = std::min(n, cut(r + 1) * Kernel::kBatch);
-    return std::span<const std::uint32_t>(order).subspan(a, b - a);
+  auto rows_of = [&](std::int64_t b) {
+    const std::size_t a = std::min(n, static_cast<std::size_t>(b) * Kernel::kBatch);
+    const std::size_t e = std::min(n, a + Kernel::kBatch);
+    return std::span<const std::uint32_t>(order).subspan(a, e - a);
   };
-  std::vector<double> mine;
-  for (std::uint32_t h : rows_of(share->rank))
-    mine.insert(mine.end(), ce.begin() + h * np, ce.begin() + (h + 1) * np);
+  std::sort(taken.begin(), taken.end());
+  std::vector<double> mine{static_cast<double>(taken.size())};
+  for (std::int64_t b : taken) mine.push_back(static_cast<double>(b));
+  for (std::int64_t b : taken)
+    for (std::uint32_t h : rows_of(b))
+      mine.insert(mine.end(), ce.begin() + h * np, ce.begin() + (h + 1) * np);
   const std::vector<std::vector<double>> all = share->all_gather(mine);
+  std::vector<std::uint8_t> seen(batches, 0);
   for (int r = 0; r < share->ranks; ++r) {
-    const auto households = rows_of(r);
     const std::vector<double>& values = all.at(static_cast<std::size_t>(r));
-    if (values.size() != households.size() * np)
-      throw std::runtime_error("distributed pilot: process " + std::to_string(r) + " sent " +
-                               std::to_string(values.size()) + " values, expected " +
-                               std::to_string(households.size() * np));
-    for (std::size_t i = 0; i < households.size(); ++i)
-      std::copy(values.begin() + i * np, values.begin() + (i + 1) * np,
-                ce.begin() + households[i] * np);
+    auto bad = [&](const std::string& what) {
+      return std::runtime_error("distributed pilot: process " + std::to_string(r) + " sent " +
+                                what);
+    };
+    if (values.empty() || !(values[0] >= 0.0) || values[0] > static_cast<double>(batches))
+      throw bad("no batch count");
+    const auto k = static_cast<std::size_t>(values[0]);
+    if (values.size() < 1 + k) throw bad("a short batch list");
+    std::size_t at = 1 + k;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double v = values[1 + i];
+      if (!(v >= 0.0) || v >= static_cast<double>(batches) || seen[static_cast<std::size_t>(v)])
+        throw bad(std::isfinite(v) ? "batch " + std::to_string(static_cast<long long>(v)) +
+                                         ", not a batch or one another process ran"
+                                   : std::string("a batch index that is not a number"));
+      const auto b = static_cast<std::int64_t>(v);
+      seen[static_cast<std::size_t>(b)] = 1;
+      const auto households = rows_of(b);
+      if (values.size() < at + households.size() * np)
+        throw bad(std::to_string(values.size()) + " values, fewer than its batches' rows");
+      if (r != share->rank)
+        for (std::size_t j = 0; j < households.size(); ++j)
+          std::copy(values.begin() + static_cast<std::ptrdiff_t>(at + j * np),
+                    values.begin() + static_cast<std::ptrdiff_t>(at + (j + 1) * np),
+                    ce.begin() + households[j] * np);
+      at += households.size() * np;
+    }
+    if (at != values.size()) throw bad(std::to_string(values.size() - at) + " values too many");
   }
+  for (std::size_t b = 0; b < batches; ++b)
+    if (!seen[b])
+      throw std::runtime_error("distributed pilot: no process ran batch " + std::to_string(b));
   return ce;
 }
 

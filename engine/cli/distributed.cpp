@@ -6,6 +6,7 @@
 #include <cstring>
 #include <iostream>
 #include <optional>
+#include <sstream>
 #include <stdexcept>
 
 #include "cli/cli.h"
@@ -29,10 +30,14 @@ void maybe_fail(const Mpi& mpi) {
     throw std::runtime_error("injected failure (INCSIM_TEST_FAIL_RANK=" + std::string(fail) + ")");
 }
 
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 }  // namespace
 
 bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads, bool progress,
-                          DistributedRun& out) {
+                          bool finish, DistributedRun& out) {
   const auto choice_start = std::chrono::steady_clock::now();
   // The ranks split the choice pilot's households and exchange their certainty equivalents.
   PilotShare share;
@@ -49,10 +54,16 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
     }
     return all;
   };
+  // The ranks' workers take pilot batches from one counter as they finish them.
+  std::unique_ptr<Mpi::Counter> pilot_batches;
+  if (scenario.choice.rule != ChoiceRule::fixed) {
+    pilot_batches = mpi.make_counter();
+    share.next_batch = [&pilot_batches] { return pilot_batches->take(1); };
+  }
   out.model = build_model(scenario, threads, nullptr, &share);
+  if (pilot_batches) pilot_batches->release();  // every rank is past the pilot's exchange
   const Model& model = out.model;
-  out.choice_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - choice_start).count();
+  out.choice_seconds = seconds_since(choice_start);
   // Every rank must have built the same model.
   out.fingerprint = model_fingerprint(model);
   const auto prints = mpi.gather(bytes_of(out.fingerprint));
@@ -69,49 +80,74 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
       }
   if (!mpi.broadcast(agree)) return false;
 
-  const int parts =
-      static_cast<int>(std::min<std::int64_t>(mpi.size(), block_count(model.replications)));
-  out.parts = parts;
-  const std::vector<std::int64_t> cuts = part_boundaries(model.replications, parts);
-  std::atomic<std::int64_t> done{0};
-  const auto start = std::chrono::steady_clock::now();
-  std::vector<unsigned char> image;
-  if (mpi.rank() < parts) {
-    const std::int64_t begin = cuts[static_cast<std::size_t>(mpi.rank())];
-    const std::int64_t end = cuts[static_cast<std::size_t>(mpi.rank()) + 1];
-    RunPart part;
-    {
-      // Rank 0 shows its own part's progress (the ranks' parts are within a block of each
-      // other, so it stands for the job).
-      Progress bar(mpi.root() && progress ? end - begin : 0, done);
-      part = run_part(model, begin, end, {threads, &done});
+  // Dynamic balancing: every worker thread of every rank takes the next block of
+  // replications from one counter (an MPI window on rank 0) when it finishes one, so a rank
+  // slowed by a busy node simply takes fewer blocks. Which rank ran a block does not matter:
+  // the parts merge exactly (MODEL.md section 13).
+  const std::unique_ptr<Mpi::Counter> counter = mpi.make_counter();
+  const std::int64_t blocks = block_count(model.replications);
+  const std::int64_t grain = reduction_grain(model.replications);
+  std::atomic<std::int64_t> started{0};  // rank 0's view of the job's progress
+  const NextBlock next = [&]() -> std::int64_t {
+    const std::int64_t b = counter->take(1);
+    if (b >= blocks) return -1;
+    std::int64_t seen = started.load();
+    const std::int64_t now = std::min(model.replications, b * grain);
+    while (seen < now && !started.compare_exchange_weak(seen, now)) {
     }
-    out.part_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    maybe_fail(mpi);
-    image = part_image(model, part, mpi.rank() + 1, parts);
+    return b;
+  };
+  const auto start = std::chrono::steady_clock::now();
+  RunPart part;
+  {
+    // Rank 0 shows the replications the job has started (blocks handed out to any rank).
+    Progress bar(mpi.root() && progress ? model.replications : 0, started);
+    part = run_blocks(model, next, {threads, nullptr});
   }
+  out.part_seconds = seconds_since(start);
+  maybe_fail(mpi);
+  // Rank 0 keeps its own part; the others send theirs as in-memory part files (none when a
+  // rank took no block).
+  std::vector<unsigned char> image;
+  if (!mpi.root() && !part.ranges.empty())
+    image = part_image(model, part, mpi.rank() + 1, mpi.size());
   const auto images = mpi.gather(image);
+  counter->release();  // no rank takes any more blocks
+  if (finish) mpi.finish();
+  out.replications_per_rank.assign(static_cast<std::size_t>(mpi.size()), 0);
   if (!mpi.root()) return true;
-  RunPart whole = read_part_image(images[0], "the part of rank 0", model);
-  for (int r = 1; r < parts; ++r)
-    merge_parts(whole, read_part_image(images[static_cast<std::size_t>(r)],
-                                       "the part of rank " + std::to_string(r), model));
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out.results = finish_run(model, std::move(whole));
+  const auto count = [](const RunPart& p) {
+    std::int64_t n = 0;
+    for (const auto& [first, last] : p.ranges) n += last - first;
+    return n;
+  };
+  out.replications_per_rank[0] = count(part);
+  for (int r = 1; r < mpi.size(); ++r) {
+    const std::vector<unsigned char>& bytes = images[static_cast<std::size_t>(r)];
+    if (bytes.empty()) continue;
+    RunPart theirs = read_part_image(bytes, "the part of rank " + std::to_string(r), model);
+    out.replications_per_rank[static_cast<std::size_t>(r)] = count(theirs);
+    merge_parts(part, std::move(theirs));
+  }
+  out.seconds = seconds_since(start);
+  out.results = finish_run(model, std::move(part));
   return true;
 }
 
 int run_distributed(const Mpi& mpi, const Scenario& scenario, const std::string& output,
                     int threads, bool quiet) {
   DistributedRun run;
-  if (!simulate_distributed(mpi, scenario, threads, true, run)) return 1;
+  if (!simulate_distributed(mpi, scenario, threads, true, true, run)) return 1;
   if (!mpi.root()) return 0;
   write_results(output, run.model, run.results);
   if (!quiet) print_summary(std::cout, run.model, run.results, run.seconds, run.choice_seconds);
+  std::ostringstream shares;
+  for (std::size_t r = 0; r < run.replications_per_rank.size(); ++r)
+    shares << (r ? ", " : "") << run.replications_per_rank[r];
   std::cout << "\n"
-            << run.parts << " MPI rank" << (run.parts == 1 ? "" : "s") << " of " << mpi.size()
-            << " simulated (model " << run.fingerprint << "); rank 0's part " << run.part_seconds
+            << mpi.size() << " MPI ranks (model " << run.fingerprint
+            << ") took blocks of replications as they finished them: " << shares.str()
+            << " replications by rank; rank 0's share " << run.part_seconds
             << " s, gathering and merging the parts " << run.seconds - run.part_seconds
             << " s\nwrote " << output << "\n";
   return 0;
@@ -128,7 +164,7 @@ std::optional<CalibrationEvaluation> evaluate_distributed(const Mpi& mpi,
   const Scenario scenario =
       load_scenario_text(spec.base_text, spec.base_file, spec.overrides_at(x, replications));
   DistributedRun run;
-  if (!simulate_distributed(mpi, scenario, threads, false, run))
+  if (!simulate_distributed(mpi, scenario, threads, false, false, run))
     throw std::runtime_error("the MPI ranks built different models");
   // Rank 0 reads the targets and sends the evaluation (or that a target is bad) to every rank.
   CalibrationEvaluation e;
@@ -209,10 +245,6 @@ std::vector<std::size_t> share_of(const std::vector<std::size_t>& missing, int r
        j += static_cast<std::size_t>(size))
     out.push_back(missing[j]);
   return out;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // `incsim run` across the ranks of an MPI job (MODEL.md section 13): every rank builds the
-// model (the choice and fair-premium pilots are deterministic; rank 0 checks that every rank's
-// model fingerprint is its own), the ranks simulate the parts of the replications
-// part_boundaries gives (one part per rank, at most one per block), send them to rank 0 as
-// in-memory part files, and rank 0 merges them and writes the result: bit for bit the file
+// model (the ranks share the choice pilot's households; rank 0 checks that every rank's model
+// fingerprint is its own), the ranks' worker threads take blocks of replications from one
+// shared counter as they finish them (dynamic balancing), the ranks send their parts to rank 0
+// as in-memory part files, and rank 0 merges them and writes the result: bit for bit the file
 // of one process. Progress and the summary come from rank 0 only.
 #pragma once
 
@@ -32,10 +32,12 @@ struct DistributedRun {
   double seconds = 0.0, choice_seconds = 0.0;  // simulation with the merge; model and choice
   double part_seconds = 0.0;                   // this rank's part alone
   std::string fingerprint;
-  int parts = 0;
+  std::vector<std::int64_t> replications_per_rank;  // on rank 0
 };
+// `finish`: the ranks end their part in MPI once the parts are gathered (a run: rank 0 writes
+// while they leave); a calibration goes on to its next evaluation.
 bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads, bool progress,
-                          DistributedRun& out);
+                          bool finish, DistributedRun& out);
 
 // One evaluation of a calibration across the ranks (CalibrationOptions::evaluate): the run is
 // split as run_distributed splits it, rank 0 reads the targets and sends the estimates to

@@ -317,7 +317,7 @@ int validate_command(const Common& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const incsim::cli::Mpi mpi(argc, argv);  // a world of one unless started by mpirun or srun
+  const incsim::cli::Mpi mpi;  // a world of one unless started by mpirun or srun
   // A file-size limit makes a write fail with EFBIG instead of killing the process, so the
   // error is reported and the temporary file removed.
   std::signal(SIGXFSZ, SIG_IGN);

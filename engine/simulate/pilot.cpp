@@ -402,7 +402,7 @@ std::size_t pilot_batch_count(const Model& base) {
 void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
                          int replications, rng::Stream stream, int threads,
                          const std::function<void(const PilotBatch&)>& on_batch,
-                         std::size_t first_batch, std::size_t last_batch) {
+                         const std::function<std::int64_t()>& next_batch) {
   const std::size_t n = base.households.count();
   const std::vector<std::uint32_t> order = pilot_order(base);
   const Kernel::Plan plan = make_kernel_plan(base);
@@ -411,15 +411,25 @@ void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int
     units[p] = household_units(base, portfolios[p].first, portfolios[p].second);
   const rng::Key key = rng::make_key(base.seed, stream);
   const std::size_t batch = Kernel::kBatch;
-  const std::size_t batches = std::min(last_batch, pilot_batch_count(base));
-  if (first_batch >= batches) return;
-  tbb::task_arena arena(threads > 0 ? threads : tbb::this_task_arena::max_concurrency());
+  const std::size_t batches = pilot_batch_count(base);
+  auto run_batch = [&](std::size_t b) {
+    PilotWorker worker(base, plan, key, portfolios, units);
+    const std::size_t begin = b * batch, end = std::min(n, begin + batch);
+    worker.run(std::span<const std::uint32_t>(order).subspan(begin, end - begin), replications,
+               on_batch);
+  };
+  const int workers = threads > 0 ? threads : tbb::this_task_arena::max_concurrency();
+  tbb::task_arena arena(workers);
   arena.execute([&] {
-    tbb::parallel_for(first_batch, batches, [&](std::size_t b) {
-      PilotWorker worker(base, plan, key, portfolios, units);
-      const std::size_t begin = b * batch, end = std::min(n, begin + batch);
-      worker.run(std::span<const std::uint32_t>(order).subspan(begin, end - begin), replications,
-                 on_batch);
+    if (!next_batch) {
+      tbb::parallel_for(std::size_t{0}, batches, run_batch);
+      return;
+    }
+    // Each worker asks for its next batch when it finishes one.
+    tbb::parallel_for(0, workers, [&](int) {
+      for (std::int64_t b = next_batch(); b >= 0 && static_cast<std::size_t>(b) < batches;
+           b = next_batch())
+        run_batch(static_cast<std::size_t>(b));
     });
   });
 }

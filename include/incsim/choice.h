@@ -17,11 +17,14 @@
 namespace incsim {
 
 // A choice pilot shared by the processes of an MPI job (MODEL.md section 13): process `rank`
-// of `ranks` runs an even share of the pilot batches (pilot_batch_count), and `all_gather`
-// (every process's values, in rank order, on every process) brings the others' certainty
+// of `ranks` runs the pilot batches (pilot_batch_count) that `next_batch` hands out as its
+// workers finish batches (each index to one caller of one process; -1 when none remain; called
+// concurrently), or an even share by rank when next_batch is empty, and `all_gather` (every
+// process's values, in rank order, on every process) brings the others' certainty
 // equivalents, so every process ends with the table one process computes, bit for bit.
 struct PilotShare {
   int rank = 0, ranks = 1;
+  std::function<std::int64_t()> next_batch;
   std::function<std::vector<std::vector<double>>(const std::vector<double>&)> all_gather;
 };
 

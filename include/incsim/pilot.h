@@ -40,12 +40,14 @@ std::size_t pilot_batch_count(const Model& base);
 // Runs `replications` pilot replications of `base` (its portfolios are ignored) on `stream`
 // for every (main, aux) portfolio, calling on_batch once per batch of households and
 // replication: replications in order within a batch, batches in parallel on up to `threads`
-// threads (0 = all), each household in exactly one batch. Only the batches [first_batch,
-// last_batch) run (a process's share of a distributed pilot); a batch's results do not depend
-// on which others run.
+// threads (0 = all), each household in exactly one batch. With `next_batch`, only the batches
+// it hands out run (a process's share of a distributed pilot, taken as its workers finish
+// batches): each call returns a batch index no other caller received, or -1 (or any index of
+// no batch) when none remain; it is called concurrently. A batch's results do not depend on
+// which others run, nor where.
 void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
                          int replications, rng::Stream stream, int threads,
                          const std::function<void(const PilotBatch&)>& on_batch,
-                         std::size_t first_batch = 0, std::size_t last_batch = SIZE_MAX);
+                         const std::function<std::int64_t()>& next_batch = {});
 
 }  // namespace incsim

@@ -6,8 +6,13 @@
 // portfolios; and (v2) with health shocks, wage.poor and population.poor.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <barrier>
 #include <cmath>
 #include <cstring>
+#include <string>
+#include <thread>
+#include <utility>
 
 #include "incsim/choice.h"
 #include "incsim/engine.h"
@@ -161,6 +166,74 @@ TEST(Pilot, WithHealthAndPoorHouseholdsIncomeStillEqualsTheKernelBitForBit) {
   p.poor.laborer_min = 0;
   p.poor.capital = {800.0, 1.0};
   expect_pilot_equals_kernel(s);
+}
+
+// MODEL.md section 13: processes that share the pilot's batches end with the certainty
+// equivalents one process computes, bit for bit, whichever process ran which batch: three
+// "processes" (threads, exchanging through a barrier as MPI's all_gather does) taking batches
+// from one counter as they finish them (one of them taking none), and the even split by rank.
+// Two processes that each run every batch are refused at the exchange.
+TEST(Pilot, ProcessesSharingTheBatchesEndWithTheOneProcessTable) {
+  Scenario s = pilot_scenario();
+  s.population.households = 1500;  // 6 batches of Kernel::kBatch
+  Model base = build_model(s);
+  const std::size_t n = base.households.count();
+  set_portfolios(base, std::vector<int>(n, -1), std::vector<int>(n, -1), {});
+  const auto portfolios = candidate_portfolios(s);
+  ASSERT_EQ(pilot_batch_count(base), 6u);
+  const std::vector<double> one = certainty_equivalents(base, portfolios, 2);
+  ASSERT_EQ(one.size(), n * portfolios.size());
+
+  enum class Hand { shared_counter, by_rank, everyone_everything };
+  auto run = [&](int ranks, Hand hand) {
+    std::vector<std::vector<double>> slots(static_cast<std::size_t>(ranks)), tables(slots.size());
+    std::vector<std::string> errors(slots.size());
+    std::barrier sync(ranks);
+    std::atomic<std::int64_t> counter{0};
+    std::vector<std::atomic<std::int64_t>> own(slots.size());
+    std::vector<std::thread> processes;
+    for (int r = 0; r < ranks; ++r)
+      processes.emplace_back([&, r] {
+        const auto i = static_cast<std::size_t>(r);
+        PilotShare share;
+        share.rank = r;
+        share.ranks = ranks;
+        if (hand == Hand::shared_counter)
+          share.next_batch = [&, r]() -> std::int64_t {
+            return r == ranks - 1 ? -1 : counter.fetch_add(1);  // the last takes none
+          };
+        if (hand == Hand::everyone_everything)
+          share.next_batch = [&, i] { return own[i].fetch_add(1); };
+        share.all_gather = [&, i](const std::vector<double>& mine) {
+          slots[i] = mine;
+          sync.arrive_and_wait();
+          std::vector<std::vector<double>> all = slots;
+          sync.arrive_and_wait();
+          return all;
+        };
+        try {
+          tables[i] = certainty_equivalents(base, portfolios, 1, nullptr, &share);
+        } catch (const std::runtime_error& e) {
+          errors[i] = e.what();
+        }
+      });
+    for (std::thread& t : processes) t.join();
+    return std::pair{tables, errors};
+  };
+  for (const auto& [ranks, hand] :
+       {std::pair{3, Hand::shared_counter}, {2, Hand::shared_counter}, {3, Hand::by_rank}}) {
+    const auto [tables, errors] = run(ranks, hand);
+    for (int r = 0; r < ranks; ++r) {
+      const auto i = static_cast<std::size_t>(r);
+      SCOPED_TRACE("process " + std::to_string(r) + " of " + std::to_string(ranks));
+      ASSERT_EQ(errors[i], "");
+      ASSERT_EQ(tables[i].size(), one.size());
+      EXPECT_EQ(std::memcmp(tables[i].data(), one.data(), one.size() * sizeof(double)), 0);
+    }
+  }
+  const auto [tables, errors] = run(2, Hand::everyone_everything);
+  for (const std::string& e : errors)
+    EXPECT_NE(e.find("one another process ran"), std::string::npos) << e;
 }
 
 }  // namespace
