@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 cmake --preset asan >/dev/null  # CMakePresets.json: RelWithDebInfo, ASan + UBSan, no benchmarks
 cmake --build build-asan -j "$(nproc 2>/dev/null || echo 2)"
 # The stored references (test_references) pin the bits of the Release binary: instrumented
-# code vectorises differently (scalar libm where the Release build calls libmvec), so its
+# code vectorises differently (scalar libm where the Release build calls libmvec and SLEEF), so its
 # results differ in the last bits and its choices can differ. They are left out here; every
 # other test, including the bit-identity tests that compare runs of one binary, runs. The
 # fuzz.* smoke runs are left out too: their targets are ASan and UBSan builds already.

@@ -13,7 +13,7 @@ if [ "${1:-}" = --no-tests ]; then
   shift
 fi
 packages=(build-essential cmake g++ libeigen3-dev libtbb-dev libyaml-cpp-dev libhdf5-dev
-          hdf5-tools libcli11-dev libnlopt-cxx-dev
+          hdf5-tools libcli11-dev libnlopt-cxx-dev libsleef-dev
           openmpi-bin libopenmpi-dev)  # optional: mpirun -n K incsim run|sweep (README)
 if [ "$with_tests" = ON ]; then
   packages+=(libgtest-dev libgmock-dev libbenchmark-dev

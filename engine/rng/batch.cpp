@@ -2,8 +2,14 @@
 // elementwise log, cos and pow of the batched Beta sampler (engine/rng/beta.cpp).
 //
 // This is the one translation unit built with -O3 -ffast-math (CMakeLists.txt), so that GCC
-// vectorises the loops below and calls glibc's libmvec (_ZGVdN4v_log, _ZGVdN4v_sin,
-// _ZGVdN4v_cos, _ZGVdN4v_exp, _ZGVdN4vv_pow) for the transcendental functions.
+// vectorises the loops below and calls glibc's libmvec (_ZGVdN4v_sin, _ZGVdN4v_cos,
+// _ZGVdN4v_exp, _ZGVdN4vv_pow) for exp, sin, cos and pow. The log is SLEEF's
+// Sleef_logd4_u35avx2 (3.5 ulp, libmvec's is 4; Debian's libsleef), called explicitly:
+// libmvec's AVX2 log starts from vrcpps, an approximation whose bits differ between CPU
+// vendors, so the same binary drew other normals on an Intel and an AMD machine. Every
+// kernel used here is IEEE arithmetic with fused multiply-adds and no approximate
+// instruction (checked by disassembly: tools/check_vector_math.py, run as a test), so a draw
+// has the same bits on every x86-64-v3 CPU.
 //
 // Position independence: every element is computed by exactly one piece of machine code.
 // The work is cut into chunks of kChunk lanes and each chunk goes through a non-inlined
@@ -17,9 +23,9 @@
 #include <cstring>
 #include <numbers>
 
-#if defined(__AVX2__)
 #include <immintrin.h>
-#endif
+
+#include <sleef.h>
 
 #include "incsim/rng.h"
 #include "vector_math.h"
@@ -146,6 +152,14 @@ inline double uniform_v(std::uint32_t w) {
   return (static_cast<double>(s) + 2147483648.5) * 0x1p-32;
 }
 
+// out = log(x) on N lanes (a multiple of 4), SLEEF's AVX2 kernel 4 at a time.
+template <std::size_t N>
+inline void log_lanes(const double* x, double* out) {  // out may be x
+  static_assert(N % 4 == 0);
+  for (std::size_t i = 0; i < N; i += 4)
+    _mm256_storeu_pd(out + i, Sleef_logd4_u35avx2(_mm256_loadu_pd(x + i)));
+}
+
 // Box-Muller on kChunk word pairs: za = sqrt(-2 ln u(wa)) cos(2 pi u(wb)), zb = ... sin.
 // cos and sin are taken in separate loops: in one loop GCC 12 merges them into a scalar
 // sincos call before vectorisation and the whole loop stays scalar.
@@ -156,9 +170,11 @@ inline void box_muller_cos(const std::uint32_t* __restrict wa, const std::uint32
                            double* __restrict r, double* __restrict theta, double* __restrict za) {
   constexpr double kTwoPi = 2.0 * std::numbers::pi;
   for (std::size_t i = 0; i < kChunk; ++i) {
-    r[i] = std::sqrt(-2.0 * std::log(uniform_v(wa[i])));
+    r[i] = uniform_v(wa[i]);
     theta[i] = kTwoPi * uniform_v(wb[i]);
   }
+  log_lanes<kChunk>(r, r);
+  for (std::size_t i = 0; i < kChunk; ++i) r[i] = std::sqrt(-2.0 * r[i]);
   for (std::size_t i = 0; i < kChunk; ++i) za[i] = r[i] * std::cos(theta[i]);
 }
 
@@ -185,7 +201,7 @@ __attribute__((noinline)) void exp_chunk(const double* __restrict x, double* __r
 }
 
 __attribute__((noinline)) void log_kchunk(const double* __restrict x, double* __restrict out) {
-  for (std::size_t i = 0; i < kChunk; ++i) out[i] = std::log(x[i]);
+  log_lanes<kChunk>(x, out);
 }
 
 // out = f(x) chunk by chunk; `out` may alias `x`: each chunk is staged through a local buffer,
@@ -218,7 +234,7 @@ namespace detail {
 static_assert(kMathChunk % 4 == 0);
 
 __attribute__((noinline)) void log_chunk(const double* __restrict x, double* __restrict out) {
-  for (std::size_t i = 0; i < kMathChunk; ++i) out[i] = std::log(x[i]);
+  log_lanes<kMathChunk>(x, out);
 }
 
 __attribute__((noinline)) void cos_chunk(const double* __restrict x, double* __restrict out) {

@@ -7,11 +7,12 @@
 // from the next two, the acceptance uniform from the third (consumed only if v > 0) and, for a
 // shape below 1, U from the fourth (consumed only on acceptance). The attempts of a round are
 // computed chunk by chunk (kChunk lanes): words gathered per lane, log, cos and pow through the
-// fixed-size libmvec kernels of batch.cpp (vector_math.h), and the arithmetic between them
-// here, in a file built without -ffast-math, written exactly as the scalar sampler writes it
-// (IEEE +, -, *, /, sqrt and comparisons round the same whether GCC vectorises them or not).
-// Everything a lane computes depends on its own words only (unused chunk slots get harmless
-// constants), so a variate does not depend on n, on the batch or on its position in it.
+// fixed-size vector kernels of batch.cpp (vector_math.h: SLEEF's log, libmvec's cos and pow), and
+// the arithmetic between them here, in a file built without -ffast-math, written exactly as the
+// scalar sampler writes it (IEEE +, -, *, /, sqrt and comparisons round the same whether GCC
+// vectorises them or not). Everything a lane computes depends on its own words only (unused chunk
+// slots get harmless constants), so a variate does not depend on n, on the batch or on its position
+// in it.
 //
 // Words. With no rejection a variate takes 6 words (8 when both shapes are below 1): two
 // Philox blocks, at the same counter indices for every lane, computed for all lanes up front by
@@ -23,7 +24,7 @@
 // third vector block is paid for by all of them).
 //
 // Cost (tools/bench_rng.cpp, Beta(1, 4)): about 30-40 ns a variate at 20-64 lanes against
-// 120 ns for the scalar sampler; the libmvec log and cos calls (3 logs and a cos per attempt,
+// 120 ns for the scalar sampler; the vector log and cos calls (3 logs and a cos per attempt,
 // about 11 ns a lane) are most of it. A single variate costs ~3x the scalar sampler (a whole
 // chunk and two padded Philox batches), so county and village hazards, one draw per year or
 // village, keep the scalar sample_severity.

@@ -125,11 +125,11 @@ void log_batch(const double* x, std::size_t n, double* out);  // x > 0; out may 
 // per counter in order, exactly as the scalar sampler of engine/model/shocks.cpp does: a
 // normal is sqrt(-2 ln u1) cos(2 pi u2) of the next two uniforms, then the acceptance uniform
 // (none after v <= 0). The arithmetic is the scalar sampler's, operation for operation; only
-// log, cos and pow come from glibc's libmvec instead of libm, so a variate may differ from the
-// scalar one in its last bits (and, very rarely, by a different acceptance decision).
-// Any n (no padding needed); a unit's variate never depends on n, on its position or on the
-// other units of the batch. Requires a, b > 0 and blocks >= 2; throws std::runtime_error if a
-// unit needs more than `blocks` counters.
+// log (SLEEF), cos and pow (libmvec) are vector kernels instead of libm, so a variate may differ
+// from the scalar one in its last bits (and, very rarely, by a different acceptance decision). Any
+// n (no padding needed); a unit's variate never depends on n, on its position or on the other units
+// of the batch. Requires a, b > 0 and blocks >= 2; throws std::runtime_error if a unit needs more
+// than `blocks` counters.
 void beta_batch(double a, double b, Key key, const std::uint32_t* units, std::size_t n,
                 std::uint32_t replication, std::uint32_t year, std::uint32_t first_index,
                 std::uint32_t blocks, double* out);

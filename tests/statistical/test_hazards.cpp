@@ -192,13 +192,13 @@ TEST(Hazards, BatchedBetaSeverityHasBetaMoments) {
 }
 
 // The batched sampler takes the scalar one's words in the scalar one's order and does its
-// arithmetic operation for operation; only log, cos and pow come from libmvec instead of libm
-// (a few ulp apart), so nearly every severity agrees to ~1e-15 (about 60-80% bit for bit).
-// Not 100%, for two reasons: (a) when v = 1 + c z is close to 0 the few-ulp difference of z
-// is amplified in v^3 (relative error ~ 3 c |dz| / v), beyond 1e-12 for v below ~1e-4, about
-// one attempt in 10^5 to 10^6; (b) when the acceptance test ln u < 0.5 z^2 + d - d v + d ln v
-// is within those few ulp of a tie, the two samplers can decide differently, and from then on
-// they use different words and give unrelated variates (of order 1e-15 per attempt). A wrong
+// arithmetic operation for operation; only log, cos and pow come from vector kernels (SLEEF,
+// libmvec) instead of libm (a few ulp apart), so nearly every severity agrees to ~1e-15 (about
+// 60-80% bit for bit). Not 100%, for two reasons: (a) when v = 1 + c z is close to 0 the few-ulp
+// difference of z is amplified in v^3 (relative error ~ 3 c |dz| / v), beyond 1e-12 for v below
+// ~1e-4, about one attempt in 10^5 to 10^6; (b) when the acceptance test ln u < 0.5 z^2 + d - d v +
+// d ln v is within those few ulp of a tie, the two samplers can decide differently, and from then
+// on they use different words and give unrelated variates (of order 1e-15 per attempt). A wrong
 // word address or order, on the other hand, fails this at once.
 TEST(Hazards, BatchedSeverityAgreesWithTheScalarSampler) {
   const rng::Key key = rng::make_key(17, rng::Stream::replication);
