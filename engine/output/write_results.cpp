@@ -351,6 +351,9 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
   w.put_estimate("poverty/fgt2", res.fgt2, t, "1", "poverty severity FGT2");
   w.put_estimate("poverty/relapse", res.relapse, t, "1",
                  "persons poor in t among persons not poor in t-1 (year 1 NaN)");
+  w.put_estimate("poverty/registered_share", res.registered_share, t, "1",
+                 "persons of registered-poor households among the poor persons (mean over "
+                 "replications with someone poor)");
   w.put_scalar("poverty/ever_poor", res.ever_poor.mean[0], "1",
                "persons in households below the line in at least one year");
   w.put_scalar("poverty/ever_poor_se", res.ever_poor.se[0], "1", "standard error of ever_poor");

@@ -764,7 +764,11 @@ Scenario load_text(const std::string& yaml_text, const std::string& source_name,
     }
   if (parsed && root.IsMap()) {
     const YAML::Node& map = root;
-    if (map["base"] && (map["parameters"] || map["overlays"]))
+    if (map["base"] && map["targets"])
+      sink.add({source_name, 0, 0,
+                "this is a calibration file (it has base: and targets:), not a scenario: run "
+                "it with incsim calibrate"});
+    else if (map["base"] && (map["parameters"] || map["overlays"]))
       sink.add({source_name, 0, 0,
                 "this is a sweep file (it has base: and parameters: or overlays:), not a "
                 "scenario: run it with incsim sweep"});

@@ -32,7 +32,8 @@ std::vector<std::vector<double>*> ReplicationTable::year_columns() {
                                            &government_cost,
                                            &dibao,
                                            &negative_farm_share,
-                                           &two_consecutive_poor};
+                                           &two_consecutive_poor,
+                                           &registered_share};
   for (ProductColumns& c : insurance)
     for (auto* v : {&c.premium, &c.subsidy, &c.payout, &c.paid_share}) out.push_back(v);
   for (auto* v : {&health.cost, &health.reimbursed, &health.out_of_pocket,
@@ -180,6 +181,8 @@ void Accumulator::end_year(std::int64_t r, const YearOutcome& year, ReplicationT
   table.relapse[cell] = (t >= 2 && sums.not_poor_before > 0.0)
                             ? sums.relapsed / sums.not_poor_before
                             : std::numeric_limits<double>::quiet_NaN();
+  table.registered_share[cell] =
+      sums.poor > 0.0 ? sums.poor_registered / sums.poor : std::numeric_limits<double>::quiet_NaN();
   table.two_consecutive_poor[cell] =
       t >= 2 ? sums.consecutive / persons : std::numeric_limits<double>::quiet_NaN();
   table.government_cost[cell] = year.government_cost;
@@ -239,6 +242,7 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   const double* __restrict size = kt.size.data();
   const double* __restrict farm_net = year.farm_net_income.data();
   const std::uint8_t* __restrict farming = kt.farming.data();
+  const std::uint8_t* __restrict registered = kt.poor.data();
   std::uint64_t* __restrict hist =
       histogram.data() + static_cast<std::size_t>(t - 1) * quantile_bins::kCount;
   double* __restrict income_sum = block_income_sum_.data() + static_cast<std::size_t>(t - 1) * n;
@@ -264,6 +268,7 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
       s.poor += w;
       s.gap += w * gap;
       s.gap2 += w * gap * gap;
+      if (registered[h]) s.poor_registered += w;
     }
     if (!prev[h]) {
       s.not_poor_before += w;

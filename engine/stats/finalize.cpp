@@ -240,6 +240,7 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
   out.fgt1 = per_year(table.fgt1, reps, years);
   out.fgt2 = per_year(table.fgt2, reps, years);
   out.relapse = per_year(table.relapse, reps, years);
+  out.registered_share = per_year(table.registered_share, reps, years);
   out.negative_farm_income = per_year(table.negative_farm_share, reps, years);
   out.ever_poor = mean_and_se(table.ever_poor, 1, 0, static_cast<std::size_t>(reps));
   out.two_consecutive_poor = per_year(table.two_consecutive_poor, reps, years);

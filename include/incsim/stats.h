@@ -53,6 +53,8 @@ struct ReplicationTable {
   std::vector<double> within_var;   // person-weighted variance of y around that mean
   std::vector<double> fgt0, fgt1, fgt2;
   std::vector<double> relapse;  // NaN in year 1 or with an empty denominator
+  // Persons of registered-poor households among the poor persons (NaN when none is poor).
+  std::vector<double> registered_share;
   std::vector<double> government_cost;
   std::vector<double> dibao;
   std::vector<double> prices;     // (R, T, M)
@@ -236,6 +238,7 @@ class Accumulator {
     double poor = 0.0, gap = 0.0, gap2 = 0.0;  // persons, sum of w x gap, w x gap^2
     double not_poor_before = 0.0, relapsed = 0.0, consecutive = 0.0;
     double farming = 0.0, farm_negative = 0.0;
+    double poor_registered = 0.0;  // persons poor in registered-poor households
   };
   void open_year(int t);
   void add_groups(int t);
@@ -340,6 +343,7 @@ struct RunResults {
   std::vector<double> bin_edges;                          // (B + 1)
   // poverty
   Estimate fgt0, fgt1, fgt2, relapse;    // (T)
+  Estimate registered_share;             // (T), replications with nobody poor left out
   Estimate ever_poor;                    // scalar (size 1)
   Estimate two_consecutive_poor;         // (T), year 1 NaN
   Estimate two_consecutive_poor_ever;    // scalar

@@ -23,7 +23,8 @@ import yaml
 
 def scenario_files(source):
     bundled = sorted(p for p in (source / "scenarios").glob("*.yaml")
-                     if not p.name.startswith("sweep_"))
+                     if not p.name.startswith("sweep_")
+                     and not p.name.endswith("_calibration.yaml"))
     regression = sorted((source / "tests/regression/scenarios").glob("*.yaml"))
     maximal = [source / "tests/unit/data/all_keys.yaml",
                source / "tests/unit/data/all_keys_alternatives.yaml"]

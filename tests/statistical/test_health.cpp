@@ -736,5 +736,72 @@ TEST(HealthGroups, GroupOutOfPocketCostsSumToTheTotal) {
   }
 }
 
+// ---- g. Who the poor are: /poverty/registered_share ------------------------------------------
+
+TEST(RegisteredShare, EqualsTheShareOfRegisteredPersonsAmongThePoorYearByYear) {
+  // Sizes 1..4, wages drawn (employment 0.6 for the others, 0.3 for the registered), a line
+  // that some of both groups miss: each replication's share computed here from the kernel's
+  // incomes, averaged over the replications with someone poor, is the dataset.
+  Scenario s = health_scenario(400, 3, 60, 4);
+  s.population.poor_share = 0.3;
+  s.income.wage = {1000.0, 0.3, 0.6};
+  s.income.wage_poor = {800.0, 0.3, 0.3};
+  s.income.wage_poor_block = true;
+  s.poverty.line = 300.0;
+  const Model model = build_model(s);
+  const KernelTables& kt = model.kernel;
+  std::vector<double> sum(3, 0.0), count(3, 0.0);
+  for_each_year(model, [&](const YearOutcome& y) {
+    double poor = 0.0, registered = 0.0;
+    for (std::size_t k = 0; k < kt.count(); ++k)
+      if (y.income_per_capita[k] < model.poverty_line[y.year - 1]) {
+        poor += kt.size[k];
+        if (kt.poor[k]) registered += kt.size[k];
+      }
+    if (poor > 0.0) {
+      sum[y.year - 1] += registered / poor;
+      count[y.year - 1] += 1.0;
+    }
+  });
+  const RunResults res = run_simulation(model, {2, nullptr});
+  ASSERT_EQ(res.registered_share.mean.size(), 3u);
+  for (int t = 0; t < 3; ++t) {
+    ASSERT_GT(count[t], 0.0);
+    const double expected = sum[t] / count[t];
+    EXPECT_GT(expected, 0.05);
+    EXPECT_LT(expected, 0.95);  // both groups have poor persons: a real share
+    EXPECT_NEAR(res.registered_share.mean[t], expected, 1e-12) << "year " << t + 1;
+    EXPECT_GT(res.registered_share.se[t], 0.0);
+  }
+}
+
+TEST(RegisteredShare, OnlyRegisteredPoorGiveOneAndEveryonePoorGivesTheirPersonShare) {
+  // No wage for the registered and a wage above the line for the others: every poor person is
+  // registered (share 1, SE 0). With a line above every income: the registered persons' share
+  // of all persons.
+  Scenario s = health_scenario(300, 2, 10, 3);
+  s.population.poor_share = 0.4;
+  s.income.wage = {2000.0, 0.0, 1.0};
+  s.income.wage_poor = {2000.0, 0.0, 0.0};
+  s.income.wage_poor_block = true;
+  s.poverty.line = 1000.0;
+  RunResults res = run_simulation(build_model(s), {2, nullptr});
+  for (int t = 0; t < 2; ++t) {
+    EXPECT_EQ(res.registered_share.mean[t], 1.0);
+    EXPECT_EQ(res.registered_share.se[t], 0.0);
+  }
+  s.poverty.line = 1e9;
+  const Model model = build_model(s);
+  double registered = 0.0, persons = 0.0;
+  for (std::size_t k = 0; k < model.kernel.count(); ++k) {
+    persons += model.kernel.size[k];
+    if (model.kernel.poor[k]) registered += model.kernel.size[k];
+  }
+  ASSERT_GT(registered, 0.0);
+  ASSERT_LT(registered, persons);
+  res = run_simulation(model, {2, nullptr});
+  for (int t = 0; t < 2; ++t) EXPECT_DOUBLE_EQ(res.registered_share.mean[t], registered / persons);
+}
+
 }  // namespace
 }  // namespace incsim

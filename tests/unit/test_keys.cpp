@@ -40,7 +40,8 @@ std::vector<std::string> test_scenarios() {
   for (const fs::path& dir : {source / "scenarios", source / "tests/regression/scenarios"}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const std::string name = entry.path().filename().string();
-      if (entry.path().extension() == ".yaml" && !name.starts_with("sweep_"))
+      if (entry.path().extension() == ".yaml" && !name.starts_with("sweep_") &&
+          !name.ends_with("_calibration.yaml"))
         files.push_back(entry.path().string());
     }
   }
