@@ -215,6 +215,19 @@ void print_poverty(std::ostream& os, const Reader& r, const std::vector<std::int
                 with_se(relapse[t], relapse_se[t], 3, 100) + "  " +
                 with_se(risk[t], risk_se[t], 4, 1.0, 14));
   }
+  if (r.has("/poverty/registered_share")) {
+    const std::vector<double> share = get("registered_share"),
+                              share_se = get("registered_share_se");
+    os << "  poor who are registered, % (se):";
+    for (std::size_t t = 0; t < n; ++t)
+      os << (t ? "," : "") << strf(" %lld ", static_cast<long long>(years[t]))
+         << (std::isnan(share[t])
+                 ? std::string("-")
+                 : strf("%.1f", 100.0 * share[t]) + (std::isnan(share_se[t])
+                                                         ? std::string()
+                                                         : strf(" (%.1f)", 100.0 * share_se[t])));
+    os << "\n";
+  }
   if (r.has("/poverty/ever_poor")) {
     const double ever = r.doubles("/poverty/ever_poor").at(0);
     const double ever_se = r.series_or_nan("/poverty/ever_poor_se", 1).at(0);

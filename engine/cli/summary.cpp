@@ -102,15 +102,20 @@ void print_poor_groups(std::ostream& os, const Model& model, const RunResults& r
   os << fmt(
       "\n  registered poor (%.1f%% of persons) vs others: mean income, yuan, and headcount, %%\n",
       100.0 * g.persons[0] / total, 0.0);
-  os << "  year   registered poor      others            poor who are registered, %\n";
+  os << "  year   registered poor      others            poor who are registered, % (se)\n";
   for (std::size_t t = 0; t < years; ++t) {
-    const double poor_in[2] = {g.fgt0.mean[t] * g.persons[0],
-                               g.fgt0.mean[1 * years + t] * g.persons[1]};
-    const double all = poor_in[0] + poor_in[1];
+    // /poverty/registered_share: each replication's share, over replications with someone poor.
+    const double share =
+        t < res.registered_share.mean.size() ? res.registered_share.mean[t] : std::nan("");
+    const double share_se =
+        t < res.registered_share.se.size() ? res.registered_share.se[t] : std::nan("");
     os << "  " << res.calendar_years[t] << "   "
        << fmt("%8.0f %7.2f", g.income_mean.mean[t], 100.0 * g.fgt0.mean[t]) << "   "
        << fmt("%8.0f %7.2f", g.income_mean.mean[years + t], 100.0 * g.fgt0.mean[years + t]) << "   "
-       << (all > 0.0 ? fmt("%8.1f", 100.0 * poor_in[0] / all, 0.0) : std::string("       -"))
+       << (std::isnan(share)
+               ? std::string("       -")
+               : fmt("%8.1f", 100.0 * share, 0.0) +
+                     (std::isnan(share_se) ? "" : fmt(" (%.1f)", 100.0 * share_se, 0.0)))
        << "\n";
   }
 }
