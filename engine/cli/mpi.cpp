@@ -11,6 +11,7 @@
 #include <cstring>
 #include <exception>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #ifdef INCSIM_WITH_MPI
@@ -51,10 +52,24 @@ std::pair<int, int> launcher_rank_and_size() {
 // the ob1 messaging layer over shared memory starts several times faster than the default
 // selection, which also probes for network layers (UCX) the job does not use (MPI_Init 0.27 s
 // against 0.07 s on a bench run). A user's own OMPI_MCA_pml is kept.
-void prefer_shared_memory_on_one_node() {
+// Every rank on this node (Open MPI's launcher says so).
+bool one_node() {
   const int size = env_int("OMPI_COMM_WORLD_SIZE");
   const int local = env_int("OMPI_COMM_WORLD_LOCAL_SIZE");
-  if (size > 0 && size == local && !std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
+  return size > 0 && size == local;
+}
+
+void prefer_shared_memory_on_one_node() {
+  if (one_node() && !std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
+}
+
+// Whether rank 0's MPI thread pokes MPI's progress engine while a counter is open: across
+// nodes (a window over the network may need it), not on one node (shared-memory windows do
+// not, and the wake-ups cost the ranks' work: 6-9% of the choice step with polling every
+// 1 ms on every rank, two ranks on two cores). INCSIM_MPI_POLL=1 forces it (the tests).
+bool poll_progress() {
+  const char* forced = std::getenv("INCSIM_MPI_POLL");
+  return (forced && std::string(forced) == "1") || !one_node();
 }
 
 #ifdef INCSIM_WITH_MPI
@@ -104,7 +119,8 @@ struct Mpi::World {
   std::exception_ptr error;                     // what it threw
   bool ready = false, stop = false, call_done = false;
   int rank = -1, size = -1;
-  int windows = 0;  // counters' windows alive: while any is, MPI's thread drives progress
+  int windows = 0;    // counters' windows alive: while any is, MPI's thread drives progress
+  bool poll = false;  // ... if poll_progress() (rank 0 only)
 
   void run([[maybe_unused]] int expected_rank, [[maybe_unused]] int expected_size) {
 #ifdef INCSIM_WITH_MPI
@@ -127,11 +143,12 @@ struct Mpi::World {
     cv.notify_all();
     for (;;) {
       const auto pending = [&] { return call != nullptr || stop; };
-      if (windows == 0) {
+      if (windows == 0 || rank != 0 || !poll) {
         cv.wait(lock, pending);
-      } else if (!cv.wait_for(lock, std::chrono::milliseconds(1), pending)) {
-        // Another rank's Fetch_and_op on a window of this rank may need this rank's MPI
-        // progress engine (transports without hardware atomics): poke it while idle.
+      } else if (!cv.wait_for(lock, std::chrono::milliseconds(5), pending)) {
+        // Another rank's Fetch_and_op on the window rank 0 holds may need rank 0's MPI
+        // progress engine (transports without hardware atomics): poke it while idle, every
+        // 5 ms, rank 0 only, across nodes (poll_progress).
         int flag = 0;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, MPI_STATUS_IGNORE);
         continue;
@@ -161,6 +178,7 @@ Mpi::Mpi() {
   prefer_shared_memory_on_one_node();
   const auto [rank, size] = launcher_rank_and_size();
   world_ = std::make_unique<World>();
+  world_->poll = poll_progress();
   world_->thread = std::thread([w = world_.get(), rank, size] { w->run(rank, size); });
   if (rank >= 0 && size >= 1) {
     rank_ = rank;
@@ -175,6 +193,7 @@ Mpi::Mpi() {
   (void)launched_by_mpi;
   (void)launcher_rank_and_size;
   (void)prefer_shared_memory_on_one_node;
+  (void)poll_progress;
 #endif
 }
 

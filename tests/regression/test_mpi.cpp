@@ -59,8 +59,11 @@ TEST(Mpi, RunIsBitIdenticalToOneProcessForOneTwoAndThreeRanks) {
     ASSERT_EQ(r.exit_status, 0) << r.err;
     for (int k : {1, 2, 3}) {
       const fs::path out = dir / ("ranks" + std::to_string(k) + "_" + households + ".h5");
+      // With 3 ranks, rank 0's MPI thread also polls MPI while the counters are open (as
+      // across nodes): the same bits.
       const auto m = mpirun(
-          k, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + args + " --threads 1");
+          k, "run " + test::quoted(kScenario) + " -o " + test::quoted(out) + args + " --threads 1",
+          k == 3 ? "INCSIM_MPI_POLL=1" : "");
       ASSERT_EQ(m.exit_status, 0) << m.err;
       if (k > 1) {
         EXPECT_NE(m.out.find(std::to_string(k) + " MPI ranks"), std::string::npos) << m.out;
