@@ -218,15 +218,11 @@ void print_poverty(std::ostream& os, const Reader& r, const std::vector<std::int
   if (r.has("/poverty/registered_share")) {
     const std::vector<double> share = get("registered_share"),
                               share_se = get("registered_share_se");
-    os << "  poor who are registered, % (se):";
+    std::string text = "  poor who are registered, % (se):";
     for (std::size_t t = 0; t < n; ++t)
-      os << (t ? "," : "") << strf(" %lld ", static_cast<long long>(years[t]))
-         << (std::isnan(share[t])
-                 ? std::string("-")
-                 : strf("%.1f", 100.0 * share[t]) + (std::isnan(share_se[t])
-                                                         ? std::string()
-                                                         : strf(" (%.1f)", 100.0 * share_se[t])));
-    os << "\n";
+      text += strf("%s %lld ", t ? "," : "", static_cast<long long>(years[t])) +
+              with_se(share[t], share_se[t], 1, 100, 0, 0);
+    row(os, text);
   }
   if (r.has("/poverty/ever_poor")) {
     const double ever = r.doubles("/poverty/ever_poor").at(0);

@@ -48,10 +48,6 @@ std::pair<int, int> launcher_rank_and_size() {
   return {rank, size};
 }
 
-// When every rank of an Open MPI job is on this node, its ranks talk through shared memory:
-// the ob1 messaging layer over shared memory starts several times faster than the default
-// selection, which also probes for network layers (UCX) the job does not use (MPI_Init 0.27 s
-// against 0.07 s on a bench run). A user's own OMPI_MCA_pml is kept.
 // Every rank on this node (Open MPI's launcher says so).
 bool one_node() {
   const int size = env_int("OMPI_COMM_WORLD_SIZE");
@@ -59,6 +55,10 @@ bool one_node() {
   return size > 0 && size == local;
 }
 
+// When every rank of an Open MPI job is on this node, its ranks talk through shared memory:
+// the ob1 messaging layer over shared memory starts several times faster than the default
+// selection, which also probes for network layers (UCX) the job does not use (MPI_Init 0.27 s
+// against 0.07 s on a bench run). A user's own OMPI_MCA_pml is kept.
 void prefer_shared_memory_on_one_node() {
   if (one_node() && !std::getenv("OMPI_MCA_pml")) setenv("OMPI_MCA_pml", "ob1", 0);
 }

@@ -105,10 +105,7 @@ void print_poor_groups(std::ostream& os, const Model& model, const RunResults& r
   os << "  year   registered poor      others            poor who are registered, % (se)\n";
   for (std::size_t t = 0; t < years; ++t) {
     // /poverty/registered_share: each replication's share, over replications with someone poor.
-    const double share =
-        t < res.registered_share.mean.size() ? res.registered_share.mean[t] : std::nan("");
-    const double share_se =
-        t < res.registered_share.se.size() ? res.registered_share.se[t] : std::nan("");
+    const double share = res.registered_share.mean[t], share_se = res.registered_share.se[t];
     os << "  " << res.calendar_years[t] << "   "
        << fmt("%8.0f %7.2f", g.income_mean.mean[t], 100.0 * g.fgt0.mean[t]) << "   "
        << fmt("%8.0f %7.2f", g.income_mean.mean[years + t], 100.0 * g.fgt0.mean[years + t]) << "   "

@@ -738,16 +738,25 @@ TEST(HealthGroups, GroupOutOfPocketCostsSumToTheTotal) {
 
 // ---- g. Who the poor are: /poverty/registered_share ------------------------------------------
 
+// health_scenario without illness: a share of registered households and one wage (per laborer,
+// cv, employment rate) for each group.
+Scenario registered_scenario(int households, int years, std::int64_t reps, int max_size,
+                             double poor_share, WageSpec other, WageSpec poor, double line) {
+  Scenario s = health_scenario(households, years, reps, max_size);
+  s.population.poor_share = poor_share;
+  s.income.wage = other;
+  s.income.wage_poor = poor;
+  s.income.wage_poor_block = true;
+  s.poverty.line = line;
+  return s;
+}
+
 TEST(RegisteredShare, EqualsTheShareOfRegisteredPersonsAmongThePoorYearByYear) {
   // Sizes 1..4, wages drawn (employment 0.6 for the others, 0.3 for the registered), a line
   // that some of both groups miss: each replication's share computed here from the kernel's
   // incomes, averaged over the replications with someone poor, is the dataset.
-  Scenario s = health_scenario(400, 3, 60, 4);
-  s.population.poor_share = 0.3;
-  s.income.wage = {1000.0, 0.3, 0.6};
-  s.income.wage_poor = {800.0, 0.3, 0.3};
-  s.income.wage_poor_block = true;
-  s.poverty.line = 300.0;
+  const Scenario s =
+      registered_scenario(400, 3, 60, 4, 0.3, {1000.0, 0.3, 0.6}, {800.0, 0.3, 0.3}, 300.0);
   const Model model = build_model(s);
   const KernelTables& kt = model.kernel;
   std::vector<double> sum(3, 0.0), count(3, 0.0);
@@ -779,12 +788,8 @@ TEST(RegisteredShare, OnlyRegisteredPoorGiveOneAndEveryonePoorGivesTheirPersonSh
   // No wage for the registered and a wage above the line for the others: every poor person is
   // registered (share 1, SE 0). With a line above every income: the registered persons' share
   // of all persons.
-  Scenario s = health_scenario(300, 2, 10, 3);
-  s.population.poor_share = 0.4;
-  s.income.wage = {2000.0, 0.0, 1.0};
-  s.income.wage_poor = {2000.0, 0.0, 0.0};
-  s.income.wage_poor_block = true;
-  s.poverty.line = 1000.0;
+  Scenario s =
+      registered_scenario(300, 2, 10, 3, 0.4, {2000.0, 0.0, 1.0}, {2000.0, 0.0, 0.0}, 1000.0);
   RunResults res = run_simulation(build_model(s), {2, nullptr});
   for (int t = 0; t < 2; ++t) {
     EXPECT_EQ(res.registered_share.mean[t], 1.0);
