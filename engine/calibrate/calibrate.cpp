@@ -363,6 +363,24 @@ bool write_at(std::string& text, const std::string& path, const std::string& val
 
 }  // namespace
 
+namespace {
+
+// The comment block calibrate writes in front of a calibrated file, up to its blank line.
+std::string without_calibration_header(const std::string& text) {
+  static const std::string kMark = "# Calibrated by incsim";
+  if (text.compare(0, kMark.size(), kMark) != 0) return text;
+  std::size_t pos = 0;
+  while (pos < text.size() && text[pos] == '#') {
+    const std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) return text;  // only comments: nothing to strip safely
+    pos = end + 1;
+  }
+  if (pos < text.size() && text[pos] == '\n') ++pos;
+  return text.substr(pos);
+}
+
+}  // namespace
+
 std::string calibrated_scenario_text(const CalibrationSpec& spec, const std::vector<double>& x,
                                      const std::string& header) {
   std::vector<Override> list;
@@ -370,7 +388,9 @@ std::string calibrated_scenario_text(const CalibrationSpec& spec, const std::vec
   list.insert(list.end(), spec.command_line.begin(), spec.command_line.end());
   for (std::size_t i = 0; i < spec.parameters.size(); ++i)
     list.push_back({spec.parameters[i].path, parameter_text(x[i])});
-  std::string text = spec.base_text;
+  // A base that is itself a calibrated file (recalibrating the result) keeps one header: the
+  // new fit's, not the old one's in front of it.
+  std::string text = without_calibration_header(spec.base_text);
   for (const Override& o : list) {
     if (!write_at(text, o.path, o.value))
       throw std::runtime_error("cannot write " + o.path + " = " + o.value +
@@ -527,6 +547,20 @@ nlopt::algorithm algorithm_of(CalibrationMethod m) {
       return nlopt::LN_COBYLA;
   }
   return nlopt::LN_BOBYQA;
+}
+
+// The optimisers' first step in each scaled parameter: a tenth of the range, but no more than
+// the start's distance to its nearer bound. BOBYQA moves a start that lies within its first
+// step of a bound (onto the bound or a step inside it), so with a fixed step a start near a
+// bound was not the first point evaluated. A start within the tolerance of a bound keeps the
+// tenth (BOBYQA may then begin on the bound).
+std::vector<double> initial_steps(const std::vector<double>& u, double tolerance) {
+  std::vector<double> step(u.size(), 0.1);
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    const double room = std::min(u[i], 1.0 - u[i]);
+    if (room > tolerance) step[i] = std::min(step[i], room);
+  }
+  return step;
 }
 
 std::string reason_of(nlopt::result r, int max_evaluations) {
@@ -703,13 +737,13 @@ CalibrationResult run_calibration(const CalibrationSpec& spec, const Calibration
   opt.set_min_objective(&Thunk::call, &objective);
   opt.set_xtol_abs(spec.tolerance);
   opt.set_maxeval(spec.max_evaluations);
-  opt.set_initial_step(std::vector<double>(np, 0.1));
   opt.set_stopval(0.0);
   std::vector<double> u(np);
   for (std::size_t i = 0; i < np; ++i) {
     const CalibrationParameter& p = spec.parameters[i];
     u[i] = (p.start - p.min) / (p.max - p.min);
   }
+  opt.set_initial_step(initial_steps(u, spec.tolerance));
   double best_value = 0.0;
   try {
     result.stop_reason = reason_of(opt.optimize(u, best_value), spec.max_evaluations);

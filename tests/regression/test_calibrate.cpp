@@ -144,6 +144,29 @@ TEST(Calibrate, CalibratedScenarioReproducesTheReportedEstimates) {
   }
 }
 
+// The first evaluation is the start as given, also within a tenth of the range of a bound
+// (BOBYQA moved such a start, onto the bound or a tenth of the range inside it, with the
+// fixed first step of 0.1 the optimiser had before).
+TEST(Calibrate, StartNearABoundIsTheFirstEvaluation) {
+  const fs::path dir = fresh_dir();
+  const fs::path file = dir / "near_bound.yaml";
+  std::string text = calibration_text("  - {measure: poverty/fgt0, year: 2021, value: 0.05}\n", 3);
+  const std::string from = "income.wage.employment_rate: {min: 0.4, max: 0.95}";
+  const std::size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, from.size(), "income.wage.employment_rate: {min: 0.4, max: 0.95, start: 0.94}");
+  write_file(file, text);
+  const CalibrationSpec spec = load_calibration(file.string());
+  const CalibrationResult r = calibrate(spec, dir);
+  ASSERT_FALSE(r.evaluations.empty());
+  EXPECT_NEAR(r.evaluations[0].x[0], 0.94, 1e-12);  // through the scaling to [0, 1]
+  EXPECT_NEAR(r.evaluations[0].x[1], spec.parameters[1].start, 1e-12);
+  for (const CalibrationEvaluation& e : r.evaluations) {
+    EXPECT_GE(e.x[0], 0.4);
+    EXPECT_LE(e.x[0], 0.95);
+  }
+}
+
 // A headcount no employment rate in the range reaches: reported as missed, the parameter as
 // fitted on its bound, exit status 0 with warnings.
 TEST(Calibrate, UnreachableTargetIsReportedNotSilentlyMissed) {
@@ -309,6 +332,24 @@ TEST(CalibratedText, ValuesAreWrittenAtTheirKeysKeepingComments) {
             "    - {name: x, p: 0.125, q: 2}\n"
             "  c: 'quoted'\n"
             "d: 7\n");
+}
+
+// Recalibrating a calibrated file (the bundled xianning_2019.yaml is one) replaces its fit
+// header instead of stacking a second one in front of it; other leading comments stay.
+TEST(CalibratedText, AnEarlierFitHeaderIsReplaced) {
+  const std::string base =
+      "# Calibrated by incsim 0.1.0 calibrate from c.yaml (2026-12-04T00:00:00Z).\n"
+      "#   a.b: 0.5  in [0, 1]\n"
+      "\n"
+      "# head\n"
+      "a:\n"
+      "  b: 0.5\n";
+  const CalibrationSpec spec = text_spec(base, {"a.b"});
+  EXPECT_EQ(calibrated_scenario_text(spec, {0.25}, "# Calibrated by incsim: the new fit\n\n"),
+            "# Calibrated by incsim: the new fit\n\n# head\na:\n  b: 0.25\n");
+  // A file whose first comment is not a fit header keeps it.
+  const CalibrationSpec plain = text_spec("# Calibrated by hand\na: {b: 1}\n", {"a.b"});
+  EXPECT_EQ(calibrated_scenario_text(plain, {0.5}, ""), "# Calibrated by hand\na: {b: 0.5}\n");
 }
 
 // Fixed `set:` values may be whole lists or mappings: a block value's lines, a flow value's text
