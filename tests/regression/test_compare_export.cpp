@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 const std::string kScenarios = std::string(INCSIM_SOURCE_DIR) + "/scenarios/";
 // Small and fast: the sweep's fixed overrides and the runs' share them.
 const std::string kSmall =
-    " --set scenario.replications=30 --set population.households=300"
+    " --set scenario.replications=40 --set population.households=1000"
     " --set choice.pilot_replications=4 --threads 2 -q";
 
 // A csv file as rows of fields (no quoted commas in the columns these tests read).
@@ -200,10 +200,10 @@ TEST(Export, TidyTablesReadBackToTheResultsValues) {
   }
   const auto households = read_csv(dir / "households.csv");
   const std::vector<double> size = h5::read_doubles(f, "/households/size");
-  ASSERT_EQ(households.size(), 300u);
+  ASSERT_EQ(households.size(), 1000u);
   for (std::size_t h = 0; h < households.size(); ++h)
     EXPECT_EQ(std::stod(households[h].at("size")), size[h]);
-  EXPECT_EQ(read_csv(dir / "household_years.csv").size(), 300u * 5);
+  EXPECT_EQ(read_csv(dir / "household_years.csv").size(), 1000u * 5);
   for (const auto& entry : fs::directory_iterator(dir))
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
 }

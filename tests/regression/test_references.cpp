@@ -87,6 +87,8 @@ const std::vector<Case>& cases() {
       {"sweep_basis_risk", true, "scenarios/sweep_basis_risk.yaml",
        "--set scenario.replications=12 --set choice.pilot_replications=20 "
        "--set insurance.income_index.fair_replications=1000"},
+      {"sweep_post_amount", true, "scenarios/sweep_post_amount.yaml",
+       "--set scenario.replications=12 --set choice.pilot_replications=20"},
   };
   return all;
 }

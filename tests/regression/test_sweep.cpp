@@ -46,7 +46,7 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
                               "set: {population.households: 150, scenario.replications: 24,\n"
                               "      choice.pilot_replications: 20}\n"
                               "parameters:\n"
-                              "  markets.crayfish.volatility: [0.2, 0.4]\n"
+                              "  markets.crayfish.volatility: [0.1, 0.6]\n"
                               "  insurance.income_index.coverage: [0.7, 0.9]\n");
   const auto r = test::run_incsim("sweep " + test::quoted(sweep) + " -o " + test::quoted(out) +
                                   " --threads 2 -q");
@@ -56,7 +56,7 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
       test::quoted(single) +
       " -q --threads 1 --set population.households=150 --set scenario.replications=24"
       " --set choice.pilot_replications=20"
-      " --set markets.crayfish.volatility=0.4 --set insurance.income_index.coverage=0.7");
+      " --set markets.crayfish.volatility=0.6 --set insurance.income_index.coverage=0.7");
   ASSERT_EQ(s.exit_status, 0) << s.err;
   const auto point = test::dataset_bytes(out.string(), "/points/2");
   ASSERT_GT(point.size(), 60u);
@@ -71,7 +71,7 @@ TEST(Sweep, PointIsBitIdenticalToTheSingleRun) {
   for (std::size_t t = 0; t < point_fgt0.size(); ++t)
     EXPECT_EQ(fgt0[2 * point_fgt0.size() + t], point_fgt0[t]);
   EXPECT_EQ(h5::read_doubles(f, "/sweep/markets.crayfish.volatility"),
-            (std::vector<double>{0.2, 0.2, 0.4, 0.4}));
+            (std::vector<double>{0.1, 0.1, 0.6, 0.6}));
 
   // Portfolio shares per point (issue 11): each row is that point's /choice/share by label
   // and sums to 1; the shares move between points (the households choose again).
