@@ -221,7 +221,7 @@ void print_poverty(std::ostream& os, const Reader& r, const std::vector<std::int
     std::string text = "  poor who are registered, % (se):";
     for (std::size_t t = 0; t < n; ++t)
       text += strf("%s %lld ", t ? "," : "", static_cast<long long>(years[t])) +
-              with_se(share[t], share_se[t], 1, 100, 0, 0);
+              with_se(share[t], share_se[t], 2, 100, 0, 0);
     row(os, text);
   }
   if (r.has("/poverty/ever_poor")) {

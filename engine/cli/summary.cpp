@@ -111,8 +111,8 @@ void print_poor_groups(std::ostream& os, const Model& model, const RunResults& r
        << fmt("%8.0f %7.2f", g.income_mean.mean[years + t], 100.0 * g.fgt0.mean[years + t]) << "   "
        << (std::isnan(share)
                ? std::string("       -")
-               : fmt("%8.1f", 100.0 * share, 0.0) +
-                     (std::isnan(share_se) ? "" : fmt(" (%.1f)", 100.0 * share_se, 0.0)))
+               : fmt("%8.2f", 100.0 * share, 0.0) +
+                     (std::isnan(share_se) ? "" : fmt(" (%.2f)", 100.0 * share_se, 0.0)))
        << "\n";
   }
 }

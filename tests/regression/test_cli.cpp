@@ -51,6 +51,13 @@ TEST(Cli, RunWritesFileWithOverridesAndPrintsSummary) {
   const std::string text = h5::read_string_attribute(f, "/", "scenario");
   EXPECT_NE(text.find("transfers_per_capita: 400"), std::string::npos) << text;
   EXPECT_EQ(h5::read_doubles(f, "/replications/fgt0").size(), 24u * 5u);
+  // The first year's registered share of the poor, as the file holds it, to 0.01 points with
+  // its SE (at 0.1 points a calibrated 98.6% showed an SE of "0.0").
+  const double share = h5::read_doubles(f, "/poverty/registered_share").at(0);
+  const double share_se = h5::read_doubles(f, "/poverty/registered_share_se").at(0);
+  char cell[64];
+  std::snprintf(cell, sizeof cell, "%8.2f (%.2f)", 100.0 * share, 100.0 * share_se);
+  EXPECT_NE(r.out.find(cell), std::string::npos) << cell << "\n" << r.out;
 }
 
 TEST(Cli, SameSeedSameFileContentsDifferentSeedDifferentResults) {
