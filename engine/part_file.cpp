@@ -140,7 +140,8 @@ class PartReader {
   h5::File& file_;
 };
 
-const char* const kGroupSums[] = {"income_sum", "income_sumsq", "oop_sum", "oop_sumsq"};
+const char* const kGroupSums[] = {"income_sum", "income_sumsq", "oop_sum",
+                                  "oop_sumsq",  "cost_sum",     "cost_sumsq"};
 const char* const kGroupShares[] = {"fgt0_sum", "fgt0_sumsq"};
 
 }  // namespace
@@ -215,8 +216,9 @@ void write_part_tree(h5::File& file, const Model& model, const RunPart& part, in
   for (std::size_t g = 0; g < acc.group_income_sum.size(); ++g) {
     h5::Group gg = a.group("group_" + std::to_string(g));
     const std::vector<IncomeSum>* sums[] = {&acc.group_income_sum[g], &acc.group_income_sumsq[g],
-                                            &acc.group_oop_sum[g], &acc.group_oop_sumsq[g]};
-    for (int k = 0; k < 4; ++k) write_sums(gg, kGroupSums[k], *sums[k]);
+                                            &acc.group_oop_sum[g],    &acc.group_oop_sumsq[g],
+                                            &acc.group_cost_sum[g],   &acc.group_cost_sumsq[g]};
+    for (int k = 0; k < 6; ++k) write_sums(gg, kGroupSums[k], *sums[k]);
     write_sums(gg, kGroupShares[0], acc.group_fgt0_sum[g]);
     write_sums(gg, kGroupShares[1], acc.group_fgt0_sumsq[g]);
   }
@@ -445,8 +447,9 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
     for (std::size_t g = 0; g < acc.group_income_sum.size(); ++g) {
       const std::string base = "/accumulator/group_" + std::to_string(g) + "/";
       std::vector<IncomeSum>* sums[] = {&acc.group_income_sum[g], &acc.group_income_sumsq[g],
-                                        &acc.group_oop_sum[g], &acc.group_oop_sumsq[g]};
-      for (int k = 0; k < 4; ++k) r.sums(base + kGroupSums[k], *sums[k]);
+                                        &acc.group_oop_sum[g],    &acc.group_oop_sumsq[g],
+                                        &acc.group_cost_sum[g],   &acc.group_cost_sumsq[g]};
+      for (int k = 0; k < 6; ++k) r.sums(base + kGroupSums[k], *sums[k]);
       r.sums(base + kGroupShares[0], acc.group_fgt0_sum[g]);
       r.sums(base + kGroupShares[1], acc.group_fgt0_sumsq[g]);
     }

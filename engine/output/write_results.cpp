@@ -511,9 +511,13 @@ void write_results(h5::Group group, const Model& model, const RunResults& res) {
     w.put_estimate(base + "/fgt0", g.fgt0, {dim, "year"}, "1", "headcount ratio within the group");
     w.put_estimate(base + "/income_mean", g.income_mean, {dim, "year"}, pc,
                    "person-weighted mean per-capita income within the group");
-    if (res.health_enabled)
+    if (res.health_enabled) {
       w.put_estimate(base + "/health_out_of_pocket", g.health_out_of_pocket, {dim, "year"}, "yuan",
                      "the group's out-of-pocket medical costs per year (all its households)");
+      w.put_estimate(base + "/health_cost", g.health_cost, {dim, "year"}, "yuan",
+                     "the group's medical costs per year, reimbursed and out of pocket (all its "
+                     "households)");
+    }
   }
   write_protection(w, res);
 }

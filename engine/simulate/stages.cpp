@@ -760,6 +760,7 @@ BatchTotals Stages::totals(const BatchRange& b, Workspace& ws) const {
   if (model.health.enabled) {
     const double* oop = ws.out_of_pocket_.data() + b.begin;
     out.health.cost = lane_sum(ws.medical_.data(), b.count);
+    std::copy(ws.medical_.data(), ws.medical_.data() + b.count, ws.medical_cost_.data() + b.begin);
     out.health.out_of_pocket = lane_sum(oop, b.count);
     double* reimbursed = ws.scratch_.data();
     for (std::size_t i = 0; i < b.count; ++i) reimbursed[i] = ws.medical_[i] - oop[i];

@@ -110,6 +110,9 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
     group_oop_sum.emplace_back(cells);
     group_oop_sumsq.emplace_back(cells);
     group_oop_.emplace_back(g.labels.size(), 0.0);
+    group_cost_sum.emplace_back(cells);
+    group_cost_sumsq.emplace_back(cells);
+    group_cost_.emplace_back(g.labels.size(), 0.0);
     group_y_.emplace_back(g.labels.size(), 0.0);
     group_poor_.emplace_back(g.labels.size(), 0.0);
   }
@@ -135,7 +138,10 @@ Accumulator::Accumulator(const Model& model, const std::vector<Grouping>& groupi
       cell_group_[k][cell_of_[h]] = groupings[k].group_of[h];
   cell_y_.assign(cells, 0.0);
   cell_poor_.assign(cells, 0.0);
-  if (model.health.enabled) cell_oop_.assign(cells, 0.0);
+  if (model.health.enabled) {
+    cell_oop_.assign(cells, 0.0);
+    cell_cost_.assign(cells, 0.0);
+  }
   minimum.assign(t + 1, std::numeric_limits<double>::infinity());
   maximum.assign(t + 1, -std::numeric_limits<double>::infinity());
   prev_poor_.assign(n, 0);
@@ -226,6 +232,7 @@ void Accumulator::open_year(int t) {
   std::fill(cell_y_.begin(), cell_y_.end(), 0.0);
   std::fill(cell_poor_.begin(), cell_poor_.end(), 0.0);
   std::fill(cell_oop_.begin(), cell_oop_.end(), 0.0);
+  std::fill(cell_cost_.begin(), cell_cost_.end(), 0.0);
   year_open_ = true;
 }
 
@@ -313,6 +320,9 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
       sum += oop[h];
     }
     if (count) cell_oop[c] = sum;
+    const double* __restrict cost = year.medical_cost.data();
+    double* __restrict cell_cost = cell_cost_.data();
+    for (std::size_t h = begin; h < begin + count; ++h) cell_cost[cell_of[h]] += cost[h];
   }
   protection.add_batch(year, begin, count);
 }
@@ -343,10 +353,15 @@ void Accumulator::add_groups(int t) {
     std::vector<double>& oop = group_oop_[k];
     std::fill(oop.begin(), oop.end(), 0.0);
     for (std::size_t c = 0; c < cell_oop_.size(); ++c) oop[group_of_cell[c]] += cell_oop_[c];
+    std::vector<double>& cost = group_cost_[k];
+    std::fill(cost.begin(), cost.end(), 0.0);
+    for (std::size_t c = 0; c < cell_cost_.size(); ++c) cost[group_of_cell[c]] += cell_cost_[c];
     for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
       const std::size_t c = g * years + (t - 1);
       group_oop_sum[k][c].add(oop[g]);
       group_oop_sumsq[k][c].add(oop[g] * oop[g]);
+      group_cost_sum[k][c].add(cost[g]);
+      group_cost_sumsq[k][c].add(cost[g] * cost[g]);
     }
   }
 }
@@ -408,6 +423,8 @@ void Accumulator::merge(const Accumulator& other) {
   add(group_fgt0_sumsq, other.group_fgt0_sumsq);
   add(group_oop_sum, other.group_oop_sum);
   add(group_oop_sumsq, other.group_oop_sumsq);
+  add(group_cost_sum, other.group_cost_sum);
+  add(group_cost_sumsq, other.group_cost_sumsq);
   protection.merge(other.protection);
   for (std::size_t i = 0; i < minimum.size(); ++i) {
     minimum[i] = std::min(minimum[i], other.minimum[i]);

@@ -310,9 +310,12 @@ RunResults finalize(const Model& model, const Accumulator& acc, const Replicatio
                                        g.persons, years);
     g.fgt0 = estimate_from_sums(acc.group_fgt0_sum[k], acc.group_fgt0_sumsq[k], r_count, g.persons,
                                 years);
-    if (model.health.enabled)
+    if (model.health.enabled) {
       g.health_out_of_pocket = estimate_from_sums(acc.group_oop_sum[k], acc.group_oop_sumsq[k],
                                                   r_count, g.persons, years);
+      g.health_cost = estimate_from_sums(acc.group_cost_sum[k], acc.group_cost_sumsq[k], r_count,
+                                         g.persons, years);
+    }
     out.groups.push_back(std::move(g));
   }
 

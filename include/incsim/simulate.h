@@ -45,6 +45,7 @@ struct YearOutcome {
   std::span<const std::uint32_t> unit;        // population index of each position
   std::span<const std::uint32_t> position;    // kernel position of each population index
   std::span<const double> out_of_pocket;      // medical costs paid by the household (health)
+  std::span<const double> medical_cost;       // the household's medical costs (health)
   // Basis risk (MODEL.md section 9): the year's tallies (kVariants, I, kBasisTallies), in
   // kernel order; empty without agricultural or income index insurance.
   std::span<const double> basis;
@@ -100,6 +101,7 @@ class Workspace {
   // row the days lost, then each laborer's working factor (Stages::draw_health).
   std::vector<double> medical_;
   std::vector<double> out_of_pocket_;
+  std::vector<double> medical_cost_;  // medical cost per position, the whole year (groups)
   std::vector<std::vector<double>> work_;
   double episodes_ = 0.0;  // of the batch
   // Health draws of a batch (grow as needed): per person block b >= 1, the lanes with a

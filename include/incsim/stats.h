@@ -227,8 +227,10 @@ class Accumulator {
   // Per grouping, (G, T): sums over replications of the group's mean income and headcount.
   std::vector<std::vector<IncomeSum>> group_income_sum, group_income_sumsq;
   std::vector<std::vector<ShareSum>> group_fgt0_sum, group_fgt0_sumsq;
-  // Per grouping, (G, T): sums over replications of the group's out-of-pocket medical cost.
+  // Per grouping, (G, T): sums over replications of the group's out-of-pocket and total
+  // medical costs.
   std::vector<std::vector<IncomeSum>> group_oop_sum, group_oop_sumsq;
+  std::vector<std::vector<IncomeSum>> group_cost_sum, group_cost_sumsq;
   std::vector<double> minimum, maximum;  // (T + 1)
   ProtectionSums protection;
 
@@ -256,8 +258,8 @@ class Accumulator {
   std::vector<std::vector<double>> group_y_, group_poor_;
   std::vector<std::int32_t> cell_of_;                  // per position
   std::vector<std::vector<std::int32_t>> cell_group_;  // per grouping: group of each cell
-  std::vector<double> cell_y_, cell_poor_, cell_oop_;
-  std::vector<std::vector<double>> group_oop_;
+  std::vector<double> cell_y_, cell_poor_, cell_oop_, cell_cost_;
+  std::vector<std::vector<double>> group_oop_, group_cost_;
 };
 
 // Estimates with standard errors, ready to write (shapes as MODEL.md section 11).
@@ -273,6 +275,7 @@ struct GroupResult {
   Estimate fgt0;                  // (G, T)
   Estimate income_mean;           // (G, T)
   Estimate health_out_of_pocket;  // (G, T) yuan per year; empty without health
+  Estimate health_cost;           // (G, T) yuan per year; empty without health
 };
 
 // Health shocks per year (MODEL.md sections 7a, 9), each (T) with its standard error.

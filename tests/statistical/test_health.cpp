@@ -668,7 +668,38 @@ TEST(HealthOutput, HealthDatasetsHoldTheResultsPerYear) {
     EXPECT_EQ(dims, (std::vector<hsize_t>{g.labels.size(), 3u})) << name;
     EXPECT_TRUE(same_bits(h5::read_doubles(f, "/" + name + "_se"), g.health_out_of_pocket.se))
         << name;
+    const std::string cost = "groups/" + g.name + "/health_cost";
+    ASSERT_TRUE(root.exists(cost)) << cost;
+    EXPECT_TRUE(same_bits(h5::read_doubles(f, "/" + cost, &dims), g.health_cost.mean)) << cost;
+    EXPECT_EQ(dims, (std::vector<hsize_t>{g.labels.size(), 3u})) << cost;
+    EXPECT_TRUE(same_bits(h5::read_doubles(f, "/" + cost + "_se"), g.health_cost.se)) << cost;
   }
+}
+
+// Every grouping splits the population's medical and out-of-pocket costs: its groups' means
+// add up to /health/cost and /health/out_of_pocket each year (the same replications' sums in
+// another order: to 1e-12 relative), and each group's costs are at least its out-of-pocket
+// (empty groups, NaN, aside).
+TEST(HealthOutput, GroupsMedicalCostsAddUpToThePopulations) {
+  const Scenario s = random_scenario_with_health(true);
+  const Model model = build_model(s, 2);
+  const RunResults res = run_simulation(model, {2, nullptr});
+  ASSERT_FALSE(res.groups.empty());
+  ASSERT_GT(res.health.cost.mean.at(0), 0.0);
+  for (const GroupResult& g : res.groups)
+    for (std::size_t t = 0; t < 3; ++t) {
+      double cost = 0.0, oop = 0.0;
+      for (std::size_t k = 0; k < g.labels.size(); ++k) {
+        if (g.persons[k] <= 0.0) continue;  // an empty group has NaN, and nothing to add
+        const double c = g.health_cost.mean[k * 3 + t], o = g.health_out_of_pocket.mean[k * 3 + t];
+        EXPECT_GE(c, o) << g.name << " " << g.labels[k] << " year " << t + 1;
+        EXPECT_GE(o, 0.0);
+        cost += c;
+        oop += o;
+      }
+      EXPECT_NEAR(cost, res.health.cost.mean[t], 1e-12 * res.health.cost.mean[t]) << g.name;
+      EXPECT_NEAR(oop, res.health.out_of_pocket.mean[t], 1e-12 * res.health.cost.mean[t]) << g.name;
+    }
 }
 
 TEST(HealthOutput, IllnessesThatNeverOccurChangeNoOtherDataset) {
