@@ -110,6 +110,8 @@ def main():
             ax.errorbar([evaluations[-1] + 1], [c_est[k]], yerr=[1.96 * c_se[k]], fmt="D",
                         color="black", label=f"check ({c_reps} replications)")
         ax.set_title(label, fontsize=10)
+        # Plain numbers: an offset or 1e6 multiplier above the axis would sit on the title.
+        ax.ticklabel_format(axis="y", style="plain", useOffset=False)
         common.xlabel(ax, "evaluation")
         ax.legend(fontsize=7)
 
