@@ -17,6 +17,7 @@
 #include <map>
 #include <nlopt.hpp>
 #include <optional>
+#include <string_view>
 
 #include "incsim/engine.h"
 #include "incsim/output.h"
@@ -361,14 +362,12 @@ bool write_at(std::string& text, const std::string& path, const std::string& val
   return true;
 }
 
-}  // namespace
+// The first words of the comment block calibrate writes in front of a calibrated file.
+constexpr std::string_view kHeaderMark = "# Calibrated by incsim";
 
-namespace {
-
-// The comment block calibrate writes in front of a calibrated file, up to its blank line.
+// That block, up to its blank line, taken off the front of a file's text.
 std::string without_calibration_header(const std::string& text) {
-  static const std::string kMark = "# Calibrated by incsim";
-  if (text.compare(0, kMark.size(), kMark) != 0) return text;
+  if (text.compare(0, kHeaderMark.size(), kHeaderMark) != 0) return text;
   std::size_t pos = 0;
   while (pos < text.size() && text[pos] == '#') {
     const std::size_t end = text.find('\n', pos);
@@ -597,8 +596,8 @@ std::string number(double x) {
 // table and the fitted values.
 std::string fit_header(const CalibrationSpec& spec, const CalibrationResult& r) {
   const CalibrationEvaluation& fit = r.evaluations[r.best];
-  std::string h = "# Calibrated by incsim " + std::string(INCSIM_VERSION) + " calibrate from " +
-                  spec.file + " (" + utc_now() + ").\n";
+  std::string h = std::string(kHeaderMark) + " " + INCSIM_VERSION + " calibrate from " + spec.file +
+                  " (" + utc_now() + ").\n";
   h += "# " + std::string(to_string(spec.method)) + ", " + std::to_string(r.evaluations.size()) +
        " evaluations of " + std::to_string(spec.replications) + " replications (seed " +
        std::to_string(spec.seed) + "): " + r.stop_reason + "; objective " + number(fit.objective) +

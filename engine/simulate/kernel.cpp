@@ -84,9 +84,8 @@ Workspace::Workspace(const Model& model)
       if (pm.value[v]) without_[v].assign(model.kernel.count(), 0.0);
   }
   if (model.health.enabled) {
-    medical_.resize(kBatch + kSlack);
+    medical_.assign(model.kernel.count(), 0.0);
     out_of_pocket_.assign(model.kernel.count(), 0.0);
-    medical_cost_.assign(model.kernel.count(), 0.0);
     int most = 0;  // persons of the largest household: a row of work_ per person
     for (std::int32_t size : model.households.size) most = std::max(most, size);
     if (model.health.loses_days)
@@ -113,7 +112,7 @@ YearOutcome Kernel::partial_outcome(int t, const Workspace& ws) const {
   out.unit = model_.kernel.unit;
   out.position = model_.kernel.position;
   out.out_of_pocket = ws.out_of_pocket_;
-  out.medical_cost = ws.medical_cost_;
+  out.medical_cost = ws.medical_;
   out.basis = ws.basis_;
   for (int v = 0; v < kVariants; ++v) out.income_without[v] = ws.without_[v];
   return out;

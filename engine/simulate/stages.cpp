@@ -453,7 +453,7 @@ void Stages::health(const BatchRange& b, Workspace& ws) const {
                           kt.poor.data() + b.begin,
                           b.count,
                           b.padded};
-  ws.episodes_ = draw_health(model, plan, key, b.r, b.t, lanes, ws, ws.medical_.data(),
+  ws.episodes_ = draw_health(model, plan, key, b.r, b.t, lanes, ws, ws.medical_.data() + b.begin,
                              ws.out_of_pocket_.data() + b.begin, ws.work_);
 }
 
@@ -759,11 +759,11 @@ BatchTotals Stages::totals(const BatchRange& b, Workspace& ws) const {
   out.dibao = lane_sum(ws.topup_.data(), b.count);
   if (model.health.enabled) {
     const double* oop = ws.out_of_pocket_.data() + b.begin;
-    out.health.cost = lane_sum(ws.medical_.data(), b.count);
-    std::copy(ws.medical_.data(), ws.medical_.data() + b.count, ws.medical_cost_.data() + b.begin);
+    const double* medical = ws.medical_.data() + b.begin;
+    out.health.cost = lane_sum(medical, b.count);
     out.health.out_of_pocket = lane_sum(oop, b.count);
     double* reimbursed = ws.scratch_.data();
-    for (std::size_t i = 0; i < b.count; ++i) reimbursed[i] = ws.medical_[i] - oop[i];
+    for (std::size_t i = 0; i < b.count; ++i) reimbursed[i] = medical[i] - oop[i];
     out.health.reimbursed = lane_sum(reimbursed, b.count);
     out.health.episodes = ws.episodes_;
     if (model.health.deduct) {  // persons poor after out-of-pocket costs, not before (section 9)

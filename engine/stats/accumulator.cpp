@@ -236,6 +236,28 @@ void Accumulator::open_year(int t) {
   year_open_ = true;
 }
 
+namespace {
+
+// cell[cell_of[h]] += x[h] for the positions [begin, begin + count), in that order, summed in
+// a register while the cell stays the same (consecutive households mostly share one).
+void add_by_cell(const double* __restrict x, const std::int32_t* __restrict cell_of,
+                 std::size_t begin, std::size_t count, double* __restrict cell) {
+  if (count == 0) return;
+  std::int32_t c = cell_of[begin];
+  double sum = cell[c];
+  for (std::size_t h = begin; h < begin + count; ++h) {
+    if (cell_of[h] != c) {
+      cell[c] = sum;
+      c = cell_of[h];
+      sum = cell[c];
+    }
+    sum += x[h];
+  }
+  cell[c] = sum;
+}
+
+}  // namespace
+
 // Positions [begin, begin + count) of year t, in kernel order (the batches of a year come in
 // order, so every sum runs over the households in kernel order): the person-weighted sums
 // (MODEL.md section 9), per-household state and counters, the histogram and the group cells.
@@ -304,25 +326,9 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   year_ = s;
   lo_ = lo;
   hi_ = hi;
-  if (!cell_oop_.empty()) {  // health: each cell's out-of-pocket cost, in kernel order
-    const double* __restrict oop = year.out_of_pocket.data();
-    double* __restrict cell_oop = cell_oop_.data();
-    // Summed in a register while the cell stays the same (consecutive households mostly share
-    // one): the same additions in the same order as cell_oop[cell_of[h]] += oop[h].
-    std::int32_t c = count ? cell_of[begin] : 0;
-    double sum = count ? cell_oop[c] : 0.0;
-    for (std::size_t h = begin; h < begin + count; ++h) {
-      if (cell_of[h] != c) {
-        cell_oop[c] = sum;
-        c = cell_of[h];
-        sum = cell_oop[c];
-      }
-      sum += oop[h];
-    }
-    if (count) cell_oop[c] = sum;
-    const double* __restrict cost = year.medical_cost.data();
-    double* __restrict cell_cost = cell_cost_.data();
-    for (std::size_t h = begin; h < begin + count; ++h) cell_cost[cell_of[h]] += cost[h];
+  if (!cell_oop_.empty()) {  // health: each cell's out-of-pocket and medical costs
+    add_by_cell(year.out_of_pocket.data(), cell_of, begin, count, cell_oop_.data());
+    add_by_cell(year.medical_cost.data(), cell_of, begin, count, cell_cost_.data());
   }
   protection.add_batch(year, begin, count);
 }
@@ -350,19 +356,19 @@ void Accumulator::add_groups(int t) {
       group_fgt0_sumsq[k][c].add(gf * gf);
     }
     if (cell_oop_.empty()) continue;
-    std::vector<double>& oop = group_oop_[k];
-    std::fill(oop.begin(), oop.end(), 0.0);
-    for (std::size_t c = 0; c < cell_oop_.size(); ++c) oop[group_of_cell[c]] += cell_oop_[c];
-    std::vector<double>& cost = group_cost_[k];
-    std::fill(cost.begin(), cost.end(), 0.0);
-    for (std::size_t c = 0; c < cell_cost_.size(); ++c) cost[group_of_cell[c]] += cell_cost_[c];
-    for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
-      const std::size_t c = g * years + (t - 1);
-      group_oop_sum[k][c].add(oop[g]);
-      group_oop_sumsq[k][c].add(oop[g] * oop[g]);
-      group_cost_sum[k][c].add(cost[g]);
-      group_cost_sumsq[k][c].add(cost[g] * cost[g]);
-    }
+    // Health: each group's out-of-pocket and medical costs of the year (group totals, yuan).
+    const auto add_totals = [&](const std::vector<double>& cells, std::vector<double>& total,
+                                std::vector<IncomeSum>& sum, std::vector<IncomeSum>& sumsq) {
+      std::fill(total.begin(), total.end(), 0.0);
+      for (std::size_t c = 0; c < cells.size(); ++c) total[group_of_cell[c]] += cells[c];
+      for (std::size_t g = 0; g < grouping.labels.size(); ++g) {
+        const std::size_t c = g * years + (t - 1);
+        sum[c].add(total[g]);
+        sumsq[c].add(total[g] * total[g]);
+      }
+    };
+    add_totals(cell_oop_, group_oop_[k], group_oop_sum[k], group_oop_sumsq[k]);
+    add_totals(cell_cost_, group_cost_[k], group_cost_sum[k], group_cost_sumsq[k]);
   }
 }
 

@@ -97,11 +97,11 @@ class Workspace {
   // Wage terms of each lane (its group's, MODEL.md section 7 v2).
   std::vector<double> wage_mean_, wage_sigma_, wage_shift_;
   std::vector<std::uint64_t> wage_threshold_;
-  // Health (section 7a): medical cost per lane, out-of-pocket per position, and per person
-  // row the days lost, then each laborer's working factor (Stages::draw_health).
+  // Health (section 7a): medical cost and out-of-pocket per position (the whole year: the
+  // accumulator sums them by group), and per person row the days lost, then each laborer's
+  // working factor (Stages::draw_health).
   std::vector<double> medical_;
   std::vector<double> out_of_pocket_;
-  std::vector<double> medical_cost_;  // medical cost per position, the whole year (groups)
   std::vector<std::vector<double>> work_;
   double episodes_ = 0.0;  // of the batch
   // Health draws of a batch (grow as needed): per person block b >= 1, the lanes with a
