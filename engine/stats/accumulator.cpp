@@ -238,22 +238,28 @@ void Accumulator::open_year(int t) {
 
 namespace {
 
-// cell[cell_of[h]] += x[h] for the positions [begin, begin + count), in that order, summed in
-// a register while the cell stays the same (consecutive households mostly share one).
-void add_by_cell(const double* __restrict x, const std::int32_t* __restrict cell_of,
-                 std::size_t begin, std::size_t count, double* __restrict cell) {
+// cell_a[cell_of[h]] += a[h] and cell_b[cell_of[h]] += b[h] for the positions [begin, begin +
+// count), in that order, summed in registers while the cell stays the same (consecutive
+// households mostly share one).
+void add_by_cell(const double* __restrict a, const double* __restrict b,
+                 const std::int32_t* __restrict cell_of, std::size_t begin, std::size_t count,
+                 double* __restrict cell_a, double* __restrict cell_b) {
   if (count == 0) return;
   std::int32_t c = cell_of[begin];
-  double sum = cell[c];
+  double sum_a = cell_a[c], sum_b = cell_b[c];
   for (std::size_t h = begin; h < begin + count; ++h) {
     if (cell_of[h] != c) {
-      cell[c] = sum;
+      cell_a[c] = sum_a;
+      cell_b[c] = sum_b;
       c = cell_of[h];
-      sum = cell[c];
+      sum_a = cell_a[c];
+      sum_b = cell_b[c];
     }
-    sum += x[h];
+    sum_a += a[h];
+    sum_b += b[h];
   }
-  cell[c] = sum;
+  cell_a[c] = sum_a;
+  cell_b[c] = sum_b;
 }
 
 }  // namespace
@@ -327,8 +333,8 @@ void Accumulator::add_batch(const YearOutcome& year, std::size_t begin, std::siz
   lo_ = lo;
   hi_ = hi;
   if (!cell_oop_.empty()) {  // health: each cell's out-of-pocket and medical costs
-    add_by_cell(year.out_of_pocket.data(), cell_of, begin, count, cell_oop_.data());
-    add_by_cell(year.medical_cost.data(), cell_of, begin, count, cell_cost_.data());
+    add_by_cell(year.out_of_pocket.data(), year.medical_cost.data(), cell_of, begin, count,
+                cell_oop_.data(), cell_cost_.data());
   }
   protection.add_batch(year, begin, count);
 }
