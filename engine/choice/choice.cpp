@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <numeric>
@@ -256,8 +257,8 @@ std::vector<double> certainty_equivalents(const Model& base,
   for (std::size_t c = 0; c < n * np; ++c)
     if (feasible[c]) ce[c] = acc[c].value();
   if (!split) return ce;
-  // Each process sends [k, b_1 .. b_k, then the CE rows of the households of batches b_1 ..
-  // b_k in that order], and every process fills in the others' rows.
+  // Each process sends the bytes of [k, b_1 .. b_k (int64), then the CE rows of the households
+  // of batches b_1 .. b_k in that order (double)], and every process fills in the others' rows.
   const std::vector<std::uint32_t> order = pilot_order(base);
   auto rows_of = [&](std::int64_t b) {
     const std::size_t a = std::min(n, static_cast<std::size_t>(b) * Kernel::kBatch);
@@ -265,43 +266,57 @@ std::vector<double> certainty_equivalents(const Model& base,
     return std::span<const std::uint32_t>(order).subspan(a, e - a);
   };
   std::sort(taken.begin(), taken.end());
-  std::vector<double> mine{static_cast<double>(taken.size())};
-  for (std::int64_t b : taken) mine.push_back(static_cast<double>(b));
-  for (std::int64_t b : taken)
-    for (std::uint32_t h : rows_of(b))
-      mine.insert(mine.end(), ce.begin() + h * np, ce.begin() + (h + 1) * np);
-  const std::vector<std::vector<double>> all = share->all_gather(mine);
+  constexpr std::size_t kIndex = sizeof(std::int64_t), kRow = sizeof(double);
+  const std::size_t row_bytes = np * kRow;
+  std::size_t households_taken = 0;
+  for (std::int64_t b : taken) households_taken += rows_of(b).size();
+  std::vector<unsigned char> mine((1 + taken.size()) * kIndex + households_taken * row_bytes);
+  {
+    unsigned char* at = mine.data();
+    const auto put = [&](std::int64_t v) {
+      std::memcpy(at, &v, kIndex);
+      at += kIndex;
+    };
+    put(static_cast<std::int64_t>(taken.size()));
+    for (std::int64_t b : taken) put(b);
+    for (std::int64_t b : taken)
+      for (std::uint32_t h : rows_of(b)) {
+        if (row_bytes) std::memcpy(at, ce.data() + h * np, row_bytes);
+        at += row_bytes;
+      }
+  }
+  const std::vector<std::vector<unsigned char>> all = share->all_gather(mine);
   std::vector<std::uint8_t> seen(batches, 0);
   for (int r = 0; r < share->ranks; ++r) {
-    const std::vector<double>& values = all.at(static_cast<std::size_t>(r));
+    const std::vector<unsigned char>& bytes = all.at(static_cast<std::size_t>(r));
     auto bad = [&](const std::string& what) {
       return std::runtime_error("distributed pilot: process " + std::to_string(r) + " sent " +
                                 what);
     };
-    if (values.empty() || !(values[0] >= 0.0) || values[0] > static_cast<double>(batches))
+    const auto index = [&](std::size_t i) {
+      std::int64_t v = 0;
+      std::memcpy(&v, bytes.data() + i * kIndex, kIndex);
+      return v;
+    };
+    if (bytes.size() < kIndex || index(0) < 0 || index(0) > static_cast<std::int64_t>(batches))
       throw bad("no batch count");
-    const auto k = static_cast<std::size_t>(values[0]);
-    if (values.size() < 1 + k) throw bad("a short batch list");
-    std::size_t at = 1 + k;
+    const auto k = static_cast<std::size_t>(index(0));
+    if (bytes.size() < (1 + k) * kIndex) throw bad("a short batch list");
+    std::size_t at = (1 + k) * kIndex;
     for (std::size_t i = 0; i < k; ++i) {
-      const double v = values[1 + i];
-      if (!(v >= 0.0) || v >= static_cast<double>(batches) || seen[static_cast<std::size_t>(v)])
-        throw bad(std::isfinite(v) ? "batch " + std::to_string(static_cast<long long>(v)) +
-                                         ", not a batch or one another process ran"
-                                   : std::string("a batch index that is not a number"));
-      const auto b = static_cast<std::int64_t>(v);
+      const std::int64_t b = index(1 + i);
+      if (b < 0 || b >= static_cast<std::int64_t>(batches) || seen[static_cast<std::size_t>(b)])
+        throw bad("batch " + std::to_string(b) + ", not a batch or one another process ran");
       seen[static_cast<std::size_t>(b)] = 1;
       const auto households = rows_of(b);
-      if (values.size() < at + households.size() * np)
-        throw bad(std::to_string(values.size()) + " values, fewer than its batches' rows");
-      if (r != share->rank)
+      if (bytes.size() < at + households.size() * row_bytes)
+        throw bad(std::to_string(bytes.size()) + " bytes, fewer than its batches' rows");
+      if (r != share->rank && row_bytes)
         for (std::size_t j = 0; j < households.size(); ++j)
-          std::copy(values.begin() + static_cast<std::ptrdiff_t>(at + j * np),
-                    values.begin() + static_cast<std::ptrdiff_t>(at + (j + 1) * np),
-                    ce.begin() + households[j] * np);
-      at += households.size() * np;
+          std::memcpy(ce.data() + households[j] * np, bytes.data() + at + j * row_bytes, row_bytes);
+      at += households.size() * row_bytes;
     }
-    if (at != values.size()) throw bad(std::to_string(values.size() - at) + " values too many");
+    if (at != bytes.size()) throw bad(std::to_string(bytes.size() - at) + " bytes too many");
   }
   for (std::size_t b = 0; b < batches; ++b)
     if (!seen[b])

@@ -43,16 +43,8 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
   PilotShare share;
   share.rank = mpi.rank();
   share.ranks = mpi.size();
-  share.all_gather = [&mpi](const std::vector<double>& mine) {
-    std::vector<unsigned char> bytes(mine.size() * sizeof(double));
-    if (!mine.empty()) std::memcpy(bytes.data(), mine.data(), bytes.size());
-    std::vector<std::vector<double>> all;
-    for (const std::vector<unsigned char>& b : mpi.all_gather(bytes)) {
-      std::vector<double> values(b.size() / sizeof(double));
-      if (!values.empty()) std::memcpy(values.data(), b.data(), values.size() * sizeof(double));
-      all.push_back(std::move(values));
-    }
-    return all;
+  share.all_gather = [&mpi](const std::vector<unsigned char>& mine) {
+    return mpi.all_gather(mine);
   };
   // The ranks' workers take pilot batches from one counter as they finish them.
   std::unique_ptr<Mpi::Counter> pilot_batches;

@@ -20,12 +20,13 @@ namespace incsim {
 // of `ranks` runs the pilot batches (pilot_batch_count) that `next_batch` hands out as its
 // workers finish batches (each index to one caller of one process; -1 when none remain; called
 // concurrently), or an even share by rank when next_batch is empty, and `all_gather` (every
-// process's values, in rank order, on every process) brings the others' certainty
+// process's bytes, in rank order, on every process) brings the others' certainty
 // equivalents, so every process ends with the table one process computes, bit for bit.
 struct PilotShare {
   int rank = 0, ranks = 1;
   std::function<std::int64_t()> next_batch;
-  std::function<std::vector<std::vector<double>>(const std::vector<double>&)> all_gather;
+  std::function<std::vector<std::vector<unsigned char>>(const std::vector<unsigned char>&)>
+      all_gather;
 };
 
 // Applies the scenario's choice rule to a model from build_population_model: fixed shares on

@@ -186,7 +186,8 @@ TEST(Pilot, ProcessesSharingTheBatchesEndWithTheOneProcessTable) {
 
   enum class Hand { shared_counter, by_rank, everyone_everything };
   auto run = [&](int ranks, Hand hand) {
-    std::vector<std::vector<double>> slots(static_cast<std::size_t>(ranks)), tables(slots.size());
+    std::vector<std::vector<unsigned char>> slots(static_cast<std::size_t>(ranks));
+    std::vector<std::vector<double>> tables(slots.size());
     std::vector<std::string> errors(slots.size());
     std::barrier sync(ranks);
     std::atomic<std::int64_t> counter{0};
@@ -204,10 +205,10 @@ TEST(Pilot, ProcessesSharingTheBatchesEndWithTheOneProcessTable) {
           };
         if (hand == Hand::everyone_everything)
           share.next_batch = [&, i] { return own[i].fetch_add(1); };
-        share.all_gather = [&, i](const std::vector<double>& mine) {
+        share.all_gather = [&, i](const std::vector<unsigned char>& mine) {
           slots[i] = mine;
           sync.arrive_and_wait();
-          std::vector<std::vector<double>> all = slots;
+          std::vector<std::vector<unsigned char>> all = slots;
           sync.arrive_and_wait();
           return all;
         };
