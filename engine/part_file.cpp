@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <stdexcept>
+#include <type_traits>
 
 #include "incsim/hdf5.h"
 #include "incsim/output.h"
@@ -509,5 +510,206 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
 }
 
 }  // namespace
+
+// ---- part messages (MPI) ---------------------------------------------------------------------
+
+namespace {
+
+// Every exact array of an accumulator, in one fixed order (the order of a part message).
+template <class Acc, class F>
+void for_each_array(Acc& acc, F&& f) {
+  f(acc.histogram);
+  f(acc.household_income_sum);
+  f(acc.household_poor_count);
+  f(acc.household_poor_horizon);
+  for (std::size_t g = 0; g < acc.group_income_sum.size(); ++g) {
+    f(acc.group_income_sum[g]);
+    f(acc.group_income_sumsq[g]);
+    f(acc.group_fgt0_sum[g]);
+    f(acc.group_fgt0_sumsq[g]);
+    f(acc.group_oop_sum[g]);
+    f(acc.group_oop_sumsq[g]);
+    f(acc.group_cost_sum[g]);
+    f(acc.group_cost_sumsq[g]);
+  }
+  f(acc.minimum);
+  f(acc.maximum);
+  f(acc.protection.basis);
+  f(acc.protection.value);
+}
+
+// The rows a part holds of each per-replication array, range after range: (first, count) in
+// elements of `per_row` values per replication.
+template <class F>
+void for_each_row_span(const RunPart& part, std::size_t per_row, F&& f) {
+  for (const auto& [b, e] : part.ranges)
+    f(static_cast<std::size_t>(b) * per_row, static_cast<std::size_t>(e - b) * per_row);
+}
+
+constexpr char kMessageMark[8] = {'i', 'n', 'c', 's', 'i', 'm', 'P', 'M'};
+constexpr std::uint32_t kByteOrder = 0x01020304;
+
+class MessageWriter {
+ public:
+  void raw(const void* p, std::size_t n) {
+    const auto* c = static_cast<const unsigned char*>(p);
+    bytes_.insert(bytes_.end(), c, c + n);
+  }
+  template <class T>
+  void value(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    raw(&v, sizeof v);
+  }
+  template <class T>
+  void span(const T* p, std::size_t n) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    value(static_cast<std::uint64_t>(n));
+    if (n) raw(p, n * sizeof(T));
+  }
+  void reserve(std::size_t n) { bytes_.reserve(n); }
+  std::vector<unsigned char> take() { return std::move(bytes_); }
+
+ private:
+  std::vector<unsigned char> bytes_;
+};
+
+class MessageReader {
+ public:
+  MessageReader(const std::vector<unsigned char>& bytes, const std::string& name)
+      : bytes_(bytes), name_(name) {}
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::runtime_error(name_ + " is not a part of this run: " + what);
+  }
+  void raw(void* p, std::size_t n) {
+    if (n > bytes_.size() - at_) fail("it ends early");
+    if (n) std::memcpy(p, bytes_.data() + at_, n);
+    at_ += n;
+  }
+  template <class T>
+  T value() {
+    T v{};
+    raw(&v, sizeof v);
+    return v;
+  }
+  // n values into p, after their count, which must be n.
+  template <class T>
+  void span(T* p, std::size_t n, const char* what) {
+    const auto count = value<std::uint64_t>();
+    if (count != n)
+      fail(std::string(what) + " holds " + std::to_string(count) + " values, not " +
+           std::to_string(n));
+    raw(p, n * sizeof(T));
+  }
+  void end() const {
+    if (at_ != bytes_.size()) fail(std::to_string(bytes_.size() - at_) + " bytes too many");
+  }
+
+ private:
+  const std::vector<unsigned char>& bytes_;
+  const std::string& name_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::vector<unsigned char> part_message(const Model& model, const RunPart& part,
+                                        const std::string& fingerprint) {
+  MessageWriter w;
+  std::size_t size = 0;
+  for_each_array(*part.accumulator, [&](const auto& v) { size += 8 + v.size() * sizeof v[0]; });
+  w.reserve(size + part.table.prices.size() * 8 * 2);
+  w.raw(kMessageMark, sizeof kMessageMark);
+  w.value(kByteOrder);
+  w.span(fingerprint.data(), fingerprint.size());
+  w.value(static_cast<std::uint64_t>(part.ranges.size()));
+  for (const auto& [b, e] : part.ranges) {
+    w.value(b);
+    w.value(e);
+  }
+  const Accumulator& acc = *part.accumulator;
+  w.value(acc.replications);
+  for_each_array(acc, [&](const auto& v) { w.span(v.data(), v.size()); });
+  w.span(acc.protection.group_replications, ProtectionSums::kGroups);
+  const auto years = static_cast<std::size_t>(model.years);
+  const auto markets = static_cast<std::size_t>(part.table.markets);
+  const auto put_rows = [&](const auto& column, std::size_t per_row) {
+    for_each_row_span(part, per_row,
+                      [&](std::size_t a, std::size_t n) { w.span(column.data() + a, n); });
+  };
+  for (const std::vector<double>* c : part.table.year_columns()) put_rows(*c, years);
+  put_rows(part.table.prices, years * markets);
+  put_rows(part.table.ever_poor, 1);
+  put_rows(part.table.two_consecutive_poor_ever, 1);
+  const std::size_t width = model.households.count() * years;
+  for (const auto& [b, e] : part.ranges) {
+    const auto s0 = static_cast<std::size_t>(std::min(b, part.sample_path_count));
+    const auto s1 = static_cast<std::size_t>(std::min(e, part.sample_path_count));
+    w.span(part.sample_paths.data() + s0 * width, (s1 - s0) * width);
+  }
+  return w.take();
+}
+
+RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::string& name,
+                          const Model& model, const std::string& fingerprint) {
+  MessageReader r(bytes, name);
+  char mark[sizeof kMessageMark];
+  r.raw(mark, sizeof mark);
+  if (std::memcmp(mark, kMessageMark, sizeof mark) != 0) r.fail("it is not a part message");
+  if (r.value<std::uint32_t>() != kByteOrder)
+    r.fail("it comes from a machine of another byte order");
+  std::string theirs(static_cast<std::size_t>(r.value<std::uint64_t>()), '\0');
+  if (theirs.size() != fingerprint.size()) r.fail("its model fingerprint is malformed");
+  r.raw(theirs.data(), theirs.size());
+  if (theirs != fingerprint)
+    r.fail("it was simulated from another model (fingerprint " + theirs + ", this one's " +
+           fingerprint + ")");
+  RunPart part;
+  const auto ranges = r.value<std::uint64_t>();
+  if (ranges > static_cast<std::uint64_t>(model.replications)) r.fail("it lists too many ranges");
+  std::int64_t replications = 0;
+  for (std::uint64_t k = 0; k < ranges; ++k) {
+    const auto b = r.value<std::int64_t>(), e = r.value<std::int64_t>();
+    const std::int64_t last = part.ranges.empty() ? 0 : part.ranges.back().second;
+    if (b < last || (k > 0 && b == last) || e <= b || e > model.replications)
+      r.fail("its replication ranges are not sorted, disjoint ranges of this run");
+    part.ranges.emplace_back(b, e);
+    replications += e - b;
+  }
+  if (part.ranges.empty()) r.fail("it holds no replication");
+  part.begin = part.ranges.front().first;
+  part.end = part.ranges.back().second;
+  part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
+  part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
+  part.table = ReplicationTable(model.replications, model.years,
+                                static_cast<int>(model.markets.size()), &model.protection);
+  Accumulator& acc = *part.accumulator;
+  acc.replications = r.value<std::int64_t>();
+  if (acc.replications != replications)
+    r.fail("its accumulator holds " + std::to_string(acc.replications) + " replications, its " +
+           "ranges " + std::to_string(replications));
+  for_each_array(acc, [&](auto& v) { r.span(v.data(), v.size(), "an accumulator array"); });
+  r.span(acc.protection.group_replications, ProtectionSums::kGroups, "the jackknife counts");
+  const auto years = static_cast<std::size_t>(model.years);
+  const auto markets = static_cast<std::size_t>(part.table.markets);
+  const auto get_rows = [&](auto& column, std::size_t per_row) {
+    for_each_row_span(part, per_row, [&](std::size_t a, std::size_t n) {
+      r.span(column.data() + a, n, "a per-replication column");
+    });
+  };
+  for (std::vector<double>* c : part.table.year_columns()) get_rows(*c, years);
+  get_rows(part.table.prices, years * markets);
+  get_rows(part.table.ever_poor, 1);
+  get_rows(part.table.two_consecutive_poor_ever, 1);
+  part.sample_path_count = std::min(model.scenario.output.sample_paths, model.replications);
+  const std::size_t width = model.households.count() * years;
+  part.sample_paths.assign(static_cast<std::size_t>(part.sample_path_count) * width, 0.0f);
+  for (const auto& [b, e] : part.ranges) {
+    const auto s0 = static_cast<std::size_t>(std::min(b, part.sample_path_count));
+    const auto s1 = static_cast<std::size_t>(std::min(e, part.sample_path_count));
+    r.span(part.sample_paths.data() + s0 * width, (s1 - s0) * width, "the sample paths");
+  }
+  r.end();
+  return part;
+}
 
 }  // namespace incsim

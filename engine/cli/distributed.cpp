@@ -98,11 +98,10 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
   }
   out.part_seconds = seconds_since(start);
   maybe_fail(mpi);
-  // Rank 0 keeps its own part; the others send theirs as in-memory part files (none when a
+  // Rank 0 keeps its own part; the others send theirs as part messages (none when a
   // rank took no block).
   std::vector<unsigned char> image;
-  if (!mpi.root() && !part.ranges.empty())
-    image = part_image(model, part, mpi.rank() + 1, mpi.size());
+  if (!mpi.root() && !part.ranges.empty()) image = part_message(model, part, out.fingerprint);
   const auto images = mpi.gather(image);
   counter->release();  // no rank takes any more blocks
   if (finish) mpi.finish();
@@ -117,7 +116,8 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
   for (int r = 1; r < mpi.size(); ++r) {
     const std::vector<unsigned char>& bytes = images[static_cast<std::size_t>(r)];
     if (bytes.empty()) continue;
-    RunPart theirs = read_part_image(bytes, "the part of rank " + std::to_string(r), model);
+    RunPart theirs =
+        read_part_message(bytes, "the part of rank " + std::to_string(r), model, out.fingerprint);
     out.replications_per_rank[static_cast<std::size_t>(r)] = count(theirs);
     merge_parts(part, std::move(theirs));
   }

@@ -2,7 +2,7 @@
 // model (the ranks share the choice pilot's households; rank 0 checks that every rank's model
 // fingerprint is its own), the ranks' worker threads take blocks of replications from one
 // shared counter as they finish them (dynamic balancing), the ranks send their parts to rank 0
-// as in-memory part files, and rank 0 merges them and writes the result: bit for bit the file
+// as part messages, and rank 0 merges them and writes the result: bit for bit the file
 // of one process. Progress and the summary come from rank 0 only.
 #pragma once
 

@@ -61,6 +61,17 @@ std::vector<unsigned char> part_image(const Model& model, const RunPart& part, i
 RunPart read_part_image(const std::vector<unsigned char>& image, const std::string& name,
                         const Model& model);
 
+// The same part as a message between processes of one job that built the same model (MPI):
+// its ranges, the accumulator's exact arrays and its rows as they are in memory, after a mark,
+// the byte order and the model's fingerprint (`fingerprint`, model_fingerprint(model), which the
+// caller has at hand). Every length is checked on reading against the model; a message from
+// another model, another byte order or of another shape is refused (std::runtime_error naming
+// `name`). Not a file format: only between processes of one incsim build.
+std::vector<unsigned char> part_message(const Model& model, const RunPart& part,
+                                        const std::string& fingerprint);
+RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::string& name,
+                          const Model& model, const std::string& fingerprint);
+
 // The header of a part file; throws std::runtime_error naming the file if it is not one.
 PartHeader read_part_header(const std::string& path);
 

@@ -184,8 +184,8 @@ NextBlock hand_out(std::vector<std::int64_t> blocks) {
 }
 
 // Dynamic balancing (MPI ranks taking blocks as they go): each process's part holds whatever
-// blocks it took, in any order; the parts, sent as part images and merged in any order, are
-// the unsplit run bit for bit.
+// blocks it took, in any order; the parts, sent as part images or as part messages (what MPI
+// ranks send) and merged in any order, are the unsplit run bit for bit.
 TEST(SplitMerge, PartsOfScatteredBlocksMergeIntoTheUnsplitRun) {
   Scenario s = split_scenario();
   s.replications = 150;  // 3 replications a block: blocks of several replications
@@ -194,29 +194,76 @@ TEST(SplitMerge, PartsOfScatteredBlocksMergeIntoTheUnsplitRun) {
   ASSERT_EQ(reduction_grain(model.replications), 3);
   const std::string whole_path = test::temp_path("blocks_whole.h5").string();
   write_results(whole_path, model, run_simulation(model, {2, nullptr}));
+  const std::string fingerprint = model_fingerprint(model);
 
   // Three "processes": the first takes blocks 0, 3, 6, ... in reverse order, the second the
   // next ones, the third the rest, with one and two workers.
   std::vector<std::vector<std::int64_t>> shares(3);
   for (std::int64_t b = blocks - 1; b >= 0; --b)
     shares[static_cast<std::size_t>(b % 3)].push_back(b);
-  std::vector<std::vector<unsigned char>> images;
+  std::vector<std::vector<unsigned char>> images, messages;
   for (std::size_t k = 0; k < shares.size(); ++k) {
     const RunPart part =
         run_blocks(model, hand_out(shares[k]), {static_cast<int>(1 + k % 2), nullptr});
     EXPECT_EQ(part.ranges.size(), shares[k].size());  // blocks 3 apart never touch
     images.push_back(part_image(model, part, static_cast<int>(k) + 1, 3));
+    messages.push_back(part_message(model, part, fingerprint));
   }
-  for (const std::vector<int>& order : {std::vector<int>{0, 1, 2}, std::vector<int>{2, 0, 1}}) {
-    RunPart merged = read_part_image(images[static_cast<std::size_t>(order[0])], "first", model);
-    for (std::size_t k = 1; k < order.size(); ++k)
-      merge_parts(merged,
-                  read_part_image(images[static_cast<std::size_t>(order[k])], "next", model));
-    ASSERT_EQ(merged.ranges.size(), 1u);
-    const std::string path = test::temp_path("blocks_split.h5").string();
-    write_results(path, model, finish_run(model, std::move(merged)));
-    expect_same_datasets(whole_path, path, "scattered blocks");
-  }
+  const auto read = [&](bool message, int k, const std::string& name) {
+    const auto i = static_cast<std::size_t>(k);
+    return message ? read_part_message(messages[i], name, model, fingerprint)
+                   : read_part_image(images[i], name, model);
+  };
+  for (const bool message : {false, true})
+    for (const std::vector<int>& order : {std::vector<int>{0, 1, 2}, std::vector<int>{2, 0, 1}}) {
+      RunPart merged = read(message, order[0], "first");
+      for (std::size_t k = 1; k < order.size(); ++k)
+        merge_parts(merged, read(message, order[k], "next"));
+      ASSERT_EQ(merged.ranges.size(), 1u);
+      const std::string path = test::temp_path("blocks_split.h5").string();
+      write_results(path, model, finish_run(model, std::move(merged)));
+      expect_same_datasets(whole_path, path,
+                           message ? "scattered blocks, messages" : "scattered blocks, images");
+    }
+}
+
+// A part message that is cut short, has a byte too many, comes from another model or has an
+// array of another length is refused with the sender's name, never read as a part.
+TEST(SplitMerge, APartMessageOfAnotherShapeOrModelIsRefused) {
+  Scenario s = split_scenario();
+  s.replications = 150;
+  const Model model = build_model(s, 2);
+  const std::string fingerprint = model_fingerprint(model);
+  const RunPart part = run_blocks(model, hand_out({0, 4, 7}), {1, nullptr});
+  const std::vector<unsigned char> message = part_message(model, part, fingerprint);
+  const auto refusal = [&](const std::vector<unsigned char>& bytes, const Model& m,
+                           const std::string& print) -> std::string {
+    try {
+      read_part_message(bytes, "the part of rank 3", m, print);
+    } catch (const std::runtime_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(refusal(message, model, fingerprint), "");  // the intact message reads
+  const auto expect_refused = [&](const std::string& why, const std::string& what) {
+    EXPECT_NE(why.find("the part of rank 3 is not a part of this run"), std::string::npos) << why;
+    EXPECT_NE(why.find(what), std::string::npos) << why;
+  };
+  expect_refused(refusal({message.begin(), message.end() - 1}, model, fingerprint), "ends early");
+  std::vector<unsigned char> longer = message;
+  longer.push_back(0);
+  expect_refused(refusal(longer, model, fingerprint), "1 bytes too many");
+  std::vector<unsigned char> unmarked = message;
+  unmarked[0] ^= 1;
+  expect_refused(refusal(unmarked, model, fingerprint), "not a part message");
+  expect_refused(refusal(message, model, "0123456789abcdef"), "another model");
+  // Another model (more households, so other array lengths) with the sender's fingerprint
+  // claimed: the first array of another length is named.
+  Scenario bigger = s;
+  bigger.population.households += 7;
+  const Model other = build_model(bigger, 2);
+  expect_refused(refusal(message, other, fingerprint), "an accumulator array holds");
 }
 
 // Two "processes" running at once and sharing one counter, as MPI ranks share rank 0's: which
