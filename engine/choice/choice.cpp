@@ -257,6 +257,9 @@ std::vector<double> certainty_equivalents(const Model& base,
   for (std::size_t c = 0; c < n * np; ++c)
     if (feasible[c]) ce[c] = acc[c].value();
   if (!split) return ce;
+  // The accumulators' memory (40 bytes a household and portfolio) goes back to the heap before
+  // the exchange, whose buffers then reuse its pages instead of faulting in fresh ones.
+  std::vector<CertaintyEquivalent>().swap(acc);
   // Each process sends the bytes of [k, b_1 .. b_k (int64), then the CE rows of the households
   // of batches b_1 .. b_k in that order (double)], and every process fills in the others' rows.
   const std::vector<std::uint32_t> order = pilot_order(base);
