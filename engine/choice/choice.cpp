@@ -264,8 +264,7 @@ std::vector<double> certainty_equivalents(const Model& base,
   // of batches b_1 .. b_k in that order (double)], and every process fills in the others' rows.
   const std::vector<std::uint32_t> order = pilot_order(base);
   auto rows_of = [&](std::int64_t b) {
-    const std::size_t a = std::min(n, static_cast<std::size_t>(b) * Kernel::kBatch);
-    const std::size_t e = std::min(n, a + Kernel::kBatch);
+    const auto [a, e] = pilot_batch_range(base, static_cast<std::size_t>(b));
     return std::span<const std::uint32_t>(order).subspan(a, e - a);
   };
   std::sort(taken.begin(), taken.end());

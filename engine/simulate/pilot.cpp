@@ -395,26 +395,46 @@ std::vector<std::uint32_t> pilot_order(const Model& base) {
   return order;
 }
 
+namespace {
+
+constexpr std::size_t kTailBatches = 2;                 // full batches' worth cut finer
+constexpr std::size_t kTailBatch = Kernel::kBatch / 4;  // households in a batch of the tail
+
+// Full batches before the tail.
+std::size_t full_batches(std::size_t n) {
+  const std::size_t all = (n + Kernel::kBatch - 1) / Kernel::kBatch;
+  return all > kTailBatches ? all - kTailBatches : 0;
+}
+
+}  // namespace
+
 std::size_t pilot_batch_count(const Model& base) {
-  return (base.households.count() + Kernel::kBatch - 1) / Kernel::kBatch;
+  const std::size_t n = base.households.count(), full = full_batches(n);
+  return full + (n - full * Kernel::kBatch + kTailBatch - 1) / kTailBatch;
+}
+
+std::pair<std::size_t, std::size_t> pilot_batch_range(const Model& base, std::size_t b) {
+  const std::size_t n = base.households.count(), full = full_batches(n);
+  const std::size_t first =
+      b < full ? b * Kernel::kBatch : full * Kernel::kBatch + (b - full) * kTailBatch;
+  const std::size_t size = b < full ? Kernel::kBatch : kTailBatch;
+  return {std::min(n, first), std::min(n, first + size)};
 }
 
 void run_portfolio_pilot(const Model& base, const std::vector<std::pair<int, int>>& portfolios,
                          int replications, rng::Stream stream, int threads,
                          const std::function<void(const PilotBatch&)>& on_batch,
                          const std::function<std::int64_t()>& next_batch) {
-  const std::size_t n = base.households.count();
   const std::vector<std::uint32_t> order = pilot_order(base);
   const Kernel::Plan plan = make_kernel_plan(base);
   std::vector<std::vector<Units>> units(portfolios.size());
   for (std::size_t p = 0; p < portfolios.size(); ++p)
     units[p] = household_units(base, portfolios[p].first, portfolios[p].second);
   const rng::Key key = rng::make_key(base.seed, stream);
-  const std::size_t batch = Kernel::kBatch;
   const std::size_t batches = pilot_batch_count(base);
   auto run_batch = [&](std::size_t b) {
     PilotWorker worker(base, plan, key, portfolios, units);
-    const std::size_t begin = b * batch, end = std::min(n, begin + batch);
+    const auto [begin, end] = pilot_batch_range(base, b);
     worker.run(std::span<const std::uint32_t>(order).subspan(begin, end - begin), replications,
                on_batch);
   };

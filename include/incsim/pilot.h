@@ -32,10 +32,15 @@ struct PilotBatch {
   }
 };
 
-// The households of `base` in pilot order (by laborer count, then index): batch b is the
-// Kernel::kBatch households from position b x kBatch; there are pilot_batch_count of them.
+// The households of `base` in pilot order (by laborer count, then index), and its batches:
+// batch b is the households at positions [first, last) = pilot_batch_range(base, b) of that
+// order, of which there are pilot_batch_count. Batches are Kernel::kBatch households, but the
+// last two batches' worth are cut in quarters, so that workers (or processes) taking batches as
+// they finish them end within a quarter batch of each other. A household's certainty
+// equivalents do not depend on its batch (its draws are addressed by household).
 std::vector<std::uint32_t> pilot_order(const Model& base);
 std::size_t pilot_batch_count(const Model& base);
+std::pair<std::size_t, std::size_t> pilot_batch_range(const Model& base, std::size_t b);
 
 // Runs `replications` pilot replications of `base` (its portfolios are ignored) on `stream`
 // for every (main, aux) portfolio, calling on_batch once per batch of households and

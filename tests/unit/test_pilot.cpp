@@ -175,12 +175,16 @@ TEST(Pilot, WithHealthAndPoorHouseholdsIncomeStillEqualsTheKernelBitForBit) {
 // Two processes that each run every batch are refused at the exchange.
 TEST(Pilot, ProcessesSharingTheBatchesEndWithTheOneProcessTable) {
   Scenario s = pilot_scenario();
-  s.population.households = 1500;  // 6 batches of Kernel::kBatch
+  s.population.households = 1500;  // 4 batches of Kernel::kBatch, 476 in 8 quarter batches
   Model base = build_model(s);
   const std::size_t n = base.households.count();
   set_portfolios(base, std::vector<int>(n, -1), std::vector<int>(n, -1), {});
   const auto portfolios = candidate_portfolios(s);
-  ASSERT_EQ(pilot_batch_count(base), 6u);
+  ASSERT_EQ(pilot_batch_count(base), 12u);
+  using Range = std::pair<std::size_t, std::size_t>;
+  EXPECT_EQ(pilot_batch_range(base, 3), Range(768, 1024));
+  EXPECT_EQ(pilot_batch_range(base, 4), Range(1024, 1088));
+  EXPECT_EQ(pilot_batch_range(base, 11), Range(1472, 1500));
   const std::vector<double> one = certainty_equivalents(base, portfolios, 2);
   ASSERT_EQ(one.size(), n * portfolios.size());
 
