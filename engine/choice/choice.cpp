@@ -287,7 +287,7 @@ std::vector<double> certainty_equivalents(const Model& base,
         at += row_bytes;
       }
   }
-  const std::vector<std::vector<unsigned char>> all = share->all_gather(mine);
+  const std::vector<std::vector<unsigned char>> all = share->all_gather(std::move(mine));
   std::vector<std::uint8_t> seen(batches, 0);
   for (int r = 0; r < share->ranks; ++r) {
     const std::vector<unsigned char>& bytes = all.at(static_cast<std::size_t>(r));

@@ -43,8 +43,8 @@ bool simulate_distributed(const Mpi& mpi, const Scenario& scenario, int threads,
   PilotShare share;
   share.rank = mpi.rank();
   share.ranks = mpi.size();
-  share.all_gather = [&mpi](const std::vector<unsigned char>& mine) {
-    return mpi.all_gather(mine);
+  share.all_gather = [&mpi](std::vector<unsigned char> mine) {
+    return mpi.all_gather(std::move(mine));
   };
   // The ranks' workers take pilot batches from one counter as they finish them.
   std::unique_ptr<Mpi::Counter> pilot_batches;

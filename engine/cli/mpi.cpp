@@ -273,10 +273,9 @@ std::vector<std::vector<unsigned char>> Mpi::gather(const std::vector<unsigned c
   return out;
 }
 
-std::vector<std::vector<unsigned char>> Mpi::all_gather(
-    const std::vector<unsigned char>& bytes) const {
+std::vector<std::vector<unsigned char>> Mpi::all_gather(std::vector<unsigned char> bytes) const {
   std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(size_));
-  out[static_cast<std::size_t>(rank_)] = bytes;
+  out[static_cast<std::size_t>(rank_)] = std::move(bytes);
 #ifdef INCSIM_WITH_MPI
   on_mpi([&] {
     for (int r = 0; r < size_; ++r) broadcast_bytes(out[static_cast<std::size_t>(r)], r);

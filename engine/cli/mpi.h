@@ -45,7 +45,7 @@ class Mpi {
   // Every rank's bytes at rank 0, in rank order (empty on the other ranks).
   std::vector<std::vector<unsigned char>> gather(const std::vector<unsigned char>& bytes) const;
   // Every rank's bytes on every rank, in rank order.
-  std::vector<std::vector<unsigned char>> all_gather(const std::vector<unsigned char>& bytes) const;
+  std::vector<std::vector<unsigned char>> all_gather(std::vector<unsigned char> bytes) const;
   // Rank r sends `bytes` to rank 0; rank 0 receives from any rank (its index in `from`).
   void send_to_root(const std::vector<unsigned char>& bytes, int tag) const;
   std::vector<unsigned char> receive_any(int tag, int* from) const;

@@ -25,8 +25,7 @@ namespace incsim {
 struct PilotShare {
   int rank = 0, ranks = 1;
   std::function<std::int64_t()> next_batch;
-  std::function<std::vector<std::vector<unsigned char>>(const std::vector<unsigned char>&)>
-      all_gather;
+  std::function<std::vector<std::vector<unsigned char>>(std::vector<unsigned char>)> all_gather;
 };
 
 // Applies the scenario's choice rule to a model from build_population_model: fixed shares on

@@ -209,8 +209,8 @@ TEST(Pilot, ProcessesSharingTheBatchesEndWithTheOneProcessTable) {
           };
         if (hand == Hand::everyone_everything)
           share.next_batch = [&, i] { return own[i].fetch_add(1); };
-        share.all_gather = [&, i](const std::vector<unsigned char>& mine) {
-          slots[i] = mine;
+        share.all_gather = [&, i](std::vector<unsigned char> mine) {
+          slots[i] = std::move(mine);
           sync.arrive_and_wait();
           std::vector<std::vector<unsigned char>> all = slots;
           sync.arrive_and_wait();
