@@ -18,7 +18,10 @@
 #                    `mpirun -n 2 incsim run scenarios/bench.yaml` against
 #                    `incsim run scenarios/bench.yaml --threads 2`, launcher included,
 #                    alternating the two REPEAT times each: medians and their ratio (the
-#                    THREADS arguments do not apply)
+#                    THREADS arguments do not apply); then the launcher's own cost, the
+#                    medians of `mpirun -n 2 incsim --version` (MPI started and ended on two
+#                    ranks, nothing else) and `incsim --version`, and the ratio the run would
+#                    have if incsim added nothing to it
 #
 # Usage: bash tools/bench.sh [THREADS...]        (default: 1 2)
 #   INCSIM=path/to/incsim  REPEAT=3  WORKLOADS="bench-fixed choice"  bash tools/bench.sh 2
@@ -76,6 +79,23 @@ mpi_ratio() {
   m2=$(printf '%s\n' "${two[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
   printf 'mpi: --threads 2 %.2f s, mpirun -n 2 %.2f s (median of %d each, wall): ratio %.3f\n' \
     "$m1" "$m2" "$repeat" "$(awk -v a="$m1" -v b="$m2" 'BEGIN{print b/a}')"
+  local bare=() empty=()
+  for ((k = 0; k < repeat; ++k)); do
+    t0=$(date +%s.%N)
+    "$incsim" --version >/dev/null
+    t1=$(date +%s.%N)
+    bare+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+    t0=$(date +%s.%N)
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
+      mpirun --oversubscribe -n 2 "$incsim" --version >/dev/null
+    t1=$(date +%s.%N)
+    empty+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
+  done
+  local b1 b2
+  b1=$(printf '%s\n' "${bare[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  b2=$(printf '%s\n' "${empty[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  printf 'mpi: the launcher alone, mpirun -n 2 incsim --version %.3f s against incsim --version %.3f s: floor ratio %.3f\n' \
+    "$b2" "$b1" "$(awk -v a="$m1" -v c="$b1" -v d="$b2" 'BEGIN{print (a+d-c)/a}')"
 }
 
 for w in $workloads; do [ "$w" = mpi ] && mpi_ratio; done
