@@ -615,9 +615,21 @@ class MessageReader {
 std::vector<unsigned char> part_message(const Model& model, const RunPart& part,
                                         const std::string& fingerprint) {
   MessageWriter w;
-  std::size_t size = 0;
-  for_each_array(*part.accumulator, [&](const auto& v) { size += 8 + v.size() * sizeof v[0]; });
-  w.reserve(size + part.table.prices.size() * 8 * 2);
+  {  // the message's size, within its counts and header: one allocation
+    const auto years = static_cast<std::size_t>(model.years);
+    const auto width = model.households.count() * years;
+    const std::size_t columns = part.table.year_columns().size();
+    std::size_t size = 256 + fingerprint.size() + 16 * part.ranges.size();
+    for_each_array(*part.accumulator, [&](const auto& v) { size += 8 + v.size() * sizeof v[0]; });
+    for (const auto& [b, e] : part.ranges) {
+      const auto rows = static_cast<std::size_t>(e - b);
+      const auto paths = static_cast<std::size_t>(std::min(e, part.sample_path_count) -
+                                                  std::min(b, part.sample_path_count));
+      size += 8 * rows * ((columns + static_cast<std::size_t>(part.table.markets)) * years + 2) +
+              4 * paths * width + 8 * (columns + 4);
+    }
+    w.reserve(size + 8 * ProtectionSums::kGroups);
+  }
   w.raw(kMessageMark, sizeof kMessageMark);
   w.value(kByteOrder);
   w.span(fingerprint.data(), fingerprint.size());
