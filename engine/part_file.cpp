@@ -669,8 +669,8 @@ RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::st
   if (std::memcmp(mark, kMessageMark, sizeof mark) != 0) r.fail("it is not a part message");
   if (r.value<std::uint32_t>() != kByteOrder)
     r.fail("it comes from a machine of another byte order");
-  std::string theirs(static_cast<std::size_t>(r.value<std::uint64_t>()), '\0');
-  if (theirs.size() != fingerprint.size()) r.fail("its model fingerprint is malformed");
+  if (r.value<std::uint64_t>() != fingerprint.size()) r.fail("its model fingerprint is malformed");
+  std::string theirs(fingerprint.size(), '\0');
   r.raw(theirs.data(), theirs.size());
   if (theirs != fingerprint)
     r.fail("it was simulated from another model (fingerprint " + theirs + ", this one's " +

@@ -258,6 +258,10 @@ TEST(SplitMerge, APartMessageOfAnotherShapeOrModelIsRefused) {
   unmarked[0] ^= 1;
   expect_refused(refusal(unmarked, model, fingerprint), "not a part message");
   expect_refused(refusal(message, model, "0123456789abcdef"), "another model");
+  // A fingerprint length of 2^64 - 1 (a corrupt count) is refused before anything is allocated.
+  std::vector<unsigned char> huge = message;
+  std::fill(huge.begin() + 12, huge.begin() + 20, 0xff);  // after the mark and the byte order
+  expect_refused(refusal(huge, model, fingerprint), "fingerprint is malformed");
   // Another model (more households, so other array lengths) with the sender's fingerprint
   // claimed: the first array of another length is named.
   Scenario bigger = s;
