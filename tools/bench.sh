@@ -59,41 +59,41 @@ args_of() {
   esac
 }
 
-# The MPI comparison: median wall seconds of REPEAT runs of each, alternating.
+# Wall seconds of one command; the median of numbers on stdin.
+wall() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >/dev/null
+  t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}'
+}
+median() { sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}'; }
+mpi2() { OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun --oversubscribe -n 2 "$@"; }
+
+# Medians of REPEAT wall times of two commands run alternately, as "one two"; the commands are
+# the words before and after a lone `--`.
+alternate() {
+  local first=() second=() a=() b=() k seen=0 arg
+  for arg in "$@"; do
+    if [ "$arg" = -- ]; then seen=1; elif ((seen)); then second+=("$arg"); else first+=("$arg"); fi
+  done
+  for ((k = 0; k < repeat; ++k)); do
+    a+=("$(wall "${first[@]}")")
+    b+=("$(wall "${second[@]}")")
+  done
+  echo "$(printf '%s\n' "${a[@]}" | median) $(printf '%s\n' "${b[@]}" | median)"
+}
+
+# The MPI comparison: median wall seconds of REPEAT runs of each, alternating; then the
+# launcher's own cost the same way.
 mpi_ratio() {
   command -v mpirun >/dev/null || { echo "mpi: mpirun not found"; return; }
-  local one=() two=() k t0 t1
-  for ((k = 0; k < repeat; ++k)); do
-    t0=$(date +%s.%N)
-    "$incsim" run scenarios/bench.yaml --threads 2 -o "$out/t.h5" >/dev/null
-    t1=$(date +%s.%N)
-    one+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
-    t0=$(date +%s.%N)
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-      mpirun --oversubscribe -n 2 "$incsim" run scenarios/bench.yaml -o "$out/m.h5" >/dev/null
-    t1=$(date +%s.%N)
-    two+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
-  done
-  local m1 m2
-  m1=$(printf '%s\n' "${one[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
-  m2=$(printf '%s\n' "${two[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  local m1 m2 b1 b2
+  read -r m1 m2 < <(alternate "$incsim" run scenarios/bench.yaml --threads 2 -o "$out/t.h5" \
+    -- mpi2 "$incsim" run scenarios/bench.yaml -o "$out/m.h5")
   printf 'mpi: --threads 2 %.2f s, mpirun -n 2 %.2f s (median of %d each, wall): ratio %.3f\n' \
     "$m1" "$m2" "$repeat" "$(awk -v a="$m1" -v b="$m2" 'BEGIN{print b/a}')"
-  local bare=() empty=()
-  for ((k = 0; k < repeat; ++k)); do
-    t0=$(date +%s.%N)
-    "$incsim" --version >/dev/null
-    t1=$(date +%s.%N)
-    bare+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
-    t0=$(date +%s.%N)
-    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \
-      mpirun --oversubscribe -n 2 "$incsim" --version >/dev/null
-    t1=$(date +%s.%N)
-    empty+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")
-  done
-  local b1 b2
-  b1=$(printf '%s\n' "${bare[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
-  b2=$(printf '%s\n' "${empty[@]}" | sort -g | awk '{v[NR]=$1} END{print (NR%2)?v[(NR+1)/2]:(v[NR/2]+v[NR/2+1])/2}')
+  read -r b1 b2 < <(alternate "$incsim" --version -- mpi2 "$incsim" --version)
   printf 'mpi: the launcher alone, mpirun -n 2 incsim --version %.3f s against incsim --version %.3f s: floor ratio %.3f\n' \
     "$b2" "$b1" "$(awk -v a="$m1" -v c="$b1" -v d="$b2" 'BEGIN{print (a+d-c)/a}')"
 }
