@@ -425,13 +425,9 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
                              "): another incsim build, a changed population csv, or another "
                              "scenario");
   const PartReader r(path, f);
-  RunPart part;
+  RunPart part = empty_part(model);
   part.begin = header.begin;
   part.end = header.end;
-  part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
-  part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
-  part.table = ReplicationTable(model.replications, model.years,
-                                static_cast<int>(model.markets.size()), &model.protection);
   Accumulator& acc = *part.accumulator;
   try {
     part.ranges = r.ranges(header);  // an unreadable /ranges is a corrupt part, named below
@@ -472,7 +468,6 @@ RunPart read_part_from(h5::File& f, const std::string& path, const Model& model)
     const std::vector<double> prices = r.doubles("/table/prices", {rows_n * years * m});
     const std::vector<double> ever = r.doubles("/table/ever_poor", {rows_n});
     const std::vector<double> consecutive = r.doubles("/table/two_consecutive_poor_ever", {rows_n});
-    part.sample_path_count = std::min(model.scenario.output.sample_paths, model.replications);
     const std::size_t width = model.households.count() * years;
     part.sample_paths.assign(static_cast<std::size_t>(part.sample_path_count) * width, 0.0f);
     std::size_t slots = 0;
@@ -675,7 +670,7 @@ RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::st
   if (theirs != fingerprint)
     r.fail("it was simulated from another model (fingerprint " + theirs + ", this one's " +
            fingerprint + ")");
-  RunPart part;
+  RunPart part = empty_part(model);
   const auto ranges = r.value<std::uint64_t>();
   if (ranges > static_cast<std::uint64_t>(model.replications)) r.fail("it lists too many ranges");
   std::int64_t replications = 0;
@@ -690,10 +685,6 @@ RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::st
   if (part.ranges.empty()) r.fail("it holds no replication");
   part.begin = part.ranges.front().first;
   part.end = part.ranges.back().second;
-  part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
-  part.accumulator = std::make_unique<Accumulator>(model, *part.groupings);
-  part.table = ReplicationTable(model.replications, model.years,
-                                static_cast<int>(model.markets.size()), &model.protection);
   Accumulator& acc = *part.accumulator;
   acc.replications = r.value<std::int64_t>();
   if (acc.replications != replications)
@@ -712,7 +703,6 @@ RunPart read_part_message(const std::vector<unsigned char>& bytes, const std::st
   get_rows(part.table.prices, years * markets);
   get_rows(part.table.ever_poor, 1);
   get_rows(part.table.two_consecutive_poor_ever, 1);
-  part.sample_path_count = std::min(model.scenario.output.sample_paths, model.replications);
   const std::size_t width = model.households.count() * years;
   part.sample_paths.assign(static_cast<std::size_t>(part.sample_path_count) * width, 0.0f);
   for (const auto& [b, e] : part.ranges) {

@@ -152,9 +152,6 @@ std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts) 
   return cuts;
 }
 
-namespace {
-
-// A part of `model` that holds no replication yet.
 RunPart empty_part(const Model& model) {
   RunPart part;
   part.groupings = std::make_shared<const std::vector<Grouping>>(make_groupings(model));
@@ -164,6 +161,8 @@ RunPart empty_part(const Model& model) {
   part.sample_path_count = sample_path_count(model);
   return part;
 }
+
+namespace {
 
 SamplePaths paths_of(const Model& model) {
   SamplePaths paths;

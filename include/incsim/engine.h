@@ -66,6 +66,10 @@ struct RunPart {
   std::vector<float> sample_paths;     // (S, H, T) of the whole run; zero outside the ranges
 };
 
+// A part of `model` that holds no replication yet: its accumulator, a table of the whole run
+// (rows NaN) and its sample-path count; `sample_paths` is left empty.
+RunPart empty_part(const Model& model);
+
 // Boundaries 0 = b_0 < ... < b_N = R of N parts on the block grid, as equal as blocks allow
 // (N at most the number of blocks).
 std::vector<std::int64_t> part_boundaries(std::int64_t replications, int parts);
