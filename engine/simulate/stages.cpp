@@ -320,59 +320,62 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
 // Basis risk in the harvest years of a covered industry (MODEL.md section 9): the shortfall
 // S = n max(0, rho E - A/n) against the expected revenue, and the compensation K of each
 // variant covering it (agricultural: the indemnities of the cycle ending now; income index:
-// this year's payout; double: their sum), tallied over the enrolled lanes in lane order.
-// The shortfall per unit is formed as the index payout is, so with no yield risk, no hazards,
-// no floors and rho = coverage, S and the index's K agree bit for bit.
+// this year's payout; double: their sum), tallied over the lanes enrolled in a product the
+// variant counts, in lane order. Enrollment is uniform over a segment (kernel order), so a
+// variant runs on the whole batch or not at all. The shortfall per unit is formed as the index
+// payout is, so with no yield risk, no hazards, no floors and rho = coverage, S and the index's
+// K agree bit for bit.
 void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
   const ProtectionModel& pm = model.protection;
   if (!pm.basis) return;
   const KernelTables& kt = model.kernel;
   const std::size_t n_ind = model.industries.size();
+  const bool in_agri = (b.seg->enrolled >> kAgricultural & 1) != 0;
+  const bool in_index = (b.seg->enrolled >> kIncomeIndex & 1) != 0;
   for (int slot = 0; slot < 2; ++slot) {
     const int ind = slot_industry(*b.seg, slot);
     if (ind < 0 || !model.industries[ind].harvest[b.t - 1]) continue;
     const bool agri = pm.basis_covers[kAgricultural][ind] != 0;
     const bool index = pm.basis_covers[kIncomeIndex][ind] != 0;
-    if (!agri && !index) continue;
-    const double target =
-        pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
-    const double* __restrict units = kt.units[slot].data() + b.begin;
-    const double* __restrict a = ws.unit_revenue_[slot].data();
-    const double* __restrict h = ws.harvest_factor_[slot].data();
-    double* __restrict shortfall = ws.scratch_.data();
-    for (std::size_t i = 0; i < b.count; ++i)
-      shortfall[i] = units[i] * std::max(0.0, target - a[i] * h[i]);
     double* __restrict k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
-    const double* __restrict index_cover = kt.index_cover[slot].data() + b.begin;
-    const double index_unit = index ? ws.index_payout_[ind] : 0.0;
-    const std::uint8_t* __restrict in_agri = kt.enrolled[kAgricultural].data() + b.begin;
-    const std::uint8_t* __restrict in_index = kt.enrolled[kIncomeIndex].data() + b.begin;
-    for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
-      if (!pm.basis_covers[v][ind]) continue;
-      // The products the variant counts: itself, or both for double (0 + x is x exactly).
-      const bool use_agri = agri && v != kIncomeIndex, use_index = index && v != kAgricultural;
-      std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
-      double compensated = 0.0, total_shortfall = 0.0;
-      for (std::size_t i = 0; i < b.count; ++i) {
-        if (!((use_agri && in_agri[i]) || (use_index && in_index[i]))) continue;
-        const double k =
-            (use_agri ? k_agri[i] : 0.0) + (use_index ? index_cover[i] * index_unit : 0.0);
-        const double sh = shortfall[i];
-        losses += sh > 0.0;
-        missed += (sh > 0.0) & (k == 0.0);
-        paid += k > 0.0;
-        false_alarms += (k > 0.0) & (sh == 0.0);
-        compensated += std::min(k, sh);
-        total_shortfall += sh;
+    if ((agri && in_agri) || (index && in_index)) {
+      const double target =
+          pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
+      const double* __restrict units = kt.units[slot].data() + b.begin;
+      const double* __restrict a = ws.unit_revenue_[slot].data();
+      const double* __restrict h = ws.harvest_factor_[slot].data();
+      double* __restrict shortfall = ws.scratch_.data();
+      for (std::size_t i = 0; i < b.count; ++i)
+        shortfall[i] = units[i] * std::max(0.0, target - a[i] * h[i]);
+      const double* __restrict index_cover = kt.index_cover[slot].data() + b.begin;
+      const double index_unit = index ? ws.index_payout_[ind] : 0.0;
+      for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
+        // The products the variant counts: itself, or both for double (0 + x is x exactly).
+        const bool use_agri = agri && in_agri && v != kIncomeIndex;
+        const bool use_index = index && in_index && v != kAgricultural;
+        if (!pm.basis_covers[v][ind] || !(use_agri || use_index)) continue;
+        std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
+        double compensated = 0.0, total_shortfall = 0.0;
+        for (std::size_t i = 0; i < b.count; ++i) {
+          const double k =
+              (use_agri ? k_agri[i] : 0.0) + (use_index ? index_cover[i] * index_unit : 0.0);
+          const double sh = shortfall[i];
+          losses += sh > 0.0;
+          missed += (sh > 0.0) & (k == 0.0);
+          paid += k > 0.0;
+          false_alarms += (k > 0.0) & (sh == 0.0);
+          compensated += std::min(k, sh);
+          total_shortfall += sh;
+        }
+        double* tally =
+            ws.basis_.data() + (static_cast<std::size_t>(v) * n_ind + ind) * kBasisTallies;
+        tally[kLosses] += static_cast<double>(losses);
+        tally[kMissed] += static_cast<double>(missed);
+        tally[kPaid] += static_cast<double>(paid);
+        tally[kFalseAlarms] += static_cast<double>(false_alarms);
+        tally[kCompensated] += compensated;
+        tally[kShortfall] += total_shortfall;
       }
-      double* tally =
-          ws.basis_.data() + (static_cast<std::size_t>(v) * n_ind + ind) * kBasisTallies;
-      tally[kLosses] += static_cast<double>(losses);
-      tally[kMissed] += static_cast<double>(missed);
-      tally[kPaid] += static_cast<double>(paid);
-      tally[kFalseAlarms] += static_cast<double>(false_alarms);
-      tally[kCompensated] += compensated;
-      tally[kShortfall] += total_shortfall;
     }
     if (agri) std::fill(k_agri, k_agri + b.count, 0.0);  // the next cycle starts
   }
@@ -709,8 +712,9 @@ void Stages::dibao(const BatchRange& b, Workspace& ws) const {
 
 // Protection value (MODEL.md section 9): each position's per-capita income without a
 // variant's payouts and without the premium shares it pays for it, the guard (for the other
-// variants) and dibao recomputed as poverty_guard and dibao do. A lane that does not hold the
-// variant has no payout or premium to remove and gets its simulated income bit for bit.
+// variants) and dibao recomputed as poverty_guard and dibao do, for the positions holding the
+// variant (whole segments in kernel order); the others are left as they were and never read
+// (ProtectionSums reads holders only).
 void Stages::counterfactuals(const BatchRange& b, Workspace& ws) const {
   const ProtectionModel& pm = model.protection;
   if (!pm.any_value) return;
@@ -726,7 +730,7 @@ void Stages::counterfactuals(const BatchRange& b, Workspace& ws) const {
   const double line = model.income.dibao_line;
   double* __restrict x = ws.scratch_.data();
   for (int v = 0; v < kVariants; ++v) {
-    if (!pm.value[v]) continue;
+    if (!pm.value[v] || !(b.seg->holds >> v & 1)) continue;  // holders only (kernel order)
     std::copy(pre, pre + b.count, x);
     // The payouts in `pre` (agricultural, income index) and premium shares the variant removes.
     for (int p : {int{kAgricultural}, int{kIncomeIndex}}) {

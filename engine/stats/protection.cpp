@@ -104,7 +104,10 @@ ProtectionSums::ProtectionSums(const Model& model) : model_(&model), utility_(mo
   for (std::size_t k = 0; k < kt.count(); ++k) {
     bool holds = false;
     for (int v : variants) holds |= kt.holds[v][k] != 0;
-    if (holds) members.push_back(static_cast<std::uint32_t>(k));
+    if (!holds) continue;
+    members.push_back(static_cast<std::uint32_t>(k));
+    held_.push_back(1);  // column 0: the income as simulated
+    for (int v : variants) held_.push_back(kt.holds[v][k]);
   }
   value.assign(members.size() * columns() * kGroups, ValueSum{});
   replication_.assign(members.size() * columns(), 0.0);
@@ -124,22 +127,33 @@ void ProtectionSums::begin_replication() {
 }
 
 // Each member's weighted utility terms (over: years) or weighted incomes (horizon mean) of
-// positions [begin, begin + count), column by column.
+// positions [begin, begin + count), column by column, for the variants it holds (the others
+// stay 0 and are never read). What a position holds is uniform over a kernel segment, so each
+// segment's part is added on its own.
 void ProtectionSums::add_batch(const YearOutcome& year, std::size_t begin, std::size_t count) {
   if (members.empty()) return;
+  const std::vector<KernelSegment>& segments = model_->kernel.segments;
+  auto seg = std::upper_bound(segments.begin(), segments.end(), begin,
+                              [](std::size_t p, const KernelSegment& s) { return p < s.end; });
+  for (; seg != segments.end() && seg->begin < begin + count; ++seg) {
+    const std::size_t lo = std::max(begin, seg->begin), hi = std::min(begin + count, seg->end);
+    if (seg->holds) add_run(year, lo, hi - lo, seg->holds);
+  }
+}
+
+void ProtectionSums::add_run(const YearOutcome& year, std::size_t begin, std::size_t m,
+                             unsigned holds) {
   const auto first = std::lower_bound(members.begin(), members.end(), begin);
-  const auto last = std::lower_bound(first, members.end(), begin + count);
-  const std::size_t m = static_cast<std::size_t>(last - first);
-  if (m == 0) return;
   const std::size_t j0 = static_cast<std::size_t>(first - members.begin());
   const std::size_t cols = columns();
   const double w = weights_[static_cast<std::size_t>(year.year - 1)];
   if (gather_.size() < m) gather_.resize(m);
   double* g = gather_.data();
   for (std::size_t c = 0; c < cols; ++c) {
+    if (c > 0 && !(holds >> variants[c - 1] & 1u)) continue;
     const double* y =
         c == 0 ? year.income_per_capita.data() : year.income_without[variants[c - 1]].data();
-    for (std::size_t j = 0; j < m; ++j) g[j] = y[members[j0 + j]];
+    std::copy(y + begin, y + begin + m, g);  // members [j0, j0 + m) are positions [begin, +m)
     if (utility_.over_years()) utility_.terms(g, m, g);
     double* acc = replication_.data() + j0 * cols + c;
     for (std::size_t j = 0; j < m; ++j) acc[j * cols] += w * g[j];
@@ -178,7 +192,7 @@ void ProtectionSums::end_replication(std::int64_t r) {
   if (!utility_.over_years())
     utility_.terms(replication_.data(), replication_.size(), replication_.data());
   for (std::size_t k = 0; k < replication_.size(); ++k)
-    value[k * kGroups + group].add(replication_[k]);
+    if (held_[k]) value[k * kGroups + group].add(replication_[k]);
 }
 
 void ProtectionSums::merge(const ProtectionSums& other) {

@@ -117,13 +117,16 @@ struct Households {
   std::size_t count() const { return size.size(); }
 };
 
-// The households in kernel order (sorted by portfolio, then laborers, then population index)
-// with every per-household constant the kernel reads, contiguous in that order. Position k
-// holds household unit[k] of the population (its RNG unit: draws stay addressed by the
-// population index, so the order never changes a draw). Built by set_portfolios.
-struct KernelSegment {  // positions [begin, end) run the portfolio (main, aux)
+// The households in kernel order (sorted by portfolio, then by the protection variants they
+// hold, the products they are enrolled in, laborers and population index) with every
+// per-household constant the kernel reads, contiguous in that order. Position k holds household
+// unit[k] of the population (its RNG unit: draws stay addressed by the population index, so the
+// order never changes a draw). Built by set_portfolios.
+struct KernelSegment {  // positions [begin, end) run the portfolio (main, aux) and hold alike
   int main = -1;
   int aux = -1;
+  std::uint8_t enrolled = 0;  // bit q: enrolled in product q (configured)
+  std::uint8_t holds = 0;     // bit v: holds variant v (KernelTables::holds)
   std::size_t begin = 0, end = 0;
 };
 

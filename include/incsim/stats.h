@@ -182,7 +182,8 @@ class ProtectionSums {
   std::size_t basis_cell(int v, int i, int t, int measure) const;
   // Protection value: column 0 is the income as simulated, column c >= 1 the income without
   // variant columns[c - 1]; members are the positions holding some computed variant
-  // (ascending); value is (members, columns, kGroups) sums of each replication's utility term.
+  // (ascending); value is (members, columns, kGroups) sums of each replication's utility term
+  // (0 in the columns of variants the member does not hold).
   std::vector<int> variants;
   std::vector<std::uint32_t> members;
   std::vector<ValueSum> value;
@@ -193,8 +194,10 @@ class ProtectionSums {
  private:
   const Model* model_;
   UtilityTerms utility_;
-  std::vector<double> weights_;      // w_t (over: years) or 1/T (horizon mean of y)
+  std::vector<double> weights_;  // w_t (over: years) or 1/T (horizon mean of y)
+  void add_run(const YearOutcome& year, std::size_t begin, std::size_t count, unsigned holds);
   std::vector<double> replication_;  // (members, columns) of the open replication
+  std::vector<std::uint8_t> held_;   // (members, columns): 1 where the member holds the column
   std::vector<double> gather_;
 };
 

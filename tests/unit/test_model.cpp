@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "incsim/engine.h"
+#include "incsim/load.h"
 #include "incsim/model.h"
 #include "support.h"
 
@@ -211,6 +212,51 @@ TEST(Dibao, TakeUpIsDrawnOncePerEligibleHousehold) {
   const Model all = build_model(s);
   for (std::size_t h = 0; h < all.households.count(); ++h)
     EXPECT_EQ(all.households.dibao_eligible[h], all.households.poor[h]);
+}
+
+// Kernel order: segments tile the positions, and within one every household runs the same
+// portfolio, is enrolled in the same products and holds the same protection variants (what
+// the basis-risk, counterfactual and protection stages rely on to skip whole batches), with
+// laborers ascending (what the wage stage relies on).
+TEST(KernelOrder, SegmentsAreUniformInPortfolioEnrollmentAndVariantsHeld) {
+  const Model m = build_model(load_scenario(test::kSplitScenario, {}));
+  const KernelTables& kt = m.kernel;
+  const Households& hh = m.households;
+  ASSERT_FALSE(kt.segments.empty());
+  EXPECT_EQ(kt.segments.front().begin, 0u);
+  EXPECT_EQ(kt.segments.back().end, kt.count());
+  int holding = 0, not_holding = 0, enrolled = 0;
+  for (std::size_t s = 0; s < kt.segments.size(); ++s) {
+    const KernelSegment& seg = kt.segments[s];
+    if (s > 0) {
+      EXPECT_EQ(seg.begin, kt.segments[s - 1].end);
+    }
+    ASSERT_LT(seg.begin, seg.end);
+    (seg.holds ? holding : not_holding) += static_cast<int>(seg.end - seg.begin);
+    enrolled += seg.enrolled != 0;
+    for (std::size_t p = seg.begin; p < seg.end; ++p) {
+      const std::uint32_t h = kt.unit[p];
+      EXPECT_EQ(hh.main[h], seg.main);
+      EXPECT_EQ(hh.aux[h], seg.aux);
+      for (int q = 0; q < kProducts; ++q)
+        EXPECT_EQ(kt.enrolled[q][p], (seg.enrolled >> q) & 1) << "position " << p;
+      for (int v = 0; v < kVariants; ++v) {
+        const int bit = (seg.holds >> v) & 1;
+        if (m.protection.value[v]) {
+          EXPECT_EQ(kt.holds[v][p], bit) << "position " << p << ", variant " << v;
+        } else {
+          EXPECT_EQ(bit, 0);
+        }
+      }
+      if (p > seg.begin) {
+        EXPECT_LE(kt.laborers[p - 1], kt.laborers[p]);
+      }
+    }
+  }
+  // The scenario has holders and non-holders, so the split is tested.
+  EXPECT_GT(holding, 0);
+  EXPECT_GT(not_holding, 0);
+  EXPECT_GT(enrolled, 1);
 }
 
 }  // namespace
