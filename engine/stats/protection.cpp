@@ -191,8 +191,9 @@ void ProtectionSums::end_replication(std::int64_t r) {
   // Horizon mean: the replication holds each member's mean income; its term is the utility.
   if (!utility_.over_years())
     utility_.terms(replication_.data(), replication_.size(), replication_.data());
+  ValueSum* row = value.data() + group * replication_.size();  // contiguous per group
   for (std::size_t k = 0; k < replication_.size(); ++k)
-    if (held_[k]) value[k * kGroups + group].add(replication_[k]);
+    if (held_[k]) row[k].add(replication_[k]);
 }
 
 void ProtectionSums::merge(const ProtectionSums& other) {
@@ -260,7 +261,7 @@ std::vector<ProtectionResult> protection_results(const Model& model, const Prote
     std::int64_t reps = 0;
     for (int g = 0; g < G; ++g) {
       if (g == drop) continue;
-      s.add(sums.value[(j * cols + c) * G + g]);
+      s.add(sums.value[(static_cast<std::size_t>(g) * sums.members.size() + j) * cols + c]);
       reps += sums.group_replications[g];
     }
     return reps > 0 ? u.inverse(s.value() / static_cast<double>(reps)) : kNaN;

@@ -182,7 +182,7 @@ class ProtectionSums {
   std::size_t basis_cell(int v, int i, int t, int measure) const;
   // Protection value: column 0 is the income as simulated, column c >= 1 the income without
   // variant columns[c - 1]; members are the positions holding some computed variant
-  // (ascending); value is (members, columns, kGroups) sums of each replication's utility term
+  // (ascending); value is (kGroups, members, columns) sums of each replication's utility term
   // (0 in the columns of variants the member does not hold).
   std::vector<int> variants;
   std::vector<std::uint32_t> members;
