@@ -24,7 +24,9 @@
 
 namespace incsim {
 
-inline constexpr std::int64_t kPartFormat = 1;
+// 2: the protection value's exact sums group-major, (kGroups, members, columns); 1 kept them
+// (members, columns, kGroups). A part of another format is refused, never read in this order.
+inline constexpr std::int64_t kPartFormat = 2;
 
 // What a part file says about its run, readable before the model is built.
 struct PartHeader {

@@ -14,6 +14,7 @@
 #include <random>
 
 #include "h5_bytes.h"
+#include "incsim/part.h"
 #include "support.h"
 
 namespace incsim {
@@ -103,6 +104,21 @@ TEST(Parts, MergeRefusesPartsThatAreNotOneWholeRun) {
   EXPECT_NE(t.err.find("truncated.h5"), std::string::npos) << t.err;
   EXPECT_FALSE(fs::exists(out));
   refused({dir / "missing.h5", p2, p3}, "missing.h5");
+  // A part of the previous format (format 1 kept the protection sums member-major) is refused,
+  // not read in this format's order.
+  const fs::path old_format = dir / "old_format.h5";
+  fs::copy_file(p2, old_format);
+  {
+    const hid_t f = H5Fopen(old_format.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(f, 0);
+    const hid_t a = H5Aopen(f, "part_format", H5P_DEFAULT);
+    ASSERT_GE(a, 0);
+    const std::int64_t previous = kPartFormat - 1;
+    EXPECT_GE(H5Awrite(a, H5T_NATIVE_INT64, &previous), 0);
+    H5Aclose(a);
+    H5Fclose(f);
+  }
+  refused({p1, old_format, p3}, "is a part file of format " + std::to_string(kPartFormat - 1));
   // Nothing given, or the output would replace a part.
   EXPECT_EQ(test::run_incsim("merge -o " + test::quoted(out)).exit_status, 2);
   const auto onto = merge({p1, p2, p3}, p1);
