@@ -262,9 +262,7 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
   double* scale = ws.survival_[slot].data();
   const double* units = model.kernel.units[slot].data() + b.begin;
   // Basis risk (MODEL.md section 9) needs the revenue per unit before H, and H.
-  const ProtectionModel& pm = model.protection;
-  const bool basis = pm.basis && (pm.basis_covers[kAgricultural][ind_index] ||
-                                  pm.basis_covers[kIncomeIndex][ind_index]);
+  const bool basis = tallies_basis(b, ind_index);
   double* unit_revenue = basis ? ws.unit_revenue_[slot].data() : nullptr;
   if (basis) {
     std::fill(unit_revenue, unit_revenue + np, 0.0);
@@ -325,6 +323,13 @@ void Stages::product_revenue(const BatchRange& b, int slot, Workspace& ws) const
 // variant runs on the whole batch or not at all. The shortfall per unit is formed as the index
 // payout is, so with no yield risk, no hazards, no floors and rho = coverage, S and the index's
 // K agree bit for bit.
+bool Stages::tallies_basis(const BatchRange& b, int ind) const {
+  const ProtectionModel& pm = model.protection;
+  const unsigned enrolled = b.seg->enrolled;
+  return pm.basis && ((pm.basis_covers[kAgricultural][ind] && (enrolled >> kAgricultural & 1u)) ||
+                      (pm.basis_covers[kIncomeIndex][ind] && (enrolled >> kIncomeIndex & 1u)));
+}
+
 void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
   const ProtectionModel& pm = model.protection;
   if (!pm.basis) return;
@@ -338,7 +343,7 @@ void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
     const bool agri = pm.basis_covers[kAgricultural][ind] != 0;
     const bool index = pm.basis_covers[kIncomeIndex][ind] != 0;
     double* __restrict k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
-    if ((agri && in_agri) || (index && in_index)) {
+    if (tallies_basis(b, ind)) {
       const double target =
           pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
       const double* __restrict units = kt.units[slot].data() + b.begin;
