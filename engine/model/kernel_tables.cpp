@@ -77,29 +77,13 @@ Holdings holdings_of(const Model& model) {
   return out;
 }
 
-}  // namespace
-
-void build_kernel_tables(Model& model) {
+// The households' constants in kernel order (KernelTables: every column but the segments).
+void copy_in_order(const Model& model, const Holdings& held, KernelTables& k) {
   const Households& hh = model.households;
   const InsuranceModel& ins = model.insurance;
+  const std::vector<std::uint32_t>& order = k.unit;
   const std::size_t n = hh.count();
   const auto years = static_cast<std::size_t>(model.years);
-  KernelTables& k = model.kernel;
-  k = KernelTables{};
-  const Holdings held = holdings_of(model);
-  std::vector<std::uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
-    const auto key = [&](std::uint32_t h) {
-      return std::make_tuple(order_key(hh.main[h]), order_key(hh.aux[h]), held.holds[h],
-                             held.enrolled[h], hh.laborers[h]);
-    };
-    return key(a) < key(b);
-  });
-  k.unit = order;
-  k.position.resize(n);
-  for (std::size_t p = 0; p < n; ++p) k.position[order[p]] = static_cast<std::uint32_t>(p);
-
   const bool agri = ins.plan[kAgricultural].enabled;
   const bool index = ins.plan[kIncomeIndex].enabled;
   k.size.resize(n);
@@ -139,7 +123,6 @@ void build_kernel_tables(Model& model) {
       k.farm_cost[t * n + p] = hh.farm_cost[t * n + h];
     }
   }
-  k.segments = segments_of(hh, order, held.enrolled, held.holds);
   for (int q = 0; q < kProducts; ++q) {
     k.enrolled[q].assign(n, 0);
     if (!ins.plan[q].enabled) continue;
@@ -158,6 +141,30 @@ void build_kernel_tables(Model& model) {
       for (std::size_t p = 0; p < n; ++p)
         k.premium_paid[q][t * n + p] = held.premium_paid[q][t * n + order[p]];
   }
+}
+
+}  // namespace
+
+void build_kernel_tables(Model& model) {
+  const Households& hh = model.households;
+  const std::size_t n = hh.count();
+  KernelTables& k = model.kernel;
+  k = KernelTables{};
+  const Holdings held = holdings_of(model);
+  std::vector<std::uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto key = [&](std::uint32_t h) {
+      return std::make_tuple(order_key(hh.main[h]), order_key(hh.aux[h]), held.holds[h],
+                             held.enrolled[h], hh.laborers[h]);
+    };
+    return key(a) < key(b);
+  });
+  k.unit = order;
+  k.position.resize(n);
+  for (std::size_t p = 0; p < n; ++p) k.position[order[p]] = static_cast<std::uint32_t>(p);
+  copy_in_order(model, held, k);
+  k.segments = segments_of(hh, order, held.enrolled, held.holds);
 }
 
 }  // namespace incsim::detail

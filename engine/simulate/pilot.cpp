@@ -42,6 +42,9 @@ class PilotWorker {
 
  private:
   void setup(std::span<const std::uint32_t> households);
+  void copy_households();  // setup: each lane's household constants
+  void fixed_incomes();    // setup: units and fixed income per portfolio, year and lane
+  void wage_terms();       // setup: each lane's wage group terms
   void survival(std::uint32_t r, int t);
   void revenue_factors(std::uint32_t r, int t);
   void wages(std::uint32_t r, int t);
@@ -75,13 +78,35 @@ class PilotWorker {
 };
 
 void PilotWorker::setup(std::span<const std::uint32_t> households) {
-  const Households& hh = base_.households;
-  const std::size_t np = portfolios_.size();
-  const int years = base_.years;
   lanes_ = households.size();
   padded_ = rng::padded_lanes(lanes_);
   units_.assign(households.begin(), households.end());
   units_.resize(padded_, units_.back());
+  copy_households();
+  fixed_incomes();
+  const std::size_t ni = industries_.size();
+  surv_.assign(ni, std::vector<double>(lanes_, 1.0));
+  cycle_.assign(ni, std::vector<double>(lanes_, 1.0));
+  harvest_scale_.assign(ni, std::vector<double>(lanes_, 1.0));
+  factor_.resize(ni);
+  for (std::size_t j = 0; j < ni; ++j)
+    factor_[j].assign(base_.industries[industries_[j]].products.size() * padded_, 1.0);
+  wage_terms();
+  if (base_.health.enabled) {
+    medical_.assign(padded_, 0.0);
+    oop_.assign(padded_, 0.0);
+    if (base_.health.loses_days)
+      work_.assign(static_cast<std::size_t>(*std::max_element(size_.begin(), size_.end())),
+                   std::vector<double>(padded_, 1.0));  // a row per person (draw_health)
+  }
+  revenue_.assign(lanes_, 0.0);
+  scale_.assign(lanes_, 0.0);
+  income_.assign(portfolios_.size() * base_.years * lanes_, 0.0);
+}
+
+void PilotWorker::copy_households() {
+  const Households& hh = base_.households;
+  const InsuranceModel& ins = base_.insurance;
   laborers_.resize(lanes_);
   village_.resize(lanes_);
   size_.resize(lanes_);
@@ -89,7 +114,6 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
   index_enrolled_.resize(lanes_);
   guard_enrolled_.resize(lanes_);
   dibao_eligible_.resize(lanes_);
-  const InsuranceModel& ins = base_.insurance;
   for (std::size_t i = 0; i < lanes_; ++i) {
     const std::uint32_t h = units_[i];
     laborers_[i] = hh.laborers[h];
@@ -100,6 +124,11 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     guard_enrolled_[i] = ins.plan[kPovertyGuard].enabled && hh.enrolled[kPovertyGuard][h];
     dibao_eligible_[i] = hh.dibao_eligible[h];
   }
+}
+
+void PilotWorker::fixed_incomes() {
+  const std::size_t np = portfolios_.size();
+  const int years = base_.years;
   units_of_.assign(np * 2 * lanes_, 0.0);
   fixed_.assign(np * years * lanes_, std::numeric_limits<double>::quiet_NaN());
   for (std::size_t p = 0; p < np; ++p) {
@@ -119,13 +148,10 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
         fixed_[(p * years + (t - 1)) * lanes_ + i] = fixed_income_of(base_, h, slots, t).income;
     }
   }
-  const std::size_t ni = industries_.size();
-  surv_.assign(ni, std::vector<double>(lanes_, 1.0));
-  cycle_.assign(ni, std::vector<double>(lanes_, 1.0));
-  harvest_scale_.assign(ni, std::vector<double>(lanes_, 1.0));
-  factor_.resize(ni);
-  for (std::size_t j = 0; j < ni; ++j)
-    factor_[j].assign(base_.industries[industries_[j]].products.size() * padded_, 1.0);
+}
+
+void PilotWorker::wage_terms() {
+  const Households& hh = base_.households;
   const int most = lanes_ ? *std::max_element(laborers_.begin(), laborers_.end()) : 0;
   wage_.assign(static_cast<std::size_t>(most), std::vector<double>(padded_, 0.0));
   poor_.resize(lanes_);
@@ -142,16 +168,6 @@ void PilotWorker::setup(std::span<const std::uint32_t> households) {
     wage_shift_[i] = -0.5 * s * s;
     wage_threshold_[i] = plan_.employment_threshold[g];
   }
-  if (base_.health.enabled) {
-    medical_.assign(padded_, 0.0);
-    oop_.assign(padded_, 0.0);
-    if (base_.health.loses_days)
-      work_.assign(static_cast<std::size_t>(*std::max_element(size_.begin(), size_.end())),
-                   std::vector<double>(padded_, 1.0));  // a row per person (draw_health)
-  }
-  revenue_.assign(lanes_, 0.0);
-  scale_.assign(lanes_, 0.0);
-  income_.assign(np * years * lanes_, 0.0);
 }
 
 void PilotWorker::run(std::span<const std::uint32_t> households, int replications,
