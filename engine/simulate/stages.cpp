@@ -196,7 +196,8 @@ void Stages::indemnities(const BatchRange& b, Workspace& ws) const {
     const int ind = slot_industry(*b.seg, slot);
     if (ind < 0) continue;
     for (int p = 0; p < kProducts; ++p) {
-      if (!ins.plan[p].enabled) continue;
+      // A segment not enrolled in p has no cover: its payouts stay 0 (load zeroes paid).
+      if (!ins.plan[p].enabled || !(b.seg->enrolled >> p & 1)) continue;
       if (kProductTable[p].payout == PayoutRule::hazard_loss) hazard_loss_payout(b, p, slot, ws);
       if (kProductTable[p].payout == PayoutRule::revenue_index &&
           model.industries[ind].harvest[b.t - 1])
@@ -672,7 +673,9 @@ void Stages::poverty_guard(const BatchRange& b, Workspace& ws) const {
   const InsuranceModel& ins = model.insurance;
   const KernelTables& kt = model.kernel;
   for (int p = 0; p < kProducts; ++p) {
-    if (!ins.plan[p].enabled || kProductTable[p].payout != PayoutRule::income_guard) continue;
+    if (!ins.plan[p].enabled || kProductTable[p].payout != PayoutRule::income_guard ||
+        !(b.seg->enrolled >> p & 1))  // not enrolled: pays 0 (load zeroes paid)
+      continue;
     const double guard_line = ins.guard_threshold * model.poverty_line[b.t - 1];
     const double* __restrict size = kt.size.data() + b.begin;
     const std::uint8_t* __restrict enrolled = kt.enrolled[p].data() + b.begin;
@@ -761,7 +764,7 @@ void Stages::counterfactuals(const BatchRange& b, Workspace& ws) const {
 BatchTotals Stages::totals(const BatchRange& b, Workspace& ws) const {
   BatchTotals out;
   for (int p = 0; p < kProducts; ++p) {
-    if (!model.insurance.plan[p].enabled) continue;
+    if (!model.insurance.plan[p].enabled || !(b.seg->enrolled >> p & 1)) continue;  // 0 paid
     out.payout[p] = lane_sum(ws.paid_[p].data(), b.count);
     out.paid[p] = positive_count(ws.paid_[p].data(), b.count);
   }
