@@ -129,6 +129,7 @@ struct KernelSegment {  // positions [begin, end) run the portfolio (main, aux) 
   std::uint8_t holds = 0;     // bit v: holds variant v (KernelTables::holds)
   std::size_t begin = 0, end = 0;
 };
+static_assert(kVariants <= 8, "KernelSegment keeps a bit per product and variant in 8 bits");
 
 struct KernelTables {
   std::vector<std::uint32_t> unit;      // population index of position k
