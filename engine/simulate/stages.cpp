@@ -334,56 +334,59 @@ bool Stages::tallies_basis(const BatchRange& b, int ind) const {
 void Stages::basis_risk(const BatchRange& b, Workspace& ws) const {
   const ProtectionModel& pm = model.protection;
   if (!pm.basis) return;
-  const KernelTables& kt = model.kernel;
-  const std::size_t n_ind = model.industries.size();
-  const bool in_agri = (b.seg->enrolled >> kAgricultural & 1) != 0;
-  const bool in_index = (b.seg->enrolled >> kIncomeIndex & 1) != 0;
   for (int slot = 0; slot < 2; ++slot) {
     const int ind = slot_industry(*b.seg, slot);
     if (ind < 0 || !model.industries[ind].harvest[b.t - 1]) continue;
-    const bool agri = pm.basis_covers[kAgricultural][ind] != 0;
-    const bool index = pm.basis_covers[kIncomeIndex][ind] != 0;
-    double* __restrict k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
-    if (tallies_basis(b, ind)) {
-      const double target =
-          pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
-      const double* __restrict units = kt.units[slot].data() + b.begin;
-      const double* __restrict a = ws.unit_revenue_[slot].data();
-      const double* __restrict h = ws.harvest_factor_[slot].data();
-      double* __restrict shortfall = ws.scratch_.data();
-      for (std::size_t i = 0; i < b.count; ++i)
-        shortfall[i] = units[i] * std::max(0.0, target - a[i] * h[i]);
-      const double* __restrict index_cover = kt.index_cover[slot].data() + b.begin;
-      const double index_unit = index ? ws.index_payout_[ind] : 0.0;
-      for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
-        // The products the variant counts: itself, or both for double (0 + x is x exactly).
-        const bool use_agri = agri && in_agri && v != kIncomeIndex;
-        const bool use_index = index && in_index && v != kAgricultural;
-        if (!pm.basis_covers[v][ind] || !(use_agri || use_index)) continue;
-        std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
-        double compensated = 0.0, total_shortfall = 0.0;
-        for (std::size_t i = 0; i < b.count; ++i) {
-          const double k =
-              (use_agri ? k_agri[i] : 0.0) + (use_index ? index_cover[i] * index_unit : 0.0);
-          const double sh = shortfall[i];
-          losses += sh > 0.0;
-          missed += (sh > 0.0) & (k == 0.0);
-          paid += k > 0.0;
-          false_alarms += (k > 0.0) & (sh == 0.0);
-          compensated += std::min(k, sh);
-          total_shortfall += sh;
-        }
-        double* tally =
-            ws.basis_.data() + (static_cast<std::size_t>(v) * n_ind + ind) * kBasisTallies;
-        tally[kLosses] += static_cast<double>(losses);
-        tally[kMissed] += static_cast<double>(missed);
-        tally[kPaid] += static_cast<double>(paid);
-        tally[kFalseAlarms] += static_cast<double>(false_alarms);
-        tally[kCompensated] += compensated;
-        tally[kShortfall] += total_shortfall;
-      }
+    if (tallies_basis(b, ind)) basis_tallies(b, slot, ind, ws);
+    double* k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
+    if (pm.basis_covers[kAgricultural][ind])
+      std::fill(k_agri, k_agri + b.count, 0.0);  // the next cycle starts
+  }
+}
+
+// Each variant's tallies of the industry in slot `slot`, over the batch (in lane order).
+void Stages::basis_tallies(const BatchRange& b, int slot, int ind, Workspace& ws) const {
+  const ProtectionModel& pm = model.protection;
+  const KernelTables& kt = model.kernel;
+  // The products counted: covering the industry, and the segment enrolled in them.
+  const bool agri = pm.basis_covers[kAgricultural][ind] && (b.seg->enrolled >> kAgricultural & 1);
+  const bool index = pm.basis_covers[kIncomeIndex][ind] && (b.seg->enrolled >> kIncomeIndex & 1);
+  const double target =
+      pm.reference * pm.expected_revenue[static_cast<std::size_t>(ind) * model.years + b.t - 1];
+  const double* __restrict units = kt.units[slot].data() + b.begin;
+  const double* __restrict a = ws.unit_revenue_[slot].data();
+  const double* __restrict h = ws.harvest_factor_[slot].data();
+  double* __restrict shortfall = ws.scratch_.data();
+  for (std::size_t i = 0; i < b.count; ++i)
+    shortfall[i] = units[i] * std::max(0.0, target - a[i] * h[i]);
+  const double* __restrict k_agri = ws.cycle_indemnity_[slot].data() + b.begin;
+  const double* __restrict index_cover = kt.index_cover[slot].data() + b.begin;
+  const double index_unit = pm.basis_covers[kIncomeIndex][ind] ? ws.index_payout_[ind] : 0.0;
+  for (const int v : {int{kAgricultural}, int{kIncomeIndex}, kDouble}) {
+    // The products the variant counts: itself, or both for double (0 + x is x exactly).
+    const bool use_agri = agri && v != kIncomeIndex, use_index = index && v != kAgricultural;
+    if (!pm.basis_covers[v][ind] || !(use_agri || use_index)) continue;
+    std::int64_t losses = 0, missed = 0, paid = 0, false_alarms = 0;
+    double compensated = 0.0, total_shortfall = 0.0;
+    for (std::size_t i = 0; i < b.count; ++i) {
+      const double k =
+          (use_agri ? k_agri[i] : 0.0) + (use_index ? index_cover[i] * index_unit : 0.0);
+      const double sh = shortfall[i];
+      losses += sh > 0.0;
+      missed += (sh > 0.0) & (k == 0.0);
+      paid += k > 0.0;
+      false_alarms += (k > 0.0) & (sh == 0.0);
+      compensated += std::min(k, sh);
+      total_shortfall += sh;
     }
-    if (agri) std::fill(k_agri, k_agri + b.count, 0.0);  // the next cycle starts
+    const std::size_t cell = static_cast<std::size_t>(v) * model.industries.size() + ind;
+    double* tally = ws.basis_.data() + cell * kBasisTallies;
+    tally[kLosses] += static_cast<double>(losses);
+    tally[kMissed] += static_cast<double>(missed);
+    tally[kPaid] += static_cast<double>(paid);
+    tally[kFalseAlarms] += static_cast<double>(false_alarms);
+    tally[kCompensated] += compensated;
+    tally[kShortfall] += total_shortfall;
   }
 }
 

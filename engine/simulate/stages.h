@@ -75,6 +75,7 @@ struct Stages {
   // Whether basis_risk tallies industry `ind` in batch b: it is covered by a product the
   // batch's segment is enrolled in (then product_revenue keeps its revenue per unit and H).
   bool tallies_basis(const BatchRange& b, int ind) const;
+  void basis_tallies(const BatchRange& b, int slot, int ind, Workspace& ws) const;
   void health(const BatchRange& b, Workspace& ws) const;
   static double draw_health(const Model& model, const Kernel::Plan& plan, rng::Key key,
                             std::uint32_t r, int t, const HealthLanes& lanes, Workspace& ws,

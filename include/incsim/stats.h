@@ -192,10 +192,11 @@ class ProtectionSums {
   const UtilityTerms& utility() const { return utility_; }
 
  private:
+  void add_run(const YearOutcome& year, std::size_t begin, std::size_t count, unsigned holds);
+
   const Model* model_;
   UtilityTerms utility_;
-  std::vector<double> weights_;  // w_t (over: years) or 1/T (horizon mean of y)
-  void add_run(const YearOutcome& year, std::size_t begin, std::size_t count, unsigned holds);
+  std::vector<double> weights_;      // w_t (over: years) or 1/T (horizon mean of y)
   std::vector<double> replication_;  // (members, columns) of the open replication
   std::vector<std::uint8_t> held_;   // (members, columns): 1 where the member holds the column
   std::vector<double> gather_;
